@@ -1,0 +1,130 @@
+//! The copy of the spec that progenitor sees.
+//!
+//! typify turns every bounded string into a newtype, every `default` into a
+//! value that is always serialized, and drops some bounds. None of that fits
+//! partial updates, so progenitor gets the spec without validation keywords
+//! and defaults; the rules themselves are read from the original spec by
+//! [`crate::rules`] and emitted as explicit checks.
+
+use openapiv3::{
+    OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
+};
+
+/// Returns `spec` with every bound, pattern and default removed.
+pub fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
+    let mut spec = spec.clone();
+    if let Some(components) = spec.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            strip_ref_or_schema(schema);
+        }
+        for parameter in components.parameters.values_mut() {
+            if let ReferenceOr::Item(parameter) = parameter {
+                strip_parameter(parameter);
+            }
+        }
+    }
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for parameter in item.parameters.iter_mut() {
+            if let ReferenceOr::Item(parameter) = parameter {
+                strip_parameter(parameter);
+            }
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut() {
+                if let ReferenceOr::Item(parameter) = parameter {
+                    strip_parameter(parameter);
+                }
+            }
+            if let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() {
+                for media in body.content.values_mut() {
+                    if let Some(schema) = media.schema.as_mut() {
+                        strip_ref_or_schema(schema);
+                    }
+                }
+            }
+        }
+    }
+    spec
+}
+
+fn strip_parameter(parameter: &mut Parameter) {
+    let data = match parameter {
+        Parameter::Query { parameter_data, .. }
+        | Parameter::Header { parameter_data, .. }
+        | Parameter::Path { parameter_data, .. }
+        | Parameter::Cookie { parameter_data, .. } => parameter_data,
+    };
+    if let ParameterSchemaOrContent::Schema(schema) = &mut data.format {
+        strip_ref_or_schema(schema);
+    }
+}
+
+fn strip_ref_or_schema(schema: &mut ReferenceOr<Schema>) {
+    if let ReferenceOr::Item(schema) = schema {
+        strip_schema(schema);
+    }
+}
+
+fn strip_boxed(schema: &mut ReferenceOr<Box<Schema>>) {
+    if let ReferenceOr::Item(schema) = schema {
+        strip_schema(schema);
+    }
+}
+
+fn strip_schema(schema: &mut Schema) {
+    schema.schema_data.default = None;
+    match &mut schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) => {
+            string.min_length = None;
+            string.max_length = None;
+            string.pattern = None;
+        }
+        SchemaKind::Type(Type::Integer(integer)) => {
+            integer.minimum = None;
+            integer.maximum = None;
+            integer.exclusive_minimum = false;
+            integer.exclusive_maximum = false;
+            integer.multiple_of = None;
+        }
+        SchemaKind::Type(Type::Number(number)) => {
+            number.minimum = None;
+            number.maximum = None;
+            number.exclusive_minimum = false;
+            number.exclusive_maximum = false;
+            number.multiple_of = None;
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            array.min_items = None;
+            array.max_items = None;
+            if let Some(items) = array.items.as_mut() {
+                strip_boxed(items);
+            }
+        }
+        SchemaKind::Type(Type::Object(object)) => {
+            for property in object.properties.values_mut() {
+                strip_boxed(property);
+            }
+        }
+        SchemaKind::AllOf { all_of: list }
+        | SchemaKind::OneOf { one_of: list }
+        | SchemaKind::AnyOf { any_of: list } => {
+            for schema in list {
+                strip_ref_or_schema(schema);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,168 @@
+//! The validation rules of the spec, read from the original document.
+//!
+//! Each rule becomes two things in the generated code: a check that runs
+//! before a request is sent (see [`crate::types`]) and a `schemars`
+//! attribute, so the JSON Schema derived from a type states the same bound as
+//! the spec.
+
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
+
+/// What a property's value is, as far as validation cares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// A named object schema with a generated `Validate` impl of its own.
+    Object(String),
+    /// A string with bounds on its length (in characters) and a pattern.
+    String {
+        min: Option<usize>,
+        max: Option<usize>,
+        pattern: Option<String>,
+    },
+    /// An integer with inclusive bounds.
+    Integer { min: Option<i64>, max: Option<i64> },
+    /// An array with bounds on its length and rules for its items.
+    Array {
+        min: Option<usize>,
+        max: Option<usize>,
+        items: Box<Shape>,
+    },
+    /// Anything whose type alone says all: booleans, enums, free strings.
+    Free,
+}
+
+impl Shape {
+    /// Whether a value of this shape can break any rule.
+    pub fn has_rules(&self) -> bool {
+        match self {
+            Shape::Object(_) => true,
+            Shape::String { min, max, pattern } => {
+                min.is_some() || max.is_some() || pattern.is_some()
+            }
+            Shape::Integer { min, max } => min.is_some() || max.is_some(),
+            Shape::Array { min, max, items } => min.is_some() || max.is_some() || items.has_rules(),
+            Shape::Free => false,
+        }
+    }
+}
+
+/// Reads the shape of a schema, following references into components.
+pub fn shape_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Result<Shape, String> {
+    match schema {
+        ReferenceOr::Reference { reference } => {
+            let name = component_name(reference)?;
+            let target = component(spec, name)?;
+            match &target.schema_kind {
+                SchemaKind::Type(Type::Object(_)) => Ok(Shape::Object(name.to_string())),
+                _ => shape_of_item(spec, target),
+            }
+        }
+        ReferenceOr::Item(schema) => shape_of_item(spec, schema),
+    }
+}
+
+fn shape_of_boxed(spec: &OpenAPI, schema: &ReferenceOr<Box<Schema>>) -> Result<Shape, String> {
+    match schema {
+        ReferenceOr::Reference { reference } => shape_of(
+            spec,
+            &ReferenceOr::Reference {
+                reference: reference.clone(),
+            },
+        ),
+        ReferenceOr::Item(schema) => shape_of_item(spec, schema),
+    }
+}
+
+fn shape_of_item(spec: &OpenAPI, schema: &Schema) -> Result<Shape, String> {
+    Ok(match &schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => Shape::String {
+            min: string.min_length.filter(|min| *min > 0),
+            max: string.max_length,
+            pattern: string.pattern.clone(),
+        },
+        SchemaKind::Type(Type::Integer(integer)) => {
+            if integer.exclusive_minimum
+                || integer.exclusive_maximum
+                || integer.multiple_of.is_some()
+            {
+                return Err("exclusive bounds and multipleOf are not supported".into());
+            }
+            Shape::Integer {
+                min: integer.minimum,
+                max: integer.maximum,
+            }
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            let items = match &array.items {
+                Some(items) => shape_of_boxed(spec, items)?,
+                None => Shape::Free,
+            };
+            Shape::Array {
+                min: array.min_items.filter(|min| *min > 0),
+                max: array.max_items,
+                items: Box::new(items),
+            }
+        }
+        SchemaKind::Type(Type::Number(number))
+            if number.minimum.is_some() || number.maximum.is_some() =>
+        {
+            return Err("bounds on numbers are not supported; use integers".into());
+        }
+        _ => Shape::Free,
+    })
+}
+
+/// The last segment of a `#/components/schemas/...` reference.
+pub fn component_name(reference: &str) -> Result<&str, String> {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .ok_or_else(|| format!("unsupported reference {reference}"))
+}
+
+/// The component schema called `name`.
+pub fn component<'a>(spec: &'a OpenAPI, name: &str) -> Result<&'a Schema, String> {
+    let components = spec
+        .components
+        .as_ref()
+        .ok_or("the spec has no components")?;
+    match components.schemas.get(name) {
+        Some(ReferenceOr::Item(schema)) => Ok(schema),
+        Some(ReferenceOr::Reference { .. }) => Err(format!("component {name} is only a reference")),
+        None => Err(format!("no component schema named {name}")),
+    }
+}
+
+/// The properties of the object component `name`, by JSON name.
+pub fn properties(spec: &OpenAPI, name: &str) -> Result<Vec<(String, Shape)>, String> {
+    let SchemaKind::Type(Type::Object(object)) = &component(spec, name)?.schema_kind else {
+        return Ok(Vec::new());
+    };
+    object
+        .properties
+        .iter()
+        .map(|(json, schema)| Ok((json.clone(), shape_of_boxed(spec, schema)?)))
+        .collect()
+}
+
+/// The description of the component a property of `name` refers to, for
+/// fields whose own schema is only a `$ref` (OpenAPI 3.0 ignores siblings of
+/// `$ref`, so the description lives on the component).
+pub fn referenced_description(spec: &OpenAPI, name: &str, json: &str) -> Option<String> {
+    let SchemaKind::Type(Type::Object(object)) = &component(spec, name).ok()?.schema_kind else {
+        return None;
+    };
+    let target = match object.properties.get(json)? {
+        ReferenceOr::Reference { reference } => component_name(reference).ok()?,
+        ReferenceOr::Item(schema) => match &schema.schema_kind {
+            SchemaKind::Type(Type::Array(array)) => match array.items.as_ref()? {
+                ReferenceOr::Reference { reference } => component_name(reference).ok()?,
+                ReferenceOr::Item(_) => return None,
+            },
+            _ => return None,
+        },
+    };
+    component(spec, target)
+        .ok()?
+        .schema_data
+        .description
+        .clone()
+}

@@ -1,0 +1,483 @@
+//! Passes over typify's `types` module.
+
+use std::collections::BTreeMap;
+
+use openapiv3::OpenAPI;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{
+    Attribute, Field, Fields, GenericArgument, Ident, Item, ItemEnum, ItemStruct, LitStr,
+    PathArguments, Type, parse_quote,
+};
+
+use crate::rules::{self, Shape};
+
+/// The rewritten `types` module and the checks that go with it.
+pub struct Output {
+    /// The items of `types.rs`.
+    pub items: Vec<Item>,
+    /// The items of `validate.rs`.
+    pub validate: TokenStream,
+}
+
+/// Rewrites the items of typify's `types` module.
+pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
+    let mut out = Vec::new();
+    let mut checks = Checks::default();
+    for item in items {
+        match item {
+            // typify's struct builders are replaced by setters on the types.
+            Item::Mod(module) if module.ident == "builder" => {}
+            Item::Impl(block) if is_builder_fn_impl(&block) => {}
+            Item::Struct(mut item) => {
+                let extra = rewrite_struct(spec, &mut item, &mut checks)?;
+                out.push(Item::Struct(item));
+                out.extend(extra);
+            }
+            Item::Enum(mut item) => {
+                let extra = rewrite_enum(&mut item)?;
+                out.push(Item::Enum(item));
+                out.push(extra);
+            }
+            other => out.push(other),
+        }
+    }
+    let statics = checks.pattern_statics();
+    let impls = checks.impls;
+    Ok(Output {
+        items: out,
+        validate: quote! {
+            use super::types;
+            use crate::validate::{Path, Validate, Violations};
+            #statics
+            #(#impls)*
+        },
+    })
+}
+
+fn is_builder_fn_impl(block: &syn::ItemImpl) -> bool {
+    block.trait_.is_none()
+        && !block.items.is_empty()
+        && block.items.iter().all(|item| match item {
+            syn::ImplItem::Fn(function) => function.sig.ident == "builder",
+            _ => false,
+        })
+}
+
+fn schemars_derive() -> Attribute {
+    parse_quote!(#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))])
+}
+
+/// The JSON name of a field: its `serde(rename)`, else its identifier.
+fn json_name(field: &Field) -> Result<String, String> {
+    let mut rename = None;
+    for attr in &field.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let value: LitStr = meta.value()?.parse()?;
+                rename = Some(value.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("unreadable serde attribute: {e}"))?;
+    }
+    let ident = field.ident.as_ref().ok_or("tuple struct field")?;
+    Ok(rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_string()))
+}
+
+/// `T` when `ty` is `path::Name<T>` with the last segment `name`.
+fn generic_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+fn serde_skips_empty_vec(field: &Field) -> bool {
+    field.attrs.iter().any(|attr| {
+        attr.path().is_ident("serde") && quote!(#attr).to_string().contains("Vec::is_empty")
+    })
+}
+
+fn doc_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect()
+}
+
+/// One field as the setters and checks see it.
+struct FieldInfo {
+    ident: Ident,
+    json: String,
+    /// The type inside `Option`, or the field's type when it is required.
+    value_ty: Type,
+    optional: bool,
+    docs: Vec<Attribute>,
+    shape: Shape,
+}
+
+fn rewrite_struct(
+    spec: &OpenAPI,
+    item: &mut ItemStruct,
+    checks: &mut Checks,
+) -> Result<Vec<Item>, String> {
+    let name = item.ident.to_string();
+    let shapes: BTreeMap<String, Shape> = rules::properties(spec, &name)?.into_iter().collect();
+    item.attrs.push(schemars_derive());
+    let Fields::Named(fields) = &mut item.fields else {
+        return Err(format!("{name}: expected a struct with named fields"));
+    };
+    let mut infos = Vec::new();
+    for field in fields.named.iter_mut() {
+        let json = json_name(field)?;
+        // An optional list must be able to say "not set" and "set to []"
+        // apart, so it becomes `Option<Vec<T>>` instead of a `Vec` that
+        // skips serializing when empty.
+        if serde_skips_empty_vec(field) {
+            let vec_ty = field.ty.clone();
+            field.ty = parse_quote!(::std::option::Option<#vec_ty>);
+            field.attrs.retain(|a| !a.path().is_ident("serde"));
+            let rename = (Some(json.as_str())
+                != field.ident.as_ref().map(|i| i.to_string()).as_deref())
+            .then(|| quote!(rename = #json,));
+            field.attrs.push(parse_quote!(
+                #[serde(#rename default, skip_serializing_if = "::std::option::Option::is_none")]
+            ));
+        }
+        if !field.attrs.iter().any(|a| a.path().is_ident("doc"))
+            && let Some(doc) = rules::referenced_description(spec, &name, &json)
+        {
+            field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+        }
+        let shape = shapes.get(&json).cloned().unwrap_or(Shape::Free);
+        field.attrs.extend(schemars_bounds(&shape));
+        let (value_ty, optional) = match generic_of(&field.ty, "Option") {
+            Some(inner) => (inner.clone(), true),
+            None => (field.ty.clone(), false),
+        };
+        infos.push(FieldInfo {
+            ident: field.ident.clone().ok_or("tuple struct field")?,
+            json,
+            value_ty,
+            optional,
+            docs: doc_attrs(&field.attrs),
+            shape,
+        });
+    }
+    checks.add_struct(&item.ident, &infos);
+    Ok(vec![setters(&item.ident, &infos)])
+}
+
+/// `schemars` attributes that state a shape's bounds.
+fn schemars_bounds(shape: &Shape) -> Vec<Attribute> {
+    let mut attrs = Vec::new();
+    let inner = |shape: &Shape| -> Vec<TokenStream> {
+        let mut parts = Vec::new();
+        match shape {
+            Shape::String { min, max, pattern } => {
+                if let Some(length) = length_args(*min, *max) {
+                    parts.push(quote!(length(#length)));
+                }
+                if let Some(pattern) = pattern {
+                    parts.push(quote!(regex(pattern = #pattern)));
+                }
+            }
+            Shape::Integer { min, max } => {
+                let mut args = Vec::new();
+                if let Some(min) = min {
+                    let min = proc_macro2::Literal::i64_unsuffixed(*min);
+                    args.push(quote!(min = #min));
+                }
+                if let Some(max) = max {
+                    let max = proc_macro2::Literal::i64_unsuffixed(*max);
+                    args.push(quote!(max = #max));
+                }
+                if !args.is_empty() {
+                    parts.push(quote!(range(#(#args),*)));
+                }
+            }
+            Shape::Array { min, max, .. } => {
+                if let Some(length) = length_args(*min, *max) {
+                    parts.push(quote!(length(#length)));
+                }
+            }
+            Shape::Object(_) | Shape::Free => {}
+        }
+        parts
+    };
+    for part in inner(shape) {
+        attrs.push(parse_quote!(#[cfg_attr(feature = "schemars", schemars(#part))]));
+    }
+    if let Shape::Array { items, .. } = shape {
+        for part in inner(items) {
+            attrs.push(parse_quote!(#[cfg_attr(feature = "schemars", schemars(inner(#part)))]));
+        }
+    }
+    attrs
+}
+
+fn length_args(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
+    let min = min.map(proc_macro2::Literal::usize_unsuffixed);
+    let max = max.map(proc_macro2::Literal::usize_unsuffixed);
+    match (min, max) {
+        (None, None) => None,
+        (Some(min), None) => Some(quote!(min = #min)),
+        (None, Some(max)) => Some(quote!(max = #max)),
+        (Some(min), Some(max)) => Some(quote!(min = #min, max = #max)),
+    }
+}
+
+/// A constructor taking the required fields and a setter per optional one.
+fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
+    let required: Vec<&FieldInfo> = fields.iter().filter(|f| !f.optional).collect();
+    let params = required.iter().map(|f| {
+        let (ident, value_ty) = (&f.ident, &f.value_ty);
+        quote!(#ident: impl ::std::convert::Into<#value_ty>)
+    });
+    let inits = fields.iter().map(|f| {
+        let ident = &f.ident;
+        if f.optional {
+            quote!(#ident: ::std::option::Option::None)
+        } else {
+            quote!(#ident: #ident.into())
+        }
+    });
+    let new_doc = if required.is_empty() {
+        "Creates a value with no field set; set fields with the methods below.".to_string()
+    } else {
+        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.json)).collect();
+        format!(
+            "Creates a value from its required fields ({}); set the others with the methods below.",
+            names.join(", ")
+        )
+    };
+    let methods = fields.iter().filter(|f| f.optional).map(|f| {
+        let (ident, value_ty, docs) = (&f.ident, &f.value_ty, &f.docs);
+        let note = format!("Sets `{}`.", f.json);
+        if let Some(item_ty) = generic_of(value_ty, "Vec") {
+            let note = format!(
+                "Sets `{}`; the list replaces the stored one, and an empty list is sent as `[]`.",
+                f.json
+            );
+            quote! {
+                #[doc = #note]
+                #[doc = ""]
+                #(#docs)*
+                #[must_use]
+                pub fn #ident<T: ::std::convert::Into<#item_ty>>(
+                    mut self,
+                    value: impl ::std::iter::IntoIterator<Item = T>,
+                ) -> Self {
+                    self.#ident = ::std::option::Option::Some(
+                        value.into_iter().map(::std::convert::Into::into).collect(),
+                    );
+                    self
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #note]
+                #[doc = ""]
+                #(#docs)*
+                #[must_use]
+                pub fn #ident(mut self, value: impl ::std::convert::Into<#value_ty>) -> Self {
+                    self.#ident = ::std::option::Option::Some(value.into());
+                    self
+                }
+            }
+        }
+    });
+    parse_quote! {
+        impl #ty {
+            #[doc = #new_doc]
+            #[allow(clippy::new_without_default)]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#methods)*
+        }
+    }
+}
+
+/// Adds `schemars` and an `as_str` to a string enum.
+fn rewrite_enum(item: &mut ItemEnum) -> Result<Item, String> {
+    item.attrs.push(schemars_derive());
+    let ty = item.ident.clone();
+    let mut arms = Vec::new();
+    for variant in item.variants.iter_mut() {
+        let mut wire = None;
+        for attr in &variant.attrs {
+            if attr.path().is_ident("serde") {
+                attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("rename") {
+                        let value: LitStr = meta.value()?.parse()?;
+                        wire = Some(value.value());
+                    }
+                    Ok(())
+                })
+                .map_err(|e| format!("unreadable serde attribute: {e}"))?;
+            }
+        }
+        let ident = &variant.ident;
+        let wire = wire.unwrap_or_else(|| ident.to_string());
+        if !variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
+            let doc = format!("`{wire}` on the wire.");
+            variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
+        }
+        arms.push(quote!(Self::#ident => #wire));
+    }
+    Ok(parse_quote! {
+        impl #ty {
+            /// The value as it is sent on the wire.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    #(#arms,)*
+                }
+            }
+        }
+    })
+}
+
+/// The generated `Validate` impls and the patterns they share.
+#[derive(Default)]
+pub struct Checks {
+    patterns: Vec<String>,
+    impls: Vec<TokenStream>,
+}
+
+impl Checks {
+    fn add_struct(&mut self, ty: &Ident, fields: &[FieldInfo]) {
+        let mut body = Vec::new();
+        for field in fields.iter().filter(|f| f.shape.has_rules()) {
+            let (ident, json) = (&field.ident, &field.json);
+            let check = self.check(&field.shape, &quote!(value));
+            if field.optional {
+                body.push(quote! {
+                    if let ::std::option::Option::Some(value) = &self.#ident {
+                        let at = at.field(#json);
+                        #check
+                    }
+                });
+            } else {
+                body.push(quote! {
+                    {
+                        let value = &self.#ident;
+                        let at = at.field(#json);
+                        #check
+                    }
+                });
+            }
+        }
+        let (at, out) = if body.is_empty() {
+            (quote!(_at), quote!(_out))
+        } else {
+            (quote!(at), quote!(out))
+        };
+        self.impls.push(quote! {
+            impl Validate for types::#ty {
+                fn validate(&self, #at: &Path<'_>, #out: &mut Violations) {
+                    #(#body)*
+                }
+            }
+        });
+    }
+
+    /// Statements that check `value` (a reference) at `at` against `shape`.
+    pub fn check(&mut self, shape: &Shape, value: &TokenStream) -> TokenStream {
+        match shape {
+            Shape::Object(_) => quote!(Validate::validate(#value, &at, out);),
+            Shape::String { min, max, pattern } => {
+                let mut parts = Vec::new();
+                if min.is_some() || max.is_some() {
+                    let (min, max) = (opt_usize(*min), opt_usize(*max));
+                    parts.push(quote!(out.length(&at, #value, #min, #max);));
+                }
+                if let Some(pattern) = pattern {
+                    let index = match self.patterns.iter().position(|p| p == pattern) {
+                        Some(index) => index,
+                        None => {
+                            self.patterns.push(pattern.clone());
+                            self.patterns.len() - 1
+                        }
+                    };
+                    let name = format_ident!("PATTERN_{}", index);
+                    parts.push(quote!(out.pattern(&at, #value, &#name);));
+                }
+                quote!(#(#parts)*)
+            }
+            Shape::Integer { min, max } => {
+                let min = opt_i64(*min);
+                let max = opt_i64(*max);
+                quote!(out.range(&at, i64::from(*#value), #min, #max);)
+            }
+            Shape::Array { min, max, items } => {
+                let mut parts = Vec::new();
+                if min.is_some() || max.is_some() {
+                    let (min, max) = (opt_usize(*min), opt_usize(*max));
+                    parts.push(quote!(out.items(&at, #value.len(), #min, #max);));
+                }
+                if items.has_rules() {
+                    let inner = self.check(items, &quote!(item));
+                    parts.push(quote! {
+                        for (index, item) in #value.iter().enumerate() {
+                            let at = at.index(index);
+                            #inner
+                        }
+                    });
+                }
+                quote!(#(#parts)*)
+            }
+            Shape::Free => quote!(),
+        }
+    }
+
+    fn pattern_statics(&self) -> TokenStream {
+        let statics = self.patterns.iter().enumerate().map(|(index, pattern)| {
+            let name = format_ident!("PATTERN_{}", index);
+            quote! {
+                static #name: crate::validate::Pattern = crate::validate::Pattern::new(#pattern);
+            }
+        });
+        quote!(#(#statics)*)
+    }
+
+    /// The patterns used so far, for the generator to check they compile.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+}
+
+fn opt_usize(value: Option<usize>) -> TokenStream {
+    match value {
+        Some(value) => {
+            let value = proc_macro2::Literal::usize_unsuffixed(value);
+            quote!(::std::option::Option::Some(#value))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn opt_i64(value: Option<i64>) -> TokenStream {
+    match value {
+        Some(value) => {
+            let value = proc_macro2::Literal::i64_unsuffixed(value);
+            quote!(::std::option::Option::Some(#value))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}

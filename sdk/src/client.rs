@@ -1,0 +1,686 @@
+//! The client: construction, auth, and the policies every request goes
+//! through (tracking IDs, timeouts, retries, rate-limit cool-down, a cap on
+//! requests in flight, tracing).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderValue};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::error::{ApiError, Error};
+use crate::runtime::{self, Operation, Response};
+use crate::types::WebexError;
+
+/// The production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
+
+/// How failed attempts are retried.
+///
+/// Both operations are idempotent `PUT`s, so an attempt is retried on `429`,
+/// `423`, `502`, `503` and `504`, on connection failures and on timeouts, and
+/// never on any other status. The wait before a retry is the answer's
+/// `Retry-After` when it has a usable one, else exponential backoff with
+/// jitter.
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_calling::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(8)
+///     .budget(Duration::from_secs(120));
+/// let never = RetryPolicy::none();
+/// # let _ = (patient, never);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    budget: Duration,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            budget: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt per call: retries switched off.
+    pub fn none() -> Self {
+        Self::default().max_attempts(1)
+    }
+
+    /// Attempts per call, the first included (at least 1; default 4).
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The most time one call may take, its retries and waits included
+    /// (default 60 s). A retry whose wait would end after it is not made.
+    #[must_use]
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The backoff before the first retry, doubled each time up to
+    /// `max` (defaults 250 ms and 8 s). Each wait is jittered down by up to
+    /// half.
+    #[must_use]
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The longest `Retry-After` taken at its word (default 300 s); a longer
+    /// one counts as malformed and the backoff schedule applies.
+    #[must_use]
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    fn backoff_for(&self, retry: u32, salt: u64) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        let full = self
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff);
+        // Full wait minus up to half of it, so clones that failed together
+        // do not come back together.
+        let half = full / 2;
+        let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        let jitter = if nanos == 0 {
+            0
+        } else {
+            runtime::random_u64(salt) % nanos
+        };
+        full - Duration::from_nanos(jitter)
+    }
+}
+
+/// Builds a [`Client`]. Start with [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = webex_calling::Client::builder()
+///     .token("a-webex-access-token")
+///     .timeout(Duration::from_secs(20))
+///     .max_in_flight(16)
+///     .build()?;
+/// # Ok::<(), webex_calling::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    token: Option<String>,
+    base_url: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    max_in_flight: usize,
+    user_agent: String,
+    tracking_prefix: String,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("user_agent", &self.user_agent)
+            .field("tracking_prefix", &self.tracking_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            base_url: DEFAULT_BASE_URL.to_string(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            max_in_flight: 64,
+            user_agent: concat!("webex-calling-rust/", env!("CARGO_PKG_VERSION")).to_string(),
+            tracking_prefix: "webex-calling".to_string(),
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The bearer token: a Webex access token with the scope
+    /// `spark-admin:telephony_config_write`. Required.
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The API's base URL (default `https://webexapis.com/v1`). Plain
+    /// `http://` is refused unless the host is loopback.
+    #[must_use]
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt may take, from sending to the end of the body
+    /// (default 30 s). The retry budget bounds the whole call.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How failed attempts are retried (see [`RetryPolicy`]).
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The most requests this client and its clones have in flight at once
+    /// (default 64); more wait their turn.
+    #[must_use]
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max;
+        self
+    }
+
+    /// The `User-Agent` header (default `webex-calling-rust/<version>`).
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The start of every `TrackingID` this client sends (default
+    /// `webex-calling`); the rest is unique per call.
+    #[must_use]
+    pub fn tracking_id_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.tracking_prefix = prefix.into();
+        self
+    }
+
+    /// Sends through this `reqwest::Client` instead of one built here. Its
+    /// own timeouts, redirect and proxy settings then apply; the per-attempt
+    /// timeout still does.
+    #[must_use]
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the token is missing or empty or not valid in
+    /// a header, the base URL is not an `https` URL (or `http` on loopback),
+    /// or `max_in_flight` is 0.
+    pub fn build(self) -> Result<Client, Error> {
+        let token = self.token.unwrap_or_default();
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(Error::Config(
+                "no access token: pass one to `ClientBuilder::token` or set WEBEX_TOKEN".into(),
+            ));
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::Config("the access token has characters not allowed in a header".into())
+        })?;
+        auth.set_sensitive(true);
+        let base_url = check_base_url(&self.base_url)?;
+        if self.max_in_flight == 0 {
+            return Err(Error::Config("max_in_flight must be at least 1".into()));
+        }
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::Config("the user agent is not valid in a header".into()))?;
+        if !self.tracking_prefix.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::Config(
+                "the tracking ID prefix must be visible ASCII".into(),
+            ));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(user_agent.clone())
+                // reqwest drops `Authorization` when a redirect leaves the host.
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .build()
+                .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?,
+        };
+        let seed = runtime::random_u64(0);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                auth,
+                user_agent,
+                timeout: self.timeout,
+                retry: self.retry,
+                in_flight: Semaphore::new(self.max_in_flight),
+                tracking_prefix: self.tracking_prefix,
+                seed,
+                calls: AtomicU64::new(0),
+                started: Instant::now(),
+                cool_down_until: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+fn check_base_url(raw: &str) -> Result<String, Error> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| Error::Config(format!("the base URL {raw:?} is not a URL: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                return Err(Error::Config(format!(
+                    "the base URL {raw:?} is plain http to a host that is not loopback; the token would travel in clear text: use https"
+                )));
+            }
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "the base URL {raw:?} has scheme {other:?}; use https"
+            )));
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// A Webex Calling client. Cheap to clone: clones share one connection
+/// pool, one cap on requests in flight and one rate-limit cool-down.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), webex_calling::Error> {
+/// let client = webex_calling::Client::from_env()?;
+/// let body = webex_calling::types::UpdateCallPickupRequest::new().name("Front desk");
+/// let updated = client
+///     .update_call_pickup()
+///     .location_id("location-id")
+///     .call_pickup_id("call-pickup-id")
+///     .body(body)
+///     .send()
+///     .await?;
+/// println!("the call pickup's ID is now {}", updated.id);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    auth: HeaderValue,
+    user_agent: HeaderValue,
+    timeout: Duration,
+    retry: RetryPolicy,
+    in_flight: Semaphore,
+    tracking_prefix: String,
+    seed: u64,
+    calls: AtomicU64,
+    started: Instant,
+    /// Nanoseconds since `started` until which no request may start; 0 when
+    /// there is no cool-down.
+    cool_down_until: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &"<redacted>")
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with every default.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from the environment: the token from `WEBEX_TOKEN` (else
+    /// `WEBEX_ACCESS_TOKEN`), the base URL from `WEBEX_BASE_URL` if set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no token is set, or as [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_env_builder()?.build()
+    }
+
+    /// [`Client::from_env`] as a builder, to change more settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no token is set.
+    pub fn from_env_builder() -> Result<ClientBuilder, Error> {
+        let token = ["WEBEX_TOKEN", "WEBEX_ACCESS_TOKEN"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+            .ok_or_else(|| {
+                Error::Config("neither WEBEX_TOKEN nor WEBEX_ACCESS_TOKEN is set".into())
+            })?;
+        let mut builder = Self::builder().token(token);
+        if let Ok(base_url) = std::env::var("WEBEX_BASE_URL")
+            && !base_url.trim().is_empty()
+        {
+            builder = builder.base_url(base_url.trim());
+        }
+        Ok(builder)
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    fn next_tracking_id(&self) -> String {
+        let call = self.inner.calls.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{}_{:016x}-{call:x}",
+            self.inner.tracking_prefix, self.inner.seed
+        )
+    }
+
+    fn nanos_since_start(&self) -> u64 {
+        u64::try_from(self.inner.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Waits out a rate-limit cool-down set by any clone of this client.
+    /// Returns `false` when it would end after `deadline`.
+    async fn cool_down(&self, deadline: Instant) -> bool {
+        loop {
+            let until = self.inner.cool_down_until.load(Ordering::Acquire);
+            let now = self.nanos_since_start();
+            if until <= now {
+                return true;
+            }
+            let wait = Duration::from_nanos(until - now);
+            if Instant::now() + wait > deadline {
+                return false;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn start_cool_down(&self, wait: Duration) {
+        let until = self
+            .nanos_since_start()
+            .saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX));
+        self.inner
+            .cool_down_until
+            .fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Sends one call with every policy of the client, and returns the
+    /// answer when it has the operation's success status.
+    pub(crate) async fn execute<B: Serialize>(
+        &self,
+        operation: &Operation,
+        path: &str,
+        query: &[(&str, Option<&str>)],
+        body: &B,
+    ) -> Result<Response, Error> {
+        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| {
+            Error::Config(format!("the request body could not be serialized: {e}"))
+        })?);
+        let mut url = String::with_capacity(self.inner.base_url.len() + path.len() + 64);
+        url.push_str(&self.inner.base_url);
+        url.push_str(path);
+        let mut separator = '?';
+        for (name, value) in query {
+            if let Some(value) = value {
+                url.push(separator);
+                separator = '&';
+                // Infallible: writing to a String.
+                let _ = runtime::encode(name, &mut url);
+                url.push('=');
+                let _ = runtime::encode(value, &mut url);
+            }
+        }
+        let tracking_id = self.next_tracking_id();
+        let span = tracing::info_span!(
+            "webex_calling.call",
+            operation = operation.id,
+            tracking_id = %tracking_id,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        tracing::trace!(parent: &span, body = %String::from_utf8_lossy(&body), "request body");
+        self.attempts(operation, url, body, tracking_id)
+            .instrument(span)
+            .await
+    }
+
+    async fn attempts(
+        &self,
+        operation: &Operation,
+        url: String,
+        body: Bytes,
+        tracking_id: String,
+    ) -> Result<Response, Error> {
+        let started = Instant::now();
+        let policy = &self.inner.retry;
+        let deadline = started + policy.budget;
+        let tracking_header = HeaderValue::from_str(&tracking_id)
+            .map_err(|_| Error::Config("the tracking ID prefix is not valid in a header".into()))?;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let span = tracing::Span::current();
+            span.record("attempt", attempt);
+            let timed_out = |attempt| Error::Timeout {
+                attempts: attempt,
+                elapsed: started.elapsed(),
+                tracking_id: tracking_id.clone(),
+            };
+            if !self.cool_down(deadline).await {
+                return Err(timed_out(attempt - 1));
+            }
+            let _permit = self
+                .inner
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| timed_out(attempt - 1))?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(timed_out(attempt - 1));
+            }
+            let request = self
+                .inner
+                .http
+                .request(operation.method.clone(), url.as_str())
+                .header(header::AUTHORIZATION, self.inner.auth.clone())
+                .header(header::USER_AGENT, self.inner.user_agent.clone())
+                .header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
+                .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+                .header("TrackingID", tracking_header.clone())
+                .timeout(self.inner.timeout.min(remaining))
+                .body(body.clone());
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    match response.bytes().await {
+                        Ok(bytes) => Ok((status, headers, bytes)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            drop(_permit);
+            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.record("elapsed_ms", elapsed_ms);
+            let (status, headers, bytes) = match outcome {
+                Ok(answer) => answer,
+                Err(e) => {
+                    let error = if e.is_timeout() {
+                        timed_out(attempt)
+                    } else {
+                        Error::Transport {
+                            attempts: attempt,
+                            tracking_id: tracking_id.clone(),
+                            source: Box::new(e),
+                        }
+                    };
+                    let wait = policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt));
+                    tracing::debug!(error = %error, "attempt failed");
+                    if attempt < policy.max_attempts && Instant::now() + wait < deadline {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(error);
+                }
+            };
+            span.record("status", status);
+            if status == operation.success {
+                tracing::debug!("call succeeded");
+                return Ok(Response {
+                    status,
+                    body: bytes,
+                    tracking_id,
+                    attempts: attempt,
+                });
+            }
+            let retry_after =
+                runtime::parse_retry_after(&headers, SystemTime::now(), policy.max_retry_after);
+            let error =
+                error_from_answer(status, &headers, &bytes, &tracking_id, attempt, retry_after);
+            let retryable = matches!(status, 423 | 429 | 502..=504);
+            if retryable && attempt < policy.max_attempts {
+                let wait = retry_after.unwrap_or_else(|| {
+                    policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt))
+                });
+                if status == 429 {
+                    self.start_cool_down(wait);
+                }
+                if Instant::now() + wait < deadline {
+                    tracing::debug!(status, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            tracing::debug!(status, "call failed");
+            return Err(error);
+        }
+    }
+}
+
+/// The error for an answer that is not the success status.
+fn error_from_answer(
+    status: u16,
+    headers: &header::HeaderMap,
+    body: &[u8],
+    sent_tracking_id: &str,
+    attempts: u32,
+    retry_after: Option<Duration>,
+) -> Error {
+    let header_tracking_id = headers
+        .get("trackingid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let parsed: Option<WebexError> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(parsed) => Some(parsed),
+            Err(e) => {
+                return Error::UnreadableResponse {
+                    status,
+                    snippet: runtime::snippet(body),
+                    reason: format!("not a Webex error body: {e}"),
+                    tracking_id: header_tracking_id.unwrap_or_else(|| sent_tracking_id.to_string()),
+                    attempts,
+                };
+            }
+        }
+    };
+    let (message, details, body_tracking_id) = match parsed {
+        Some(parsed) => (
+            parsed.message,
+            parsed
+                .errors
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| e.description)
+                .collect(),
+            parsed.tracking_id,
+        ),
+        None => (None, Vec::new(), None),
+    };
+    let api = ApiError {
+        status,
+        message,
+        details,
+        tracking_id: body_tracking_id
+            .or(header_tracking_id)
+            .unwrap_or_else(|| sent_tracking_id.to_string()),
+        attempts,
+        retry_after,
+    };
+    if matches!(status, 423 | 429) {
+        Error::RateLimited(api)
+    } else {
+        Error::Api(api)
+    }
+}

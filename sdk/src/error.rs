@@ -1,0 +1,312 @@
+//! The one error type of the crate.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Everything a call can end with other than success.
+///
+/// Every variant's [`Display`](fmt::Display) is one sentence a person can act
+/// on, and names the tracking ID whenever one exists: give it to Webex
+/// support. The accessors ([`status`](Error::status),
+/// [`tracking_id`](Error::tracking_id), [`is_retryable`](Error::is_retryable),
+/// [`attempts`](Error::attempts), [`retry_after`](Error::retry_after)) work on
+/// every variant, so most callers never need to match.
+///
+/// ```
+/// # fn handle(error: webex_calling::Error) {
+/// match error.status() {
+///     Some(404) => eprintln!("gone, perhaps renamed: {error}"),
+///     _ if error.is_retryable() => eprintln!("try again later: {error}"),
+///     _ => eprintln!("{error}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter or the body broke a rule of the spec. Nothing was sent.
+    InvalidInput(InvalidInput),
+    /// The client could not be built: no token, a base URL that is not
+    /// allowed, a setting out of range.
+    Config(String),
+    /// The service answered with an error status.
+    Api(ApiError),
+    /// The service answered `429 Too Many Requests` or `423 Locked` until the
+    /// retry policy gave up.
+    RateLimited(ApiError),
+    /// The request, or the whole call with its retries, ran out of time.
+    Timeout {
+        /// Attempts made, the last one included.
+        attempts: u32,
+        /// Time spent on the call.
+        elapsed: Duration,
+        /// The tracking ID the client sent.
+        tracking_id: String,
+    },
+    /// The request could not be sent or its answer not received.
+    Transport {
+        /// Attempts made, the last one included.
+        attempts: u32,
+        /// The tracking ID the client sent.
+        tracking_id: String,
+        /// The underlying failure.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The service answered, but the body could not be read as expected.
+    UnreadableResponse {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The first bytes of the body, as text.
+        snippet: String,
+        /// Why it could not be read.
+        reason: String,
+        /// The tracking ID of the request.
+        tracking_id: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
+}
+
+impl Error {
+    /// The HTTP status the service answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => Some(api.status),
+            Error::UnreadableResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The tracking ID to give Webex support: the service's when it sent one,
+    /// else the one the client sent. `None` when nothing was sent.
+    pub fn tracking_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => Some(&api.tracking_id),
+            Error::Timeout { tracking_id, .. }
+            | Error::Transport { tracking_id, .. }
+            | Error::UnreadableResponse { tracking_id, .. } => Some(tracking_id),
+            Error::InvalidInput(_) | Error::Config(_) => None,
+        }
+    }
+
+    /// Whether the same call may succeed if made again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => matches!(api.status, 502..=504),
+            Error::RateLimited(_) | Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::UnreadableResponse { status, .. } => matches!(status, 423 | 429 | 502..=504),
+            Error::InvalidInput(_) | Error::Config(_) => false,
+        }
+    }
+
+    /// How many attempts were made; 0 when nothing was sent.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => api.attempts,
+            Error::Timeout { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::UnreadableResponse { attempts, .. } => *attempts,
+            Error::InvalidInput(_) | Error::Config(_) => 0,
+        }
+    }
+
+    /// The `Retry-After` of the last answer, when it carried a usable one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => api.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The broken rules, when the request was refused before sending.
+    pub fn invalid_input(&self) -> Option<&InvalidInput> {
+        match self {
+            Error::InvalidInput(input) => Some(input),
+            _ => None,
+        }
+    }
+}
+
+fn attempts_text(attempts: u32) -> String {
+    if attempts == 1 {
+        "after 1 attempt".to_string()
+    } else {
+        format!("after {attempts} attempts")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(input) => write!(f, "{input}"),
+            Error::Config(message) => write!(f, "the Webex client is misconfigured: {message}"),
+            Error::Api(api) => write!(f, "{api}"),
+            Error::RateLimited(api) => {
+                let wait = match api.retry_after {
+                    Some(wait) => format!("; the service asked to wait {}s", wait.as_secs()),
+                    None => String::new(),
+                };
+                write!(
+                    f,
+                    "Webex kept answering {} {} {}{wait}; slow down or raise the retry budget (tracking ID {})",
+                    api.status,
+                    reason(api.status),
+                    attempts_text(api.attempts),
+                    api.tracking_id
+                )
+            }
+            Error::Timeout {
+                attempts,
+                elapsed,
+                tracking_id,
+            } => write!(
+                f,
+                "the call to Webex timed out {} ({} ms in all); check connectivity or raise the timeouts (tracking ID {tracking_id})",
+                attempts_text(*attempts),
+                elapsed.as_millis()
+            ),
+            Error::Transport {
+                attempts,
+                tracking_id,
+                source,
+            } => write!(
+                f,
+                "could not reach Webex {}: {source} (tracking ID {tracking_id})",
+                attempts_text(*attempts)
+            ),
+            Error::UnreadableResponse {
+                status,
+                snippet,
+                reason: why,
+                tracking_id,
+                ..
+            } => write!(
+                f,
+                "Webex answered {status} {} with a body that could not be read ({why}): {snippet:?} (tracking ID {tracking_id})",
+                reason(*status)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The reason phrase of a status, for messages.
+pub(crate) fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// An error answer from the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// Webex's `message`, if the body had one.
+    pub message: Option<String>,
+    /// Every `errors[].description` of the body.
+    pub details: Vec<String>,
+    /// The service's `trackingId` (from the body, else the response
+    /// headers), else the one the client sent.
+    pub tracking_id: String,
+    /// Attempts made, the last one included.
+    pub attempts: u32,
+    /// The `Retry-After` of this answer, when it carried a usable one.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Webex answered {} {}", self.status, reason(self.status))?;
+        let mut said = Vec::new();
+        if let Some(message) = &self.message {
+            said.push(message.as_str());
+        }
+        for detail in &self.details {
+            if Some(detail) != self.message.as_ref() {
+                said.push(detail.as_str());
+            }
+        }
+        if !said.is_empty() {
+            write!(f, ": {}", said.join("; "))?;
+        }
+        if self.attempts > 1 {
+            write!(f, " {}", attempts_text(self.attempts))?;
+        }
+        write!(f, " (tracking ID {})", self.tracking_id)
+    }
+}
+
+/// One broken rule: where, and which rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    path: String,
+    rule: String,
+}
+
+impl Violation {
+    pub(crate) fn new(path: String, rule: String) -> Self {
+        Self { path, rule }
+    }
+
+    /// The field path in the request's JSON names, such as
+    /// `callPolicies.noAnswer.numberOfRings` or `agents[2].weight`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The rule that was broken, such as `at most 10 items, got 11`.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.rule)
+        } else {
+            write!(f, "{}: {}", self.path, self.rule)
+        }
+    }
+}
+
+/// Every rule a request broke. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidInput {
+    violations: Vec<Violation>,
+}
+
+impl InvalidInput {
+    pub(crate) fn new(violations: Vec<Violation>) -> Self {
+        Self { violations }
+    }
+
+    /// The broken rules, in the order they were found (at least one).
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid request, nothing was sent: ")?;
+        for (i, violation) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{violation}")?;
+        }
+        Ok(())
+    }
+}

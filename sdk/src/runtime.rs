@@ -1,0 +1,203 @@
+//! What the generated `send` functions call: one request, sent with the
+//! client's policies, and the pieces it is made of.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// What the generated code knows about an operation.
+#[derive(Debug)]
+pub struct Operation {
+    /// The spec's `operationId`.
+    pub id: &'static str,
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The one success status the spec declares.
+    pub success: u16,
+}
+
+/// A path parameter, written as one percent-encoded URL segment.
+///
+/// Every byte but the unreserved characters of RFC 3986 is encoded, so `/`,
+/// `?`, `#` and `%` in an ID can never change which URL is called.
+pub struct Segment<'a>(pub &'a str);
+
+impl fmt::Display for Segment<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        encode(self.0, f)
+    }
+}
+
+/// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~`.
+pub(crate) fn encode(value: &str, out: &mut impl fmt::Write) -> fmt::Result {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut start = 0;
+    for (i, byte) in value.bytes().enumerate() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            continue;
+        }
+        out.write_str(&value[start..i])?;
+        let encoded = [
+            b'%',
+            HEX[usize::from(byte >> 4)],
+            HEX[usize::from(byte & 15)],
+        ];
+        // The three bytes are ASCII.
+        out.write_str(std::str::from_utf8(&encoded).map_err(|_| fmt::Error)?)?;
+        start = i + 1;
+    }
+    out.write_str(&value[start..])
+}
+
+/// A finished answer with the success status, body read in full.
+pub struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: Bytes,
+    pub(crate) tracking_id: String,
+    pub(crate) attempts: u32,
+}
+
+impl Response {
+    /// Decodes the body as `T`.
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::UnreadableResponse {
+            status: self.status,
+            snippet: snippet(&self.body),
+            reason: e.to_string(),
+            tracking_id: self.tracking_id,
+            attempts: self.attempts,
+        })
+    }
+}
+
+/// At most this many characters of a body go into an error.
+pub(crate) const SNIPPET_CHARS: usize = 200;
+
+/// The start of a body as text, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4)]);
+    let mut out: String = text.chars().take(SNIPPET_CHARS).collect();
+    if out.len() < text.len() || body.len() > SNIPPET_CHARS * 4 {
+        out.push('…');
+    }
+    out
+}
+
+/// Reads a `Retry-After` value: delta-seconds or an HTTP-date. Anything
+/// else, or a wait longer than `max`, is `None`, and the caller falls back to
+/// its backoff schedule.
+pub(crate) fn parse_retry_after(
+    headers: &HeaderMap,
+    now: SystemTime,
+    max: Duration,
+) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More than 20 digits overflows u64: treat it as too long.
+        Duration::from_secs(value.parse::<u64>().ok()?)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    (wait <= max).then_some(wait)
+}
+
+/// A cheap source of jitter and ID randomness: std's randomly keyed hasher.
+pub(crate) fn random_u64(salt: u64) -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(salt);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        headers
+    }
+
+    const MAX: Duration = Duration::from_secs(600);
+
+    #[test]
+    fn retry_after_reads_delta_seconds() {
+        assert_eq!(
+            parse_retry_after(&headers("7"), SystemTime::now(), MAX),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_an_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&headers(&later), now, MAX),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn retry_after_in_the_past_means_now() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&headers(&earlier), now, MAX),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_garbage_negative_or_huge_is_ignored() {
+        for value in [
+            "rand(30),add(30)",
+            "-5",
+            "1.5",
+            "",
+            "99999999999999999999999",
+            "86400",
+        ] {
+            assert_eq!(
+                parse_retry_after(&headers(value), SystemTime::now(), MAX),
+                None,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn segments_encode_everything_that_could_change_the_url() {
+        assert_eq!(
+            Segment("a/b?c#d%e f..+=").to_string(),
+            "a%2Fb%3Fc%23d%25e%20f..%2B%3D"
+        );
+        assert_eq!(Segment("Y2lz_-~.9").to_string(), "Y2lz_-~.9");
+        assert_eq!(Segment("é").to_string(), "%C3%A9");
+    }
+
+    #[test]
+    fn snippets_are_bounded() {
+        let body = "x".repeat(10_000);
+        assert_eq!(snippet(body.as_bytes()).chars().count(), SNIPPET_CHARS + 1);
+        assert_eq!(
+            snippet(b"<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The rule checks that generated `Validate` impls call.
+//!
+//! Paths are built lazily as a chain of borrowed frames, so a valid request
+//! allocates nothing here; text is only made for a broken rule.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, InvalidInput, Violation};
+
+/// Where a value sits in a request, as a chain of frames.
+#[derive(Clone, Copy, Debug)]
+pub enum Path<'a> {
+    /// The request itself (its body's top level).
+    Root,
+    /// A named field of the parent.
+    Field(&'a Path<'a>, &'static str),
+    /// An item of the parent list.
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    /// The field `name` below this path.
+    pub fn field(&'a self, name: &'static str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    /// The list item `index` below this path.
+    pub fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Field(Path::Root, name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+/// Something the generated code can check against the spec's rules.
+pub trait Validate {
+    /// Records every broken rule of `self`, which sits at `at`.
+    fn validate(&self, at: &Path<'_>, out: &mut Violations);
+}
+
+/// A pattern from the spec, compiled on first use.
+pub struct Pattern {
+    source: &'static str,
+    compiled: OnceLock<Option<regex_lite::Regex>>,
+}
+
+impl Pattern {
+    /// A pattern that compiles when first checked.
+    pub const fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        // The generator refuses patterns outside the supported syntax, so a
+        // failure to compile cannot happen; if it did, the value is refused
+        // rather than sent unchecked.
+        self.compiled
+            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(value))
+    }
+}
+
+/// The broken rules found so far.
+#[derive(Debug, Default)]
+pub struct Violations {
+    list: Vec<Violation>,
+}
+
+impl Violations {
+    fn push(&mut self, at: &Path<'_>, rule: String) {
+        self.list.push(Violation::new(at.to_string(), rule));
+    }
+
+    /// Unwraps a builder field, recording `rule` when it was not set.
+    pub fn take<T: Default>(&mut self, at: &Path<'_>, value: Result<T, String>, rule: &str) -> T {
+        value.unwrap_or_else(|_| {
+            self.push(at, rule.to_string());
+            T::default()
+        })
+    }
+
+    /// `minLength` and `maxLength`, counted in characters.
+    pub fn length(&mut self, at: &Path<'_>, value: &str, min: Option<usize>, max: Option<usize>) {
+        // Bytes bound characters from above: only count when it matters.
+        if max.is_none_or(|max| value.len() <= max) && min.is_none_or(|min| value.len() >= min * 4)
+        {
+            return;
+        }
+        let count = value.chars().count();
+        if let Some(min) = min
+            && count < min
+        {
+            let unit = if min == 1 { "character" } else { "characters" };
+            self.push(at, format!("at least {min} {unit}, got {count}"));
+        }
+        if let Some(max) = max
+            && count > max
+        {
+            self.push(at, format!("at most {max} characters, got {count}"));
+        }
+    }
+
+    /// `minItems` and `maxItems`.
+    pub fn items(&mut self, at: &Path<'_>, len: usize, min: Option<usize>, max: Option<usize>) {
+        if let Some(min) = min
+            && len < min
+        {
+            self.push(at, format!("at least {min} items, got {len}"));
+        }
+        if let Some(max) = max
+            && len > max
+        {
+            self.push(at, format!("at most {max} items, got {len}"));
+        }
+    }
+
+    /// `minimum` and `maximum`, both inclusive.
+    pub fn range(&mut self, at: &Path<'_>, value: i64, min: Option<i64>, max: Option<i64>) {
+        if let Some(min) = min
+            && value < min
+        {
+            self.push(at, format!("at least {min}, got {value}"));
+        }
+        if let Some(max) = max
+            && value > max
+        {
+            self.push(at, format!("at most {max}, got {value}"));
+        }
+    }
+
+    /// `pattern`.
+    pub fn pattern(&mut self, at: &Path<'_>, value: &str, pattern: &Pattern) {
+        if !pattern.is_match(value) {
+            self.push(
+                at,
+                format!("must match `{}`, got {value:?}", pattern.source),
+            );
+        }
+    }
+
+    /// A path parameter must be exactly one URL segment.
+    pub fn path_segment(&mut self, at: &Path<'_>, value: &str) {
+        if value == "." || value == ".." {
+            self.push(
+                at,
+                format!("must not be {value:?}, which a URL would resolve away"),
+            );
+        }
+    }
+
+    /// `Ok` when no rule was broken.
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.list.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput(InvalidInput::new(self.list)))
+        }
+    }
+}
+
+/// Parses a request body from JSON and checks it against every rule of the
+/// spec, naming the field path of the first problem.
+///
+/// Use it for bodies that come from configuration or another service; bodies
+/// built in Rust are checked by `send()` anyway.
+///
+/// ```
+/// use webex_calling::types::UpdateHuntGroupRequest;
+///
+/// let error = webex_calling::parse_body::<UpdateHuntGroupRequest>(
+///     r#"{"agents": [{"id": "a", "weight": "101"}]}"#,
+/// )
+/// .unwrap_err();
+/// assert!(error.to_string().contains("agents[0].weight"));
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] when the JSON does not fit the type (unknown enum
+/// value, missing required field, wrong JSON type) or breaks a rule.
+#[allow(private_bounds)]
+pub fn parse_body<T: DeserializeOwned + Validate>(json: &str) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        Error::InvalidInput(InvalidInput::new(vec![Violation::new(
+            path,
+            e.into_inner().to_string(),
+        )]))
+    })?;
+    let mut violations = Violations::default();
+    value.validate(&Path::Root, &mut violations);
+    violations.into_result()?;
+    Ok(value)
+}
