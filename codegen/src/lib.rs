@@ -137,9 +137,28 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
             pub mod builder;
             mod client;
             pub mod types;
+            pub mod spec;
             mod validate;
         },
     )?;
+    // The spec itself, as JSON, for code that checks requests against it at
+    // run time (the fake server) without a YAML parser.
+    let spec_value: serde_json::Value = serde_yaml::from_str(spec_yaml)
+        .map_err(|e| Error(format!("the spec is not valid YAML: {e}")))?;
+    let spec_json = serde_json::to_string_pretty(&spec_value)
+        .map_err(|e| Error(format!("the spec cannot be written as JSON: {e}")))?
+        + "\n";
+    if spec_json.contains("\"##") {
+        return Err(Error(
+            "the spec contains `\"##`, which the embedded copy cannot hold".into(),
+        ));
+    }
+    let spec_file = format!(
+        "{HEADER}\n//! The spec as JSON, for code that checks requests against it at run time.\n\n\
+         /// `spec/webex-calling.yaml`, converted to JSON with its key order kept.\n\
+         #[allow(dead_code)]\n\
+         pub const OPENAPI_JSON: &str = r##\"{spec_json}\"##;\n"
+    );
     Ok(vec![
         GeneratedFile {
             name: "builder.rs",
@@ -152,6 +171,10 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
         GeneratedFile {
             name: "mod.rs",
             contents: module,
+        },
+        GeneratedFile {
+            name: "spec.rs",
+            contents: spec_file,
         },
         GeneratedFile {
             name: "types.rs",

@@ -431,30 +431,31 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             // resolved away by any URL parser, even percent-encoded.
             check = quote!(#check out.path_segment(&at, value););
         }
-        let rule = if param.required {
-            "is required"
-        } else {
-            "is not a valid value"
-        };
-        take.push(quote!(let #ident = out.take(&root.field(#name), #ident, #rule);));
-        if check.is_empty() {
-            continue;
-        }
         if param.required {
             take.push(quote! {
-                {
-                    let at = root.field(#name);
-                    let value = &#ident;
-                    #check
-                }
+                let #ident = out.take(&root.field(#name), #ident, "is required");
             });
+            if !check.is_empty() {
+                take.push(quote! {
+                    if let ::std::option::Option::Some(value) = &#ident {
+                        let at = root.field(#name);
+                        #check
+                    }
+                });
+            }
+            take.push(quote!(let #ident = #ident.unwrap_or_default();));
         } else {
             take.push(quote! {
-                if let ::std::option::Option::Some(value) = &#ident {
-                    let at = root.field(#name);
-                    #check
-                }
+                let #ident = out.take(&root.field(#name), #ident, "is not a valid value").flatten();
             });
+            if !check.is_empty() {
+                take.push(quote! {
+                    if let ::std::option::Option::Some(value) = &#ident {
+                        let at = root.field(#name);
+                        #check
+                    }
+                });
+            }
         }
     }
     // The URL: literal pieces as they are, each path parameter as one
@@ -516,7 +517,7 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             let mut violations = crate::validate::Violations::default();
             let out = &mut violations;
             #(#take)*
-            let body = out.take(&root.field("body"), body, "is not a valid body");
+            let body = out.take(&root.field("body"), body, "is not a valid body").unwrap_or_default();
             crate::validate::Validate::validate(&body, &root, out);
             violations.into_result()?;
             let path = ::std::format!(#template, #(#args),*);

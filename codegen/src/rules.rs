@@ -166,3 +166,11 @@ pub fn referenced_description(spec: &OpenAPI, name: &str, json: &str) -> Option<
         .description
         .clone()
 }
+
+/// The `required` list of the object component `name`, in the spec's order.
+pub fn required(spec: &OpenAPI, name: &str) -> Vec<String> {
+    match component(spec, name).map(|schema| &schema.schema_kind) {
+        Ok(SchemaKind::Type(Type::Object(object))) => object.required.clone(),
+        _ => Vec::new(),
+    }
+}

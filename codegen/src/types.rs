@@ -180,7 +180,18 @@ fn rewrite_struct(
         });
     }
     checks.add_struct(&item.ident, &infos);
-    Ok(vec![setters(&item.ident, &infos)])
+    // Constructor arguments follow the spec's `required` list, not typify's
+    // alphabetical field order.
+    let order = rules::required(spec, &name);
+    let rank = |f: &FieldInfo| {
+        order
+            .iter()
+            .position(|r| *r == f.json)
+            .unwrap_or(usize::MAX)
+    };
+    let mut by_spec = infos;
+    by_spec.sort_by_key(|f| (rank(f), f.json.clone()));
+    Ok(vec![setters(&item.ident, &by_spec)])
 }
 
 /// `schemars` attributes that state a shape's bounds.

@@ -22,5 +22,5 @@ mod validate;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, InvalidInput, Violation};
-pub use generated::{builder, types};
+pub use generated::{builder, spec, types};
 pub use validate::parse_body;

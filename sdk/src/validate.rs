@@ -88,11 +88,14 @@ impl Violations {
     }
 
     /// Unwraps a builder field, recording `rule` when it was not set.
-    pub fn take<T: Default>(&mut self, at: &Path<'_>, value: Result<T, String>, rule: &str) -> T {
-        value.unwrap_or_else(|_| {
-            self.push(at, rule.to_string());
-            T::default()
-        })
+    pub fn take<T>(&mut self, at: &Path<'_>, value: Result<T, String>, rule: &str) -> Option<T> {
+        match value {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.push(at, rule.to_string());
+                None
+            }
+        }
     }
 
     /// `minLength` and `maxLength`, counted in characters.

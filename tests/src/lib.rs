@@ -1,1 +1,32 @@
+//! Shared pieces of the tests: the spec's examples.
 
+use serde_json::Value;
+
+/// The spec, parsed from the copy the SDK embeds.
+pub fn spec() -> Value {
+    serde_json::from_str(webex_calling::spec::OPENAPI_JSON).expect("the embedded spec is JSON")
+}
+
+/// The request example of the operation `operation_id`.
+pub fn request_example(operation_id: &str) -> Value {
+    let spec = spec();
+    for item in spec["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("path item").values() {
+            if operation["operationId"] == operation_id {
+                return operation["requestBody"]["content"]["application/json"]["example"].clone();
+            }
+        }
+    }
+    panic!("no operation {operation_id} in the spec")
+}
+
+/// A client whose base URL is a closed port on loopback: a request that was
+/// sent would fail to connect, so a refusal proves nothing left.
+pub fn unreachable_client() -> webex_calling::Client {
+    webex_calling::Client::builder()
+        .token("test-token")
+        .base_url("http://127.0.0.1:9")
+        .retry(webex_calling::RetryPolicy::none())
+        .build()
+        .expect("client")
+}

@@ -107,9 +107,8 @@ On success the service answers `200`.*/
         let out = &mut violations;
         let location_id = out
             .take(&root.field("locationId"), location_id, "is required");
-        {
+        if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
-            let value = &location_id;
             out.length(
                 &at,
                 value,
@@ -118,11 +117,11 @@ On success the service answers `200`.*/
             );
             out.path_segment(&at, value);
         }
+        let location_id = location_id.unwrap_or_default();
         let call_pickup_id = out
             .take(&root.field("callPickupId"), call_pickup_id, "is required");
-        {
+        if let ::std::option::Option::Some(value) = &call_pickup_id {
             let at = root.field("callPickupId");
-            let value = &call_pickup_id;
             out.length(
                 &at,
                 value,
@@ -131,8 +130,13 @@ On success the service answers `200`.*/
             );
             out.path_segment(&at, value);
         }
-        let org_id = out.take(&root.field("orgId"), org_id, "is not a valid value");
-        let body = out.take(&root.field("body"), body, "is not a valid body");
+        let call_pickup_id = call_pickup_id.unwrap_or_default();
+        let org_id = out
+            .take(&root.field("orgId"), org_id, "is not a valid value")
+            .flatten();
+        let body = out
+            .take(&root.field("body"), body, "is not a valid body")
+            .unwrap_or_default();
         crate::validate::Validate::validate(&body, &root, out);
         violations.into_result()?;
         let path = ::std::format!(
@@ -252,9 +256,8 @@ On success the service answers `204`.*/
         let out = &mut violations;
         let location_id = out
             .take(&root.field("locationId"), location_id, "is required");
-        {
+        if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
-            let value = &location_id;
             out.length(
                 &at,
                 value,
@@ -263,11 +266,11 @@ On success the service answers `204`.*/
             );
             out.path_segment(&at, value);
         }
+        let location_id = location_id.unwrap_or_default();
         let hunt_group_id = out
             .take(&root.field("huntGroupId"), hunt_group_id, "is required");
-        {
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
             let at = root.field("huntGroupId");
-            let value = &hunt_group_id;
             out.length(
                 &at,
                 value,
@@ -276,8 +279,13 @@ On success the service answers `204`.*/
             );
             out.path_segment(&at, value);
         }
-        let org_id = out.take(&root.field("orgId"), org_id, "is not a valid value");
-        let body = out.take(&root.field("body"), body, "is not a valid body");
+        let hunt_group_id = hunt_group_id.unwrap_or_default();
+        let org_id = out
+            .take(&root.field("orgId"), org_id, "is not a valid value")
+            .flatten();
+        let body = out
+            .take(&root.field("body"), body, "is not a valid body")
+            .unwrap_or_default();
         crate::validate::Validate::validate(&body, &root, out);
         violations.into_result()?;
         let path = ::std::format!(

@@ -4,4 +4,5 @@
 pub mod builder;
 mod client;
 pub mod types;
+pub mod spec;
 mod validate;

@@ -137,8 +137,8 @@ impl DirectLineCallerIdName {
         selection: impl ::std::convert::Into<DirectLineCallerIdSelection>,
     ) -> Self {
         Self {
-            custom_name: ::std::option::Option::None,
             selection: selection.into(),
+            custom_name: ::std::option::Option::None,
         }
     }
     ///Sets `customName`.
@@ -294,19 +294,19 @@ pub struct HuntGroupCallPolicies {
     pub waiting_enabled: ::std::option::Option<bool>,
 }
 impl HuntGroupCallPolicies {
-    ///Creates a value from its required fields (`noAnswer`, `policy`); set the others with the methods below.
+    ///Creates a value from its required fields (`policy`, `noAnswer`); set the others with the methods below.
     #[allow(clippy::new_without_default)]
     pub fn new(
-        no_answer: impl ::std::convert::Into<NoAnswerSettings>,
         policy: impl ::std::convert::Into<HuntPolicy>,
+        no_answer: impl ::std::convert::Into<NoAnswerSettings>,
     ) -> Self {
         Self {
+            policy: policy.into(),
+            no_answer: no_answer.into(),
             allow_members_to_control_group_busy_enabled: ::std::option::Option::None,
             business_continuity_redirect: ::std::option::Option::None,
             busy_redirect: ::std::option::Option::None,
             group_busy_enabled: ::std::option::Option::None,
-            no_answer: no_answer.into(),
-            policy: policy.into(),
             waiting_enabled: ::std::option::Option::None,
         }
     }
@@ -473,22 +473,22 @@ pub struct NoAnswerSettings {
     pub number_of_rings: i32,
 }
 impl NoAnswerSettings {
-    ///Creates a value from its required fields (`destinationVoicemailEnabled`, `forwardEnabled`, `nextAgentEnabled`, `nextAgentRings`, `numberOfRings`); set the others with the methods below.
+    ///Creates a value from its required fields (`nextAgentEnabled`, `nextAgentRings`, `forwardEnabled`, `numberOfRings`, `destinationVoicemailEnabled`); set the others with the methods below.
     #[allow(clippy::new_without_default)]
     pub fn new(
-        destination_voicemail_enabled: impl ::std::convert::Into<bool>,
-        forward_enabled: impl ::std::convert::Into<bool>,
         next_agent_enabled: impl ::std::convert::Into<bool>,
         next_agent_rings: impl ::std::convert::Into<i32>,
+        forward_enabled: impl ::std::convert::Into<bool>,
         number_of_rings: impl ::std::convert::Into<i32>,
+        destination_voicemail_enabled: impl ::std::convert::Into<bool>,
     ) -> Self {
         Self {
-            destination: ::std::option::Option::None,
-            destination_voicemail_enabled: destination_voicemail_enabled.into(),
-            forward_enabled: forward_enabled.into(),
             next_agent_enabled: next_agent_enabled.into(),
             next_agent_rings: next_agent_rings.into(),
+            forward_enabled: forward_enabled.into(),
             number_of_rings: number_of_rings.into(),
+            destination_voicemail_enabled: destination_voicemail_enabled.into(),
+            destination: ::std::option::Option::None,
         }
     }
     ///Sets `destination`.

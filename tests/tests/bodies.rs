@@ -1,0 +1,222 @@
+//! Request bodies: what goes on the wire, and what is refused before it.
+
+use serde_json::{Value, json};
+use webex_calling::types::{
+    AlternateNumber, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy, NoAnswerSettings,
+    UpdateCallPickupRequest, UpdateHuntGroupRequest,
+};
+use webex_calling::{Error, parse_body};
+use webex_calling_tests::{request_example, unreachable_client};
+
+fn violations(error: &Error) -> Vec<String> {
+    error
+        .invalid_input()
+        .unwrap_or_else(|| panic!("expected invalid input, got {error}"))
+        .violations()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn agents_set_to_an_empty_list_are_sent_as_an_empty_array() {
+    let body = UpdateCallPickupRequest::new().agents(Vec::<String>::new());
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({ "agents": [] })
+    );
+}
+
+#[test]
+fn agents_left_unset_are_not_sent_at_all() {
+    let body = UpdateCallPickupRequest::new().name("Front desk");
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({ "name": "Front desk" })
+    );
+    let body = UpdateHuntGroupRequest::new();
+    assert_eq!(serde_json::to_string(&body).unwrap(), "{}");
+}
+
+#[test]
+fn counts_are_sent_as_integers_and_weights_as_strings() {
+    let body = UpdateHuntGroupRequest::new()
+        .call_policies(HuntGroupCallPolicies::new(
+            HuntPolicy::Weighted,
+            NoAnswerSettings::new(true, 5, false, 0, false),
+        ))
+        .agents([HuntGroupAgent::new("agent").weight("50")]);
+    let text = serde_json::to_string(&body).unwrap();
+    assert!(text.contains(r#""nextAgentRings":5"#), "{text}");
+    assert!(text.contains(r#""weight":"50""#), "{text}");
+}
+
+fn assert_round_trip<T>(operation_id: &str)
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let example = request_example(operation_id);
+    let typed: T = serde_json::from_value(example.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), example);
+}
+
+#[test]
+fn the_call_pickup_example_survives_a_round_trip_through_the_types() {
+    assert_round_trip::<UpdateCallPickupRequest>("updateCallPickup");
+}
+
+#[test]
+fn the_hunt_group_example_survives_a_round_trip_through_the_types() {
+    assert_round_trip::<UpdateHuntGroupRequest>("updateHuntGroup");
+}
+
+#[test]
+fn the_examples_pass_every_rule() {
+    let pickup = request_example("updateCallPickup").to_string();
+    parse_body::<UpdateCallPickupRequest>(&pickup).unwrap();
+    let hunt = request_example("updateHuntGroup").to_string();
+    parse_body::<UpdateHuntGroupRequest>(&hunt).unwrap();
+}
+
+async fn refused_pickup(body: UpdateCallPickupRequest) -> Error {
+    unreachable_client()
+        .update_call_pickup()
+        .location_id("location")
+        .call_pickup_id("pickup")
+        .body(body)
+        .send()
+        .await
+        .unwrap_err()
+}
+
+async fn send_hunt(body: UpdateHuntGroupRequest) -> Result<(), Error> {
+    unreachable_client()
+        .update_hunt_group()
+        .location_id("location")
+        .hunt_group_id("hunt")
+        .body(body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_name_of_81_characters_is_refused_before_sending() {
+    let error = refused_pickup(UpdateCallPickupRequest::new().name("a".repeat(81))).await;
+    assert_eq!(violations(&error), ["name: at most 80 characters, got 81"]);
+    assert_eq!(error.attempts(), 0);
+}
+
+#[tokio::test]
+async fn names_are_counted_in_characters_not_bytes() {
+    // 80 emoji are 320 bytes but 80 characters: allowed, so the request is
+    // sent (and fails to connect, which proves it got past validation).
+    let error = refused_pickup(UpdateCallPickupRequest::new().name("📞".repeat(80))).await;
+    assert!(error.invalid_input().is_none(), "{error}");
+    assert!(
+        matches!(error, Error::Transport { attempts: 1, .. }),
+        "{error}"
+    );
+    let error = refused_pickup(UpdateCallPickupRequest::new().name("📞".repeat(81))).await;
+    assert_eq!(violations(&error), ["name: at most 80 characters, got 81"]);
+}
+
+#[tokio::test]
+async fn eleven_alternate_numbers_are_refused_before_sending() {
+    let numbers = (0..11).map(|i| AlternateNumber::new(format!("+1555000{i:04}")));
+    let error = send_hunt(UpdateHuntGroupRequest::new().alternate_numbers(numbers))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["alternateNumbers: at most 10 items, got 11"]
+    );
+}
+
+#[tokio::test]
+async fn a_weight_of_101_is_refused_with_the_agent_named() {
+    let agents = [
+        HuntGroupAgent::new("a").weight("100"),
+        HuntGroupAgent::new("b").weight("101"),
+    ];
+    let error = send_hunt(UpdateHuntGroupRequest::new().agents(agents))
+        .await
+        .unwrap_err();
+    let found = violations(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("agents[1].weight: must match"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn call_policies_without_number_of_rings_are_refused_with_the_path() {
+    let mut body = request_example("updateHuntGroup");
+    body["callPolicies"]["noAnswer"]
+        .as_object_mut()
+        .unwrap()
+        .remove("numberOfRings");
+    let error = parse_body::<UpdateHuntGroupRequest>(&body.to_string()).unwrap_err();
+    let found = violations(&error);
+    assert!(
+        found[0].starts_with("callPolicies.noAnswer: missing field `numberOfRings`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_unknown_policy_is_refused_with_the_path() {
+    let mut body = request_example("updateHuntGroup");
+    body["callPolicies"]["policy"] = Value::from("ROUND_ROBIN");
+    let error = parse_body::<UpdateHuntGroupRequest>(&body.to_string()).unwrap_err();
+    let found = violations(&error);
+    assert!(
+        found[0].starts_with("callPolicies.policy: unknown variant `ROUND_ROBIN`"),
+        "{found:?}"
+    );
+    assert!("ROUND_ROBIN".parse::<HuntPolicy>().is_err());
+}
+
+#[tokio::test]
+async fn a_negative_ring_count_is_refused_before_sending() {
+    let policies = HuntGroupCallPolicies::new(
+        HuntPolicy::Regular,
+        NoAnswerSettings::new(true, -1, false, 0, false),
+    );
+    let error = send_hunt(UpdateHuntGroupRequest::new().call_policies(policies))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["callPolicies.noAnswer.nextAgentRings: at least 0, got -1"]
+    );
+}
+
+#[tokio::test]
+async fn missing_and_empty_ids_are_refused_before_sending() {
+    let client = unreachable_client();
+    let error = client
+        .update_hunt_group()
+        .hunt_group_id("")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "locationId: is required",
+            "huntGroupId: at least 1 character, got 0"
+        ]
+    );
+    let error = client
+        .update_hunt_group()
+        .location_id("..")
+        .hunt_group_id("hunt")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        violations(&error)[0].starts_with("locationId: must not be \"..\""),
+        "{error}"
+    );
+}
