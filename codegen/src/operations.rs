@@ -221,6 +221,20 @@ impl VisitMut for RetargetPaths {
         }
         syn::visit_mut::visit_path_mut(self, path);
     }
+
+    fn visit_attribute_mut(&mut self, attr: &mut Attribute) {
+        if let syn::Meta::NameValue(nv) = &mut attr.meta
+            && nv.path.is_ident("doc")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            && s.value().contains("super::Client")
+        {
+            let text = s.value().replace("super::Client", "crate::Client");
+            nv.value = parse_quote!(#text);
+        }
+    }
 }
 
 /// The generated `builder` module (progenitor's, with `send` replaced) and
@@ -333,7 +347,7 @@ fn rewrite_docs(attrs: &[Attribute], op: &OperationInfo) -> Result<Vec<Attribute
     let doc = format!(
         "{prose}\n\n# Example\n\nSends the spec's example body.\n\n```no_run\n\
          # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {{\n\
-         let body: webex_calling::types::{schema} = serde_json::from_str(r#\"\n{example}\n\"#)?;\n\
+         let body = webex_calling::parse_body::<webex_calling::types::{schema}>(r#\"\n{example}\n\"#)?;\n\
          {binding}client\n    .{method}()\n{setters}    .body(body)\n    .send()\n    .await?;\n{use_line}\
          # Ok(())\n# }}\n```",
         schema = op.request_schema,

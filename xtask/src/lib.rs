@@ -1,6 +1,8 @@
 //! The tasks behind `cargo xtask`, as a library so tests can run them.
 
 pub mod codegen;
+pub mod prism;
+pub mod test;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,11 @@ use std::process::ExitCode;
 
 use xtask::codegen;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]";
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  codegen [--check]  regenerate sdk/src/generated/ from spec/ (--check: change nothing, fail if stale)
+  test               every test and check, as CI runs them";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,6 +16,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["test"] => xtask::test::run(&xtask::root()),
         _ => Err(USAGE.to_string()),
     };
     match result {

@@ -5,7 +5,7 @@
 use super::types;
 /**Builder for [`Client::update_call_pickup`]
 
-[`Client::update_call_pickup`]: super::Client::update_call_pickup*/
+[`Client::update_call_pickup`]: crate::Client::update_call_pickup*/
 #[derive(Debug, Clone)]
 pub struct UpdateCallPickup<'a> {
     client: &'a crate::Client,
@@ -156,7 +156,7 @@ On success the service answers `200`.*/
 }
 /**Builder for [`Client::update_hunt_group`]
 
-[`Client::update_hunt_group`]: super::Client::update_hunt_group*/
+[`Client::update_hunt_group`]: crate::Client::update_hunt_group*/
 #[derive(Debug, Clone)]
 pub struct UpdateHuntGroup<'a> {
     client: &'a crate::Client,

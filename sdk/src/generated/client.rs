@@ -20,7 +20,7 @@ Sends the spec's example body.
 
 ```no_run
 # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let body: webex_calling::types::UpdateCallPickupRequest = serde_json::from_str(r#"
+let body = webex_calling::parse_body::<webex_calling::types::UpdateCallPickupRequest>(r#"
 {
   "name": "South Alaska-Group",
   "notificationType": "AUDIO_ONLY",
@@ -64,7 +64,7 @@ Sends the spec's example body.
 
 ```no_run
 # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let body: webex_calling::types::UpdateHuntGroupRequest = serde_json::from_str(r#"
+let body = webex_calling::parse_body::<webex_calling::types::UpdateHuntGroupRequest>(r#"
 {
   "name": "5714328359",
   "phoneNumber": "5558675309",
