@@ -21,7 +21,7 @@
 //! |---|---|---|
 //! | An optional array is a `Vec` with `skip_serializing_if = "Vec::is_empty"`. | A caller could not send `"agents": []` to remove every agent: lists replace, so "not set" and "empty" mean different things. | [`types`] turns the field into `Option<Vec<T>>`, skipped only when `None`. |
 //! | A property with a `default` is a plain value that is always serialized. | Updates are partial: a field the caller did not set must not be sent, or it would overwrite the stored value with the documented default. | [`prepare`] drops `default` from progenitor's copy of the spec; the fields stay `Option`. |
-//! | A string with `minLength`/`maxLength`/`pattern` becomes a newtype checked in `TryFrom`; `maxItems` is ignored; an integer `maximum` is dropped when `minimum` is 1. | Rules are lost, and the ones kept fail with messages that name no field. | [`prepare`] drops every bound from progenitor's copy, so the fields are plain types; [`rules`] reads the bounds from the original spec and [`types`] emits a `Validate` impl per type that checks them all (length counted in characters) and names the field path and the rule. |
+//! | A string with `minLength`/`maxLength`/`pattern` becomes a newtype checked in `TryFrom`; `maxItems` is ignored; an integer `maximum` is dropped when `minimum` is 1. | Rules are lost, and the ones kept fail with messages that name no field. | [`prepare`] drops every bound from progenitor's copy, so the fields are plain types; [`rules`] reads the bounds from the original spec and [`types`] emits a `Rules` impl per type that checks them all (length counted in characters) and names the field path and the rule. |
 //! | typify derives no `JsonSchema`, and `with_derive` would add it without bounds. | The types are compared with the spec through `schemars`. | [`types`] adds `#[cfg_attr(feature = "schemars", derive(JsonSchema))]` and a `schemars` attribute for each bound. |
 //! | typify emits a struct builder per type (`types::builder::X`). | A second type per body, with stringly errors. | The builders are removed; each type gets `new(required fields)` and one setter per optional field. |
 //! | progenitor's `Client` sends an `api-version` header with every request, and its `send` returns progenitor's `Error` and `ResponseValue`. | Webex defines no such header; users must only see `webex_calling::Error`, and need retries, tracking IDs and tracing. | [`operations`] drops progenitor's `Client`, keeps the operation builders, points them at the hand-written `webex_calling::Client`, and replaces `send` with one that checks every rule and hands the request to the SDK's runtime. |
@@ -29,6 +29,7 @@
 
 use std::fmt;
 
+pub mod lint;
 pub mod operations;
 pub mod prepare;
 pub mod rules;

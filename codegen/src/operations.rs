@@ -532,7 +532,7 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             let out = &mut violations;
             #(#take)*
             let body = out.take(&root.field("body"), body, "is not a valid body").unwrap_or_default();
-            crate::validate::Validate::validate(&body, &root, out);
+            crate::validate::Rules::check(&body, &root, out);
             violations.into_result()?;
             let path = ::std::format!(#template, #(#args),*);
             let operation = crate::runtime::Operation {

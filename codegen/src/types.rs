@@ -48,7 +48,7 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
         items: out,
         validate: quote! {
             use super::types;
-            use crate::validate::{Path, Validate, Violations};
+            use crate::validate::{Path, Rules, Violations};
             #statics
             #(#impls)*
         },
@@ -364,7 +364,7 @@ fn rewrite_enum(item: &mut ItemEnum) -> Result<Item, String> {
     })
 }
 
-/// The generated `Validate` impls and the patterns they share.
+/// The generated `Rules` impls and the patterns they share.
 #[derive(Default)]
 pub struct Checks {
     patterns: Vec<String>,
@@ -400,8 +400,8 @@ impl Checks {
             (quote!(at), quote!(out))
         };
         self.impls.push(quote! {
-            impl Validate for types::#ty {
-                fn validate(&self, #at: &Path<'_>, #out: &mut Violations) {
+            impl Rules for types::#ty {
+                fn check(&self, #at: &Path<'_>, #out: &mut Violations) {
                     #(#body)*
                 }
             }
@@ -411,7 +411,7 @@ impl Checks {
     /// Statements that check `value` (a reference) at `at` against `shape`.
     pub fn check(&mut self, shape: &Shape, value: &TokenStream) -> TokenStream {
         match shape {
-            Shape::Object(_) => quote!(Validate::validate(#value, &at, out);),
+            Shape::Object(_) => quote!(Rules::check(#value, &at, out);),
             Shape::String { min, max, pattern } => {
                 let mut parts = Vec::new();
                 if min.is_some() || max.is_some() {

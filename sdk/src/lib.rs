@@ -23,4 +23,4 @@ mod validate;
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, spec, types};
-pub use validate::parse_body;
+pub use validate::{Validate, parse_body};

@@ -44,11 +44,42 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-/// Something the generated code can check against the spec's rules.
-pub trait Validate {
+/// The rules of one generated type, implemented by generated code. The
+/// trait is public only inside this private module, which seals
+/// [`Validate`].
+pub trait Rules {
     /// Records every broken rule of `self`, which sits at `at`.
-    fn validate(&self, at: &Path<'_>, out: &mut Violations);
+    fn check(&self, at: &Path<'_>, out: &mut Violations);
 }
+
+/// Checks a value against every rule of the spec, as `send()` does before
+/// sending. Implemented by every request and response type.
+///
+/// ```
+/// use webex_calling::Validate;
+/// use webex_calling::types::UpdateCallPickupRequest;
+///
+/// let body = UpdateCallPickupRequest::new().name("x".repeat(81));
+/// let error = body.validate().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid request, nothing was sent: name: at most 80 characters, got 81"
+/// );
+/// ```
+pub trait Validate: Rules {
+    /// `Ok` when no rule is broken, else every broken rule with its path.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] listing every broken rule.
+    fn validate(&self) -> Result<(), Error> {
+        let mut violations = Violations::default();
+        self.check(&Path::Root, &mut violations);
+        violations.into_result()
+    }
+}
+
+impl<T: Rules> Validate for T {}
 
 /// A pattern from the spec, compiled on first use.
 pub struct Pattern {
@@ -184,20 +215,26 @@ impl Violations {
 /// built in Rust are checked by `send()` anyway.
 ///
 /// ```
-/// use webex_calling::types::UpdateHuntGroupRequest;
+/// use webex_calling::types::{CallPickupNotificationType, UpdateCallPickupRequest};
 ///
-/// let error = webex_calling::parse_body::<UpdateHuntGroupRequest>(
-///     r#"{"agents": [{"id": "a", "weight": "101"}]}"#,
-/// )
-/// .unwrap_err();
-/// assert!(error.to_string().contains("agents[0].weight"));
+/// let body = webex_calling::parse_body::<UpdateCallPickupRequest>(r#"{
+///   "name": "South Alaska-Group",
+///   "notificationType": "AUDIO_ONLY",
+///   "notificationDelayTimerSeconds": 20,
+///   "agents": [
+///     "Y2lzY29zcGFyazovL3VzL1BFT1BMRS82YTUwMDk1YS1mZjlmLTExZWItODA2NS04ZjhkOWIxNmIzOTQ",
+///     "Y2lzY29zcGFyazovL3VzL1BMQUNFLzg0YjQ1OTIyLWZmOWYtMTFlYi1hNGI4LTMzNjI3YmVkNjdiNQ",
+///     "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS85ODFlNTQ0Yy0xOGI0LTQ2MzItYmFkZi1iYWMwZjFkOGJkYWY="
+///   ]
+/// }"#)?;
+/// assert_eq!(body.notification_type, Some(CallPickupNotificationType::AudioOnly));
+/// # Ok::<(), webex_calling::Error>(())
 /// ```
 ///
 /// # Errors
 ///
 /// [`Error::InvalidInput`] when the JSON does not fit the type (unknown enum
 /// value, missing required field, wrong JSON type) or breaks a rule.
-#[allow(private_bounds)]
 pub fn parse_body<T: DeserializeOwned + Validate>(json: &str) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -208,8 +245,6 @@ pub fn parse_body<T: DeserializeOwned + Validate>(json: &str) -> Result<T, Error
             e.into_inner().to_string(),
         )]))
     })?;
-    let mut violations = Violations::default();
-    value.validate(&Path::Root, &mut violations);
-    violations.into_result()?;
+    value.validate()?;
     Ok(value)
 }

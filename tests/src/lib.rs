@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+pub mod sync;
+
 /// The spec, parsed from the copy the SDK embeds.
 pub fn spec() -> Value {
     serde_json::from_str(webex_calling::spec::OPENAPI_JSON).expect("the embedded spec is JSON")

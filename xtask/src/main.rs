@@ -8,6 +8,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   codegen [--check]  regenerate sdk/src/generated/ from spec/ (--check: change nothing, fail if stale)
+  check              the spec, the generated code and the doc examples agree (one line per check)
   test               every test and check, as CI runs them";
 
 fn main() -> ExitCode {
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["check"] => xtask::check::run(&xtask::root()),
         ["test"] => xtask::test::run(&xtask::root()),
         _ => Err(USAGE.to_string()),
     };

@@ -137,7 +137,7 @@ On success the service answers `200`.*/
         let body = out
             .take(&root.field("body"), body, "is not a valid body")
             .unwrap_or_default();
-        crate::validate::Validate::validate(&body, &root, out);
+        crate::validate::Rules::check(&body, &root, out);
         violations.into_result()?;
         let path = ::std::format!(
             "/telephony/config/locations/{}/callPickups/{}", crate ::runtime::Segment(&
@@ -286,7 +286,7 @@ On success the service answers `204`.*/
         let body = out
             .take(&root.field("body"), body, "is not a valid body")
             .unwrap_or_default();
-        crate::validate::Validate::validate(&body, &root, out);
+        crate::validate::Rules::check(&body, &root, out);
         violations.into_result()?;
         let path = ::std::format!(
             "/telephony/config/locations/{}/huntGroups/{}", crate ::runtime::Segment(&

@@ -311,12 +311,6 @@ pub const OPENAPI_JSON: &str = r##"{
         "schema": {
           "type": "string"
         }
-      },
-      "TrackingId": {
-        "description": "The service's tracking ID for this request; support asks for it.",
-        "schema": {
-          "type": "string"
-        }
       }
     },
     "responses": {

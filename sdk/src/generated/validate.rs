@@ -2,12 +2,12 @@
 
 //! The rules of the spec, checked before a request is sent.
 use super::types;
-use crate::validate::{Path, Validate, Violations};
+use crate::validate::{Path, Rules, Violations};
 static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
     "^(100|[1-9]?[0-9])$",
 );
-impl Validate for types::AlternateNumber {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::AlternateNumber {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         {
             let value = &self.phone_number;
             let at = at.field("phoneNumber");
@@ -20,11 +20,11 @@ impl Validate for types::AlternateNumber {
         }
     }
 }
-impl Validate for types::DirectLineCallerIdName {
-    fn validate(&self, _at: &Path<'_>, _out: &mut Violations) {}
+impl Rules for types::DirectLineCallerIdName {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
-impl Validate for types::HuntGroupAgent {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::HuntGroupAgent {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         {
             let value = &self.id;
             let at = at.field("id");
@@ -41,25 +41,25 @@ impl Validate for types::HuntGroupAgent {
         }
     }
 }
-impl Validate for types::HuntGroupCallPolicies {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::HuntGroupCallPolicies {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         if let ::std::option::Option::Some(value) = &self.business_continuity_redirect {
             let at = at.field("businessContinuityRedirect");
-            Validate::validate(value, &at, out);
+            Rules::check(value, &at, out);
         }
         if let ::std::option::Option::Some(value) = &self.busy_redirect {
             let at = at.field("busyRedirect");
-            Validate::validate(value, &at, out);
+            Rules::check(value, &at, out);
         }
         {
             let value = &self.no_answer;
             let at = at.field("noAnswer");
-            Validate::validate(value, &at, out);
+            Rules::check(value, &at, out);
         }
     }
 }
-impl Validate for types::NoAnswerSettings {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::NoAnswerSettings {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         {
             let value = &self.next_agent_rings;
             let at = at.field("nextAgentRings");
@@ -82,11 +82,11 @@ impl Validate for types::NoAnswerSettings {
         }
     }
 }
-impl Validate for types::RedirectSettings {
-    fn validate(&self, _at: &Path<'_>, _out: &mut Violations) {}
+impl Rules for types::RedirectSettings {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
-impl Validate for types::UpdateCallPickupRequest {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::UpdateCallPickupRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         if let ::std::option::Option::Some(value) = &self.agents {
             let at = at.field("agents");
             for (index, item) in value.iter().enumerate() {
@@ -121,16 +121,16 @@ impl Validate for types::UpdateCallPickupRequest {
         }
     }
 }
-impl Validate for types::UpdateCallPickupResponse {
-    fn validate(&self, _at: &Path<'_>, _out: &mut Violations) {}
+impl Rules for types::UpdateCallPickupResponse {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
-impl Validate for types::UpdateHuntGroupRequest {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::UpdateHuntGroupRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         if let ::std::option::Option::Some(value) = &self.agents {
             let at = at.field("agents");
             for (index, item) in value.iter().enumerate() {
                 let at = at.index(index);
-                Validate::validate(item, &at, out);
+                Rules::check(item, &at, out);
             }
         }
         if let ::std::option::Option::Some(value) = &self.alternate_numbers {
@@ -143,16 +143,16 @@ impl Validate for types::UpdateHuntGroupRequest {
             );
             for (index, item) in value.iter().enumerate() {
                 let at = at.index(index);
-                Validate::validate(item, &at, out);
+                Rules::check(item, &at, out);
             }
         }
         if let ::std::option::Option::Some(value) = &self.call_policies {
             let at = at.field("callPolicies");
-            Validate::validate(value, &at, out);
+            Rules::check(value, &at, out);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");
-            Validate::validate(value, &at, out);
+            Rules::check(value, &at, out);
         }
         if let ::std::option::Option::Some(value) = &self.name {
             let at = at.field("name");
@@ -165,17 +165,17 @@ impl Validate for types::UpdateHuntGroupRequest {
         }
     }
 }
-impl Validate for types::WebexError {
-    fn validate(&self, at: &Path<'_>, out: &mut Violations) {
+impl Rules for types::WebexError {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
         if let ::std::option::Option::Some(value) = &self.errors {
             let at = at.field("errors");
             for (index, item) in value.iter().enumerate() {
                 let at = at.index(index);
-                Validate::validate(item, &at, out);
+                Rules::check(item, &at, out);
             }
         }
     }
 }
-impl Validate for types::WebexErrorDetail {
-    fn validate(&self, _at: &Path<'_>, _out: &mut Violations) {}
+impl Rules for types::WebexErrorDetail {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
