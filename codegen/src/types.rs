@@ -474,21 +474,16 @@ impl Checks {
 }
 
 fn opt_usize(value: Option<usize>) -> TokenStream {
-    match value {
-        Some(value) => {
-            let value = proc_macro2::Literal::usize_unsuffixed(value);
-            quote!(::std::option::Option::Some(#value))
-        }
-        None => quote!(::std::option::Option::None),
-    }
+    opt_literal(value.map(proc_macro2::Literal::usize_unsuffixed))
 }
 
 fn opt_i64(value: Option<i64>) -> TokenStream {
+    opt_literal(value.map(proc_macro2::Literal::i64_unsuffixed))
+}
+
+fn opt_literal(value: Option<proc_macro2::Literal>) -> TokenStream {
     match value {
-        Some(value) => {
-            let value = proc_macro2::Literal::i64_unsuffixed(value);
-            quote!(::std::option::Option::Some(#value))
-        }
+        Some(value) => quote!(::std::option::Option::Some(#value)),
         None => quote!(::std::option::Option::None),
     }
 }

@@ -2,38 +2,16 @@
 //! fail with the fix on a broken copy.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use xtask::check;
 
+mod common;
+
+use common::edit;
+
 /// Copies the files checks 1 and 4 read into a scratch folder.
-fn scratch(name: &str) -> PathBuf {
-    let root = xtask::root();
-    let dir = std::env::temp_dir().join(format!("webex-calling-check-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    copy_tree(&root.join("spec"), &dir.join("spec"));
-    copy_tree(&root.join("sdk/src"), &dir.join("sdk/src"));
-    fs::copy(root.join("README.md"), dir.join("README.md")).unwrap();
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch(name, &["spec", "sdk/src", "README.md"])
 }
 
 #[test]
@@ -47,12 +25,31 @@ fn a_spec_without_a_summary_an_error_status_and_a_description_fails_the_lint() {
     let dir = scratch("lint");
     let spec = dir.join("spec/webex-calling.yaml");
     edit(&spec, "      summary: Update a hunt group.\n", "");
-    edit(&spec, "        \"428\":\n          $ref: \"#/components/responses/PreconditionRequired\"\n", "");
-    edit(&spec, "          description: Name callers can dial the hunt group by from the directory.\n", "");
+    edit(
+        &spec,
+        "        \"428\":\n          $ref: \"#/components/responses/PreconditionRequired\"\n",
+        "",
+    );
+    edit(
+        &spec,
+        "          description: Name callers can dial the hunt group by from the directory.\n",
+        "",
+    );
     let message = check::spec(&dir).unwrap_err();
-    assert!(message.contains("PUT /telephony/config/locations/{locationId}/huntGroups/{huntGroupId}: no summary"), "{message}");
-    assert!(message.contains("the documented status 428 is not declared"), "{message}");
-    assert!(message.contains("components.schemas.UpdateHuntGroupRequest.dialByName: no description"), "{message}");
+    assert!(
+        message.contains(
+            "PUT /telephony/config/locations/{locationId}/huntGroups/{huntGroupId}: no summary"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("the documented status 428 is not declared"),
+        "{message}"
+    );
+    assert!(
+        message.contains("components.schemas.UpdateHuntGroupRequest.dialByName: no description"),
+        "{message}"
+    );
     assert!(message.contains("fix them in the spec"), "{message}");
     fs::remove_dir_all(dir).unwrap();
 }
@@ -66,17 +63,31 @@ fn an_inline_enum_and_an_unreferenced_component_fail_the_lint() {
         "        dialByName:\n          type: string\n",
         "        dialByName:\n          type: string\n          enum: [A, B]\n",
     );
-    edit(&spec, "  schemas:\n", "  schemas:\n    Orphan:\n      type: string\n      description: Nobody uses this.\n");
+    edit(
+        &spec,
+        "  schemas:\n",
+        "  schemas:\n    Orphan:\n      type: string\n      description: Nobody uses this.\n",
+    );
     let message = check::spec(&dir).unwrap_err();
-    assert!(message.contains("dialByName: an enum must be a named component"), "{message}");
-    assert!(message.contains("components.schemas.Orphan: not referenced anywhere"), "{message}");
+    assert!(
+        message.contains("dialByName: an enum must be a named component"),
+        "{message}"
+    );
+    assert!(
+        message.contains("components.schemas.Orphan: not referenced anywhere"),
+        "{message}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_spec_that_is_not_openapi_fails_the_check() {
     let dir = scratch("not-openapi");
-    edit(&dir.join("spec/webex-calling.yaml"), "openapi: 3.0.3", "openapi: [3]");
+    edit(
+        &dir.join("spec/webex-calling.yaml"),
+        "openapi: 3.0.3",
+        "openapi: [3]",
+    );
     let message = check::spec(&dir).unwrap_err();
     assert!(message.contains("not valid OpenAPI 3.0"), "{message}");
     fs::remove_dir_all(dir).unwrap();
@@ -91,19 +102,33 @@ fn the_docs_show_only_the_specs_examples_and_no_ignored_rust() {
 #[test]
 fn a_readme_json_example_that_drifted_from_the_spec_fails_the_docs_check() {
     let dir = scratch("readme-json");
-    edit(&dir.join("README.md"), "\"notificationDelayTimerSeconds\": 20", "\"notificationDelayTimerSeconds\": 30");
+    edit(
+        &dir.join("README.md"),
+        "\"notificationDelayTimerSeconds\": 20",
+        "\"notificationDelayTimerSeconds\": 30",
+    );
     let message = check::docs(&dir).unwrap_err();
     assert!(message.contains("README.md:"), "{message}");
-    assert!(message.contains("is not one of the spec's examples"), "{message}");
+    assert!(
+        message.contains("is not one of the spec's examples"),
+        "{message}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_rustdoc_json_example_that_drifted_from_the_spec_fails_the_docs_check() {
     let dir = scratch("rustdoc-json");
-    edit(&dir.join("sdk/src/generated/client.rs"), "\"extension\": \"7781\"", "\"extension\": \"7782\"");
+    edit(
+        &dir.join("sdk/src/generated/client.rs"),
+        "\"extension\": \"7781\"",
+        "\"extension\": \"7782\"",
+    );
     let message = check::docs(&dir).unwrap_err();
-    assert!(message.contains("sdk/src/generated/client.rs:"), "{message}");
+    assert!(
+        message.contains("sdk/src/generated/client.rs:"),
+        "{message}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -112,6 +137,9 @@ fn an_ignored_rust_block_fails_the_docs_check() {
     let dir = scratch("ignore");
     edit(&dir.join("README.md"), "```rust,no_run", "```rust,ignore");
     let message = check::docs(&dir).unwrap_err();
-    assert!(message.contains("marked `ignore` is never compiled"), "{message}");
+    assert!(
+        message.contains("marked `ignore` is never compiled"),
+        "{message}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }

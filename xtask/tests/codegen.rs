@@ -1,7 +1,6 @@
 //! The generated code is what the generator makes of the spec now.
 
 use std::fs;
-use std::path::Path;
 
 use xtask::codegen::{self, Mode};
 
@@ -12,29 +11,12 @@ fn generated_code_is_fresh() {
     }
 }
 
-/// Copies what `cargo xtask codegen` reads and writes into a scratch folder.
-fn scratch_workspace(name: &str) -> std::path::PathBuf {
-    let root = xtask::root();
-    let scratch = std::env::temp_dir().join(format!("webex-calling-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(scratch.join("spec")).unwrap();
-    fs::create_dir_all(scratch.join(codegen::GENERATED)).unwrap();
-    fs::copy(root.join(codegen::SPEC), scratch.join(codegen::SPEC)).unwrap();
-    for entry in fs::read_dir(root.join(codegen::GENERATED)).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(
-            entry.path(),
-            scratch.join(codegen::GENERATED).join(entry.file_name()),
-        )
-        .unwrap();
-    }
-    scratch
-}
+mod common;
 
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
+use common::edit;
+
+fn scratch_workspace(name: &str) -> std::path::PathBuf {
+    common::scratch(name, &[codegen::SPEC, codegen::GENERATED])
 }
 
 #[test]
