@@ -22,13 +22,22 @@ pub fn lint(spec: &OpenAPI) -> Vec<String> {
             continue;
         };
         for (method, operation) in item.iter() {
-            lint_operation(&format!("{} {path}", method.to_uppercase()), operation, &mut problems);
+            lint_operation(
+                &format!("{} {path}", method.to_uppercase()),
+                operation,
+                &mut problems,
+            );
         }
     }
     if let Some(components) = &spec.components {
         for (name, schema) in &components.schemas {
             if let ReferenceOr::Item(schema) = schema {
-                lint_schema(&format!("components.schemas.{name}"), schema, true, &mut problems);
+                lint_schema(
+                    &format!("components.schemas.{name}"),
+                    schema,
+                    true,
+                    &mut problems,
+                );
             }
         }
     }
@@ -44,7 +53,13 @@ fn lint_operation(at: &str, operation: &Operation, problems: &mut Vec<String>) {
     if operation.summary.as_deref().unwrap_or("").trim().is_empty() {
         problems.push(format!("{at}: no summary"));
     }
-    if operation.description.as_deref().unwrap_or("").trim().is_empty() {
+    if operation
+        .description
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .is_empty()
+    {
         problems.push(format!("{at}: no description"));
     }
     match &operation.request_body {
@@ -71,7 +86,9 @@ fn lint_operation(at: &str, operation: &Operation, problems: &mut Vec<String>) {
         .collect();
     for status in DOCUMENTED_ERROR_STATUSES {
         if !declared.contains(status) {
-            problems.push(format!("{at}: the documented status {status} is not declared"));
+            problems.push(format!(
+                "{at}: the documented status {status} is not declared"
+            ));
         }
     }
     if !declared.iter().any(|code| (200..300).contains(code)) {
@@ -85,12 +102,21 @@ fn lint_operation(at: &str, operation: &Operation, problems: &mut Vec<String>) {
 }
 
 fn lint_schema(at: &str, schema: &Schema, named: bool, problems: &mut Vec<String>) {
-    if schema.schema_data.description.as_deref().unwrap_or("").trim().is_empty() {
+    if schema
+        .schema_data
+        .description
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .is_empty()
+    {
         problems.push(format!("{at}: no description"));
     }
     match &schema.schema_kind {
         SchemaKind::Type(Type::String(string)) if !string.enumeration.is_empty() && !named => {
-            problems.push(format!("{at}: an enum must be a named component, referenced with $ref"));
+            problems.push(format!(
+                "{at}: an enum must be a named component, referenced with $ref"
+            ));
         }
         SchemaKind::Type(Type::Object(object)) => {
             for (name, property) in &object.properties {
@@ -125,12 +151,18 @@ fn unreferenced(spec: &OpenAPI, problems: &mut Vec<String>) {
         for name in names {
             let reference = format!("\"#/components/{section}/{name}\"");
             if !text.contains(&reference) {
-                problems.push(format!("components.{section}.{name}: not referenced anywhere"));
+                problems.push(format!(
+                    "components.{section}.{name}: not referenced anywhere"
+                ));
             }
         }
     }
     for name in components.security_schemes.keys() {
-        let used = spec.security.iter().flatten().any(|req| req.contains_key(name))
+        let used = spec
+            .security
+            .iter()
+            .flatten()
+            .any(|req| req.contains_key(name))
             || spec
                 .paths
                 .iter()
@@ -139,7 +171,9 @@ fn unreferenced(spec: &OpenAPI, problems: &mut Vec<String>) {
                 .flat_map(|(_, op)| op.security.iter().flatten())
                 .any(|req| req.contains_key(name));
         if !used {
-            problems.push(format!("components.securitySchemes.{name}: not used by any security requirement"));
+            problems.push(format!(
+                "components.securitySchemes.{name}: not used by any security requirement"
+            ));
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Output {
     pub items: Vec<Item>,
     /// The items of `validate.rs`.
     pub validate: TokenStream,
+    /// The `pattern`s the checks use, each once.
+    pub patterns: Vec<String>,
 }
 
 /// Rewrites the items of typify's `types` module.
@@ -45,6 +47,7 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
     let statics = checks.pattern_statics();
     let impls = checks.impls;
     Ok(Output {
+        patterns: checks.patterns,
         items: out,
         validate: quote! {
             use super::types;
