@@ -35,7 +35,9 @@ fn check_snapshots(fixtures: &Path, snapshots: &Path, update: bool) -> Result<us
         if update {
             fs::write(&snapshot, &rendered).map_err(|e| e.to_string())?;
         } else if fs::read_to_string(&snapshot).unwrap_or_default() != rendered {
-            stale.push(format!("snapshot {stem}.snap differs from the generator's output"));
+            stale.push(format!(
+                "snapshot {stem}.snap differs from the generator's output"
+            ));
         }
     }
     if stale.is_empty() {
@@ -59,7 +61,8 @@ fn the_generator_output_for_each_fixture_matches_its_snapshot() {
 
 #[test]
 fn a_tampered_snapshot_fails_with_the_command_to_run() {
-    let scratch = std::env::temp_dir().join(format!("webex-calling-snapshots-{}", std::process::id()));
+    let scratch =
+        std::env::temp_dir().join(format!("webex-calling-snapshots-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).unwrap();
     for entry in fs::read_dir(here().join("snapshots")).unwrap() {
@@ -68,33 +71,59 @@ fn a_tampered_snapshot_fails_with_the_command_to_run() {
     }
     let target = scratch.join("put-204-optional-array.snap");
     let text = fs::read_to_string(&target).unwrap();
-    fs::write(&target, text.replacen("::std::option::Option::Some(3)", "::std::option::Option::Some(4)", 1)).unwrap();
+    fs::write(
+        &target,
+        text.replacen(
+            "::std::option::Option::Some(3)",
+            "::std::option::Option::Some(4)",
+            1,
+        ),
+    )
+    .unwrap();
     let message = check_snapshots(&here().join("fixtures"), &scratch, false).unwrap_err();
-    assert!(message.contains("put-204-optional-array.snap differs"), "{message}");
+    assert!(
+        message.contains("put-204-optional-array.snap differs"),
+        "{message}"
+    );
     assert!(message.contains("UPDATE_SNAPSHOTS=1"), "{message}");
     fs::remove_dir_all(scratch).unwrap();
 }
 
 #[test]
 fn an_optional_array_becomes_an_option_of_vec_skipped_only_when_unset() {
-    let out = render(&fs::read_to_string(here().join("fixtures/put-204-optional-array.yaml")).unwrap());
-    assert!(out.contains("pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>"), "{out}");
+    let out =
+        render(&fs::read_to_string(here().join("fixtures/put-204-optional-array.yaml")).unwrap());
+    assert!(
+        out.contains("pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>"),
+        "{out}"
+    );
     assert!(!out.contains("Vec::is_empty"), "{out}");
 }
 
 #[test]
 fn every_bound_becomes_a_check_even_a_maximum_beside_a_minimum_of_one() {
-    let out = render(&fs::read_to_string(here().join("fixtures/put-204-optional-array.yaml")).unwrap());
+    let out =
+        render(&fs::read_to_string(here().join("fixtures/put-204-optional-array.yaml")).unwrap());
     assert!(out.contains("out.items("), "maxItems is checked: {out}");
-    assert!(out.contains("::std::option::Option::Some(1),\n                ::std::option::Option::Some(5),"), "{out}");
-    let out = render(&fs::read_to_string(here().join("fixtures/put-200-enum-bounded-string.yaml")).unwrap());
+    assert!(
+        out.contains(
+            "::std::option::Option::Some(1),\n                ::std::option::Option::Some(5),"
+        ),
+        "{out}"
+    );
+    let out = render(
+        &fs::read_to_string(here().join("fixtures/put-200-enum-bounded-string.yaml")).unwrap(),
+    );
     assert!(out.contains("out.length("), "{out}");
     assert!(out.contains("schemars(length(min = 1, max = 8))"), "{out}");
 }
 
 #[test]
 fn no_api_version_header_is_sent() {
-    for fixture in ["put-200-enum-bounded-string.yaml", "put-204-optional-array.yaml"] {
+    for fixture in [
+        "put-200-enum-bounded-string.yaml",
+        "put-204-optional-array.yaml",
+    ] {
         let out = render(&fs::read_to_string(here().join("fixtures").join(fixture)).unwrap());
         assert!(!out.contains("api-version"), "{fixture}");
     }
