@@ -1,0 +1,145 @@
+//! Scripted misbehaviour: what the fake does instead of, or before,
+//! answering a request normally.
+
+use std::time::Duration;
+
+/// One scripted misbehaviour, consumed by the next request the fake
+/// receives.
+///
+/// Queue them with [`FakeWebex::push_fault`](super::FakeWebex::push_fault):
+/// each request takes the oldest fault in the queue, and requests that find
+/// the queue empty are answered normally. A fault applies whatever the
+/// request is, before the token is checked.
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_calling::fake::Fault;
+///
+/// // Rate limited for one second, then locked, then a gateway's HTML page,
+/// // then a connection closed without an answer, then a slow success.
+/// let script = [
+///     Fault::too_many_requests("1"),
+///     Fault::locked("0"),
+///     Fault::status(502).body("text/html", "<html><body>Bad Gateway</body></html>"),
+///     Fault::drop_connection(),
+///     Fault::delay(Duration::from_millis(200)),
+/// ];
+/// # let _ = script;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub(crate) wait: Duration,
+    pub(crate) action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Answer with this instead of handling the request.
+    Answer {
+        status: u16,
+        retry_after: Option<String>,
+        body: FaultBody,
+    },
+    /// Close the connection without answering.
+    Drop,
+    /// Handle the request normally.
+    Proceed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FaultBody {
+    /// A Webex-shaped error body.
+    Webex,
+    /// These bytes, with this content type if any.
+    Raw {
+        content_type: Option<String>,
+        text: String,
+    },
+}
+
+impl Fault {
+    /// Answers `status` with a Webex-shaped error body (`message`,
+    /// `errors[].description` and `trackingId`), without handling the
+    /// request. A number that is not an HTTP status answers `500`.
+    pub fn status(status: u16) -> Self {
+        Self {
+            wait: Duration::ZERO,
+            action: Action::Answer {
+                status,
+                retry_after: None,
+                body: FaultBody::Webex,
+            },
+        }
+    }
+
+    /// `429 Too Many Requests` with this `Retry-After` value, sent as given
+    /// (delta-seconds, an HTTP-date, or anything else).
+    pub fn too_many_requests(retry_after: impl Into<String>) -> Self {
+        Self::status(429).retry_after(retry_after)
+    }
+
+    /// `423 Locked` with this `Retry-After` value, sent as given.
+    pub fn locked(retry_after: impl Into<String>) -> Self {
+        Self::status(423).retry_after(retry_after)
+    }
+
+    /// Waits `wait`, then handles the request normally.
+    pub fn delay(wait: Duration) -> Self {
+        Self {
+            wait,
+            action: Action::Proceed,
+        }
+    }
+
+    /// Reads the request, then closes the connection without answering.
+    pub fn drop_connection() -> Self {
+        Self {
+            wait: Duration::ZERO,
+            action: Action::Drop,
+        }
+    }
+
+    /// Adds a `Retry-After` header to the answer, sent as given. No effect
+    /// on [`delay`](Fault::delay) and [`drop_connection`](Fault::drop_connection).
+    #[must_use]
+    pub fn retry_after(mut self, value: impl Into<String>) -> Self {
+        if let Action::Answer { retry_after, .. } = &mut self.action {
+            *retry_after = Some(value.into());
+        }
+        self
+    }
+
+    /// Answers with this body and content type instead of a Webex-shaped
+    /// one, such as a gateway's HTML page. No effect on
+    /// [`delay`](Fault::delay) and [`drop_connection`](Fault::drop_connection).
+    #[must_use]
+    pub fn body(mut self, content_type: impl Into<String>, text: impl Into<String>) -> Self {
+        if let Action::Answer { body, .. } = &mut self.action {
+            *body = FaultBody::Raw {
+                content_type: Some(content_type.into()),
+                text: text.into(),
+            };
+        }
+        self
+    }
+
+    /// Answers with no body at all. No effect on [`delay`](Fault::delay)
+    /// and [`drop_connection`](Fault::drop_connection).
+    #[must_use]
+    pub fn empty_body(mut self) -> Self {
+        if let Action::Answer { body, .. } = &mut self.action {
+            *body = FaultBody::Raw {
+                content_type: None,
+                text: String::new(),
+            };
+        }
+        self
+    }
+
+    /// Waits `wait` before acting, on top of any wait already set.
+    #[must_use]
+    pub fn after(mut self, wait: Duration) -> Self {
+        self.wait = self.wait.saturating_add(wait);
+        self
+    }
+}

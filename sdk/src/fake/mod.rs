@@ -1,0 +1,391 @@
+//! A fake Webex Calling service on loopback, for testing code that uses
+//! this crate without a Webex organization. Needs the cargo feature `fake`.
+//!
+//! [`FakeWebex::start`] starts an HTTP server on `127.0.0.1`, on a random
+//! port, in the current Tokio runtime; it stops when the [`FakeWebex`] is
+//! dropped. For the two operations of this crate it behaves as Webex does:
+//!
+//! - It holds locations, call pickups and hunt groups in memory, starting
+//!   with the [`fixtures`] (the Webex docs' IDs among them). Tests add more
+//!   with [`FakeWebex::add_call_pickup`] and [`FakeWebex::add_hunt_group`],
+//!   and read the state with [`FakeWebex::call_pickup`] and
+//!   [`FakeWebex::hunt_group`].
+//! - It requires `Authorization: Bearer <token>` with [`FakeWebex::token`],
+//!   and answers `401` otherwise.
+//! - It checks each body against the request schema of the spec this crate
+//!   embeds ([`crate::spec::OPENAPI_JSON`]) and answers `400`, one
+//!   `errors[].description` per problem, each naming the field path.
+//! - It answers `404` for an unknown location, call pickup or hunt group
+//!   (or a location of another organization when `orgId` is sent), and
+//!   `409` when a call pickup is renamed to a name already used in its
+//!   location.
+//! - Renaming a call pickup changes its ID (see [`call_pickup_id`]): the
+//!   answer carries the new ID and the old one answers `404` from then on.
+//! - A hunt group update answers `204` and changes only the fields sent:
+//!   objects merge field by field, lists replace the stored list.
+//! - Every error body is Webex-shaped,
+//!   `{"message", "errors": [{"description"}], "trackingId"}`, and every
+//!   answer has a `TrackingID` header. Both echo the request's `TrackingID`
+//!   header when it has one.
+//!
+//! Tests script misbehaviour with [`Fault`]s (rate limits, locks, server
+//! errors, non-JSON bodies, delays, dropped connections), queued for the
+//! next requests, and assert on what was sent with [`FakeWebex::requests`].
+//!
+//! # Testing your own service
+//!
+//! In your crate's `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! webex-calling = { version = "0.1", features = ["fake"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! Then hand your code a client bound to the fake. This is a complete test
+//! file; in your crate, `main` is a `#[tokio::test] async fn`.
+//!
+//! ```
+//! use webex_calling::fake::{FakeWebex, Fault, call_pickup_id, fixtures};
+//! use webex_calling::types::UpdateCallPickupRequest;
+//! use webex_calling::{Client, Error};
+//!
+//! // The code under test: it takes the client it should use.
+//! async fn rename_front_desk(client: &Client, location: &str, pickup: &str) -> Result<String, Error> {
+//!     let body = UpdateCallPickupRequest::new().name("Front desk");
+//!     let updated = client
+//!         .update_call_pickup()
+//!         .location_id(location)
+//!         .call_pickup_id(pickup)
+//!         .body(body)
+//!         .send()
+//!         .await?;
+//!     Ok(updated.id)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let fake = FakeWebex::start().await;
+//!     // Webex is busy at first: the client waits as told and tries again.
+//!     fake.push_fault(Fault::too_many_requests("0"));
+//!
+//!     let new_id = rename_front_desk(&fake.client(), fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID)
+//!         .await
+//!         .expect("renamed");
+//!
+//!     assert_eq!(new_id, call_pickup_id("Front desk"));
+//!     let stored = fake.call_pickup(fixtures::LOCATION_ID, &new_id).expect("stored under its new ID");
+//!     assert_eq!(stored["name"], "Front desk");
+//!     let sent = fake.requests();
+//!     assert_eq!(sent.len(), 2);
+//!     assert_eq!(sent[1].body(), br#"{"name":"Front desk"}"#);
+//!
+//!     // The old ID is gone, as on Webex.
+//!     let error = rename_front_desk(&fake.client(), fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID)
+//!         .await
+//!         .unwrap_err();
+//!     assert_eq!(error.status(), Some(404));
+//! }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+mod fault;
+pub mod fixtures;
+mod ids;
+mod log;
+mod server;
+mod spec;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use fault::Fault;
+pub use ids::call_pickup_id;
+pub use log::RecordedRequest;
+
+use server::{Shared, lock};
+
+/// The token [`FakeWebex::start`] requires.
+pub const DEFAULT_TOKEN: &str = "fake-webex-token";
+
+/// A running fake Webex. Dropping it stops the server.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let fake = webex_calling::fake::FakeWebex::start().await;
+/// assert!(fake.base_url().starts_with("http://127.0.0.1:"));
+/// let client = fake.client();
+/// # let _ = client;
+/// # }
+/// ```
+pub struct FakeWebex {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    server: JoinHandle<()>,
+}
+
+impl fmt::Debug for FakeWebex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeWebex")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeWebex {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts a [`FakeWebex`] with other settings. Start with
+/// [`FakeWebex::builder`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let fake = webex_calling::fake::FakeWebex::builder()
+///     .token("another-token")
+///     .without_fixtures()
+///     .start()
+///     .await?;
+/// fake.add_hunt_group("my-location", "my-hunt-group", serde_json::json!({ "name": "Sales" }));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct FakeWebexBuilder {
+    token: String,
+    org_id: String,
+    fixtures: bool,
+}
+
+impl FakeWebexBuilder {
+    /// The bearer token the fake requires (default [`DEFAULT_TOKEN`]).
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// The organization that owns every location (default
+    /// [`fixtures::ORG_ID`]). A request whose `orgId` names another
+    /// organization finds no location.
+    #[must_use]
+    pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
+        self.org_id = org_id.into();
+        self
+    }
+
+    /// Starts with no locations at all instead of the [`fixtures`].
+    #[must_use]
+    pub fn without_fixtures(mut self) -> Self {
+        self.fixtures = false;
+        self
+    }
+
+    /// Starts the server on `127.0.0.1`, on a free port, in the current
+    /// Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the token is empty or not visible ASCII, or no port could be
+    /// bound on loopback.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime.
+    pub async fn start(self) -> io::Result<FakeWebex> {
+        if self.token.is_empty() || !self.token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the fake's token must be non-empty visible ASCII",
+            ));
+        }
+        let spec = spec::Spec::load().map_err(io::Error::other)?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let mut state = state::State::default();
+        if self.fixtures {
+            fixtures::seed(&mut state, &self.org_id);
+        }
+        let started = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let shared = Arc::new(Shared {
+            token: self.token,
+            org_id: self.org_id,
+            spec,
+            state: std::sync::Mutex::new(state),
+            log: std::sync::Mutex::new(Vec::new()),
+            faults: std::sync::Mutex::new(VecDeque::new()),
+            tracking_prefix: format!("FAKEWEBEX_{started:x}-{}", addr.port()),
+            requests: AtomicU64::new(0),
+        });
+        let server = tokio::spawn(server::serve(listener, Arc::clone(&shared)));
+        // The spec's server URL has the path `/v1`, and the fake serves
+        // under it as Webex does.
+        let base_url = format!("http://{addr}/v1");
+        Ok(FakeWebex {
+            shared,
+            addr,
+            base_url,
+            server,
+        })
+    }
+}
+
+impl FakeWebex {
+    /// Starts a fake with the [`fixtures`] and the token [`DEFAULT_TOKEN`].
+    ///
+    /// # Panics
+    ///
+    /// When no port can be bound on `127.0.0.1`, or outside a Tokio
+    /// runtime. Use [`FakeWebex::builder`] to get the error instead.
+    pub async fn start() -> Self {
+        match Self::builder().start().await {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake Webex could not start: {e}"),
+        }
+    }
+
+    /// A builder to change the token, the organization or the fixtures.
+    pub fn builder() -> FakeWebexBuilder {
+        FakeWebexBuilder {
+            token: DEFAULT_TOKEN.to_string(),
+            org_id: fixtures::ORG_ID.to_string(),
+            fixtures: true,
+        }
+    }
+
+    /// The base URL to give a [`ClientBuilder`](crate::ClientBuilder), such
+    /// as `http://127.0.0.1:41234/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bearer token the fake requires.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The organization that owns every location.
+    pub fn org_id(&self) -> &str {
+        &self.shared.org_id
+    }
+
+    /// A client builder with the fake's base URL and token set, to change
+    /// other settings (retries, timeouts) before building.
+    pub fn client_builder(&self) -> webex_calling::ClientBuilder {
+        webex_calling::Client::builder()
+            .base_url(self.base_url.as_str())
+            .token(self.shared.token.as_str())
+    }
+
+    /// A client with every default setting, bound to the fake.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the fake's URL and token are always accepted.
+    pub fn client(&self) -> webex_calling::Client {
+        match self.client_builder().build() {
+            Ok(client) => client,
+            Err(e) => panic!("a client for the fake Webex could not be built: {e}"),
+        }
+    }
+
+    /// Adds an empty location, if it does not exist yet.
+    pub fn add_location(&self, location_id: &str) {
+        lock(&self.shared.state).add_location(&self.shared.org_id, location_id);
+    }
+
+    /// Adds a call pickup named `name` to a location (added if need be),
+    /// replacing any of the same name, and returns its ID.
+    ///
+    /// `settings` holds stored fields other than the name, in the request
+    /// body's JSON names (`notificationType`,
+    /// `notificationDelayTimerSeconds`, `agents`); anything but a JSON
+    /// object is ignored. The defaults are `NONE`, `6` and no agents.
+    pub fn add_call_pickup(&self, location_id: &str, name: &str, settings: Value) -> String {
+        lock(&self.shared.state).add_call_pickup(&self.shared.org_id, location_id, name, &settings)
+    }
+
+    /// Adds a hunt group to a location (added if need be), replacing any
+    /// with the same ID.
+    ///
+    /// `settings` holds its fields in the request body's JSON names;
+    /// anything but a JSON object is ignored. The defaults are enabled with
+    /// no agents and no alternate numbers.
+    pub fn add_hunt_group(&self, location_id: &str, hunt_group_id: &str, settings: Value) {
+        lock(&self.shared.state).add_hunt_group(
+            &self.shared.org_id,
+            location_id,
+            hunt_group_id,
+            &settings,
+        );
+    }
+
+    /// A call pickup as stored: `id`, `name`, `notificationType`,
+    /// `notificationDelayTimerSeconds` and `agents`. `None` when there is
+    /// none with that ID in that location.
+    pub fn call_pickup(&self, location_id: &str, call_pickup_id: &str) -> Option<Value> {
+        lock(&self.shared.state).call_pickup(location_id, call_pickup_id)
+    }
+
+    /// Every call pickup of a location, by ID.
+    pub fn call_pickups(&self, location_id: &str) -> Vec<Value> {
+        lock(&self.shared.state).call_pickups(location_id)
+    }
+
+    /// A hunt group as stored, its `id` included. `None` when there is none
+    /// with that ID in that location.
+    pub fn hunt_group(&self, location_id: &str, hunt_group_id: &str) -> Option<Value> {
+        lock(&self.shared.state).hunt_group(location_id, hunt_group_id)
+    }
+
+    /// Queues a fault for the next request that finds no earlier fault
+    /// queued.
+    pub fn push_fault(&self, fault: Fault) {
+        lock(&self.shared.faults).push_back(fault);
+    }
+
+    /// Queues faults, one per request, in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.shared.faults).extend(faults);
+    }
+
+    /// How many queued faults no request has taken yet.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).len()
+    }
+
+    /// Every request received so far, in the order their bodies were read,
+    /// those answered by a fault included.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+}
