@@ -10,12 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderValue};
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tracing::Instrument;
 
 use crate::error::{ApiError, Error};
 use crate::runtime::{self, Operation, Response};
-use crate::types::WebexError;
 
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
@@ -26,7 +25,12 @@ pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
 /// `423`, `502`, `503` and `504`, on connection failures and on timeouts, and
 /// never on any other status. The wait before a retry is the answer's
 /// `Retry-After` when it has a usable one, else exponential backoff with
-/// jitter.
+/// jitter. A call stops after [`max_attempts`](Self::max_attempts) attempts,
+/// or when its next wait would end after its [`budget`](Self::budget).
+///
+/// A `429` also cools the whole client down, whether or not the call that
+/// got it retries: no clone of the client sends anything until its wait is
+/// over.
 ///
 /// ```
 /// use std::time::Duration;
@@ -213,7 +217,7 @@ impl ClientBuilder {
     }
 
     /// The most requests this client and its clones have in flight at once
-    /// (default 64); more wait their turn.
+    /// (default 64); more wait their turn, within their retry budget.
     #[must_use]
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.max_in_flight = max;
@@ -250,7 +254,7 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] when the token is missing or empty or not valid in
     /// a header, the base URL is not an `https` URL (or `http` on loopback),
-    /// or `max_in_flight` is 0.
+    /// or `max_in_flight` is 0 or too large for a semaphore.
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.unwrap_or_default();
         let token = token.trim();
@@ -264,8 +268,12 @@ impl ClientBuilder {
         })?;
         auth.set_sensitive(true);
         let base_url = check_base_url(&self.base_url)?;
-        if self.max_in_flight == 0 {
-            return Err(Error::Config("max_in_flight must be at least 1".into()));
+        if self.max_in_flight == 0 || self.max_in_flight > Semaphore::MAX_PERMITS {
+            return Err(Error::Config(format!(
+                "max_in_flight must be between 1 and {}, got {}",
+                Semaphore::MAX_PERMITS,
+                self.max_in_flight
+            )));
         }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not valid in a header".into()))?;
@@ -393,8 +401,9 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client from the environment: the token from `WEBEX_TOKEN` (else
-    /// `WEBEX_ACCESS_TOKEN`), the base URL from `WEBEX_BASE_URL` if set.
+    /// A client from the environment: the token from `WEBEX_TOKEN` (else,
+    /// when that is unset or empty, `WEBEX_ACCESS_TOKEN`), the base URL from
+    /// `WEBEX_BASE_URL` if set.
     ///
     /// # Errors
     ///
@@ -441,21 +450,11 @@ impl Client {
         u64::try_from(self.inner.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
-    /// Waits out a rate-limit cool-down set by any clone of this client.
-    /// Returns `false` when it would end after `deadline`.
-    async fn cool_down(&self, deadline: Instant) -> bool {
-        loop {
-            let until = self.inner.cool_down_until.load(Ordering::Acquire);
-            let now = self.nanos_since_start();
-            if until <= now {
-                return true;
-            }
-            let wait = Duration::from_nanos(until - now);
-            if Instant::now() + wait > deadline {
-                return false;
-            }
-            tokio::time::sleep(wait).await;
-        }
+    /// How much of a rate-limit cool-down set by any clone is left.
+    fn cool_down_left(&self) -> Option<Duration> {
+        let until = self.inner.cool_down_until.load(Ordering::Acquire);
+        let now = self.nanos_since_start();
+        (until > now).then(|| Duration::from_nanos(until - now))
     }
 
     fn start_cool_down(&self, wait: Duration) {
@@ -465,6 +464,33 @@ impl Client {
         self.inner
             .cool_down_until
             .fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Waits until no cool-down is in force and a slot for a request in
+    /// flight is free. `None` when that would take past `deadline`.
+    async fn slot(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
+        loop {
+            while let Some(wait) = self.cool_down_left() {
+                if ends_after(wait, deadline) {
+                    return None;
+                }
+                tracing::debug!(wait_ms = millis(wait), "waiting out a rate-limit cool-down");
+                tokio::time::sleep(wait).await;
+            }
+            let acquire = self.inner.in_flight.acquire();
+            let permit = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
+                    .await
+                    .ok()?
+                    .ok()?,
+                None => acquire.await.ok()?,
+            };
+            // A 429 may have started a cool-down while this call waited for
+            // the slot; it applies to this request too.
+            if self.cool_down_left().is_none() {
+                return Some(permit);
+            }
+        }
     }
 
     /// Sends one call with every policy of the client, and returns the
@@ -517,32 +543,31 @@ impl Client {
     ) -> Result<Response, Error> {
         let started = Instant::now();
         let policy = &self.inner.retry;
-        let deadline = started + policy.budget;
+        // `None` when the budget is too large to be a point in time: no bound.
+        let deadline = started.checked_add(policy.budget);
         let tracking_header = HeaderValue::from_str(&tracking_id)
             .map_err(|_| Error::Config("the tracking ID prefix is not valid in a header".into()))?;
+        let span = tracing::Span::current();
         let mut attempt = 0u32;
+        let mut last_error = None;
         loop {
-            attempt += 1;
-            let span = tracing::Span::current();
-            span.record("attempt", attempt);
-            let timed_out = |attempt| Error::Timeout {
-                attempts: attempt,
-                elapsed: started.elapsed(),
-                tracking_id: tracking_id.clone(),
+            let Some(permit) = self.slot(deadline).await else {
+                tracing::debug!("the time budget ran out before the request could be sent");
+                return Err(last_error.unwrap_or(Error::Timeout {
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    tracking_id,
+                }));
             };
-            if !self.cool_down(deadline).await {
-                return Err(timed_out(attempt - 1));
-            }
-            let _permit = self
-                .inner
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| timed_out(attempt - 1))?;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(timed_out(attempt - 1));
-            }
+            let timeout = match deadline {
+                Some(deadline) => self
+                    .inner
+                    .timeout
+                    .min(deadline.saturating_duration_since(Instant::now())),
+                None => self.inner.timeout,
+            };
+            attempt += 1;
+            span.record("attempt", attempt);
             let request = self
                 .inner
                 .http
@@ -555,27 +580,55 @@ impl Client {
                 )
                 .header(header::ACCEPT, HeaderValue::from_static("application/json"))
                 .header("TrackingID", tracking_header.clone())
-                .timeout(self.inner.timeout.min(remaining))
+                .timeout(timeout)
                 .body(body.clone());
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(bytes) => Ok((status, headers, bytes)),
-                        Err(e) => Err(e),
-                    }
+                    response.bytes().await.map(|bytes| (status, headers, bytes))
                 }
                 Err(e) => Err(e),
             };
-            drop(_permit);
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("elapsed_ms", elapsed_ms);
-            let (status, headers, bytes) = match outcome {
-                Ok(answer) => answer,
+            drop(permit);
+            span.record("elapsed_ms", millis(started.elapsed()));
+            let (error, retryable, retry_after) = match outcome {
+                Ok((status, headers, bytes)) => {
+                    span.record("status", status);
+                    if status == operation.success {
+                        tracing::debug!("call succeeded");
+                        return Ok(Response {
+                            status,
+                            body: bytes,
+                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            attempts: attempt,
+                        });
+                    }
+                    let retry_after = runtime::parse_retry_after(
+                        &headers,
+                        SystemTime::now(),
+                        policy.max_retry_after,
+                    );
+                    let error = error_from_answer(
+                        status,
+                        &headers,
+                        &bytes,
+                        &tracking_id,
+                        attempt,
+                        retry_after,
+                    );
+                    (error, is_retryable_status(status), retry_after)
+                }
                 Err(e) => {
+                    // A request that could not be built or a redirect loop
+                    // fails the same way every time.
+                    let retryable = !(e.is_builder() || e.is_redirect());
                     let error = if e.is_timeout() {
-                        timed_out(attempt)
+                        Error::Timeout {
+                            attempts: attempt,
+                            elapsed: started.elapsed(),
+                            tracking_id: tracking_id.clone(),
+                        }
                     } else {
                         Error::Transport {
                             attempts: attempt,
@@ -583,50 +636,62 @@ impl Client {
                             source: Box::new(e),
                         }
                     };
-                    let wait = policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt));
-                    tracing::debug!(error = %error, "attempt failed");
-                    if attempt < policy.max_attempts && Instant::now() + wait < deadline {
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    return Err(error);
+                    (error, retryable, None)
                 }
             };
-            span.record("status", status);
-            if status == operation.success {
-                tracing::debug!("call succeeded");
-                return Ok(Response {
-                    status,
-                    body: bytes,
-                    tracking_id,
-                    attempts: attempt,
-                });
+            let wait = retry_after.unwrap_or_else(|| {
+                policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt))
+            });
+            if error.status() == Some(429) {
+                // The whole client is over its rate, not only this call: every
+                // clone holds back until the wait is over, whether or not this
+                // call retries.
+                self.start_cool_down(wait);
             }
-            let retry_after =
-                runtime::parse_retry_after(&headers, SystemTime::now(), policy.max_retry_after);
-            let error =
-                error_from_answer(status, &headers, &bytes, &tracking_id, attempt, retry_after);
-            let retryable = matches!(status, 423 | 429 | 502..=504);
-            if retryable && attempt < policy.max_attempts {
-                let wait = retry_after.unwrap_or_else(|| {
-                    policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt))
-                });
-                if status == 429 {
-                    self.start_cool_down(wait);
-                }
-                if Instant::now() + wait < deadline {
-                    tracing::debug!(status, wait_ms = wait.as_millis() as u64, "retrying");
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
+            if !retryable || attempt >= policy.max_attempts || ends_after(wait, deadline) {
+                tracing::debug!(error = %error, "call failed");
+                return Err(error);
             }
-            tracing::debug!(status, "call failed");
-            return Err(error);
+            tracing::debug!(error = %error, wait_ms = millis(wait), "attempt failed, retrying");
+            last_error = Some(error);
+            tokio::time::sleep(wait).await;
         }
     }
 }
 
+/// Whether a status is worth another attempt of an idempotent request.
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 423 | 429 | 502..=504)
+}
+
+/// Whether a wait starting now would end at or after `deadline`.
+fn ends_after(wait: Duration, deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| {
+        Instant::now()
+            .checked_add(wait)
+            .is_none_or(|end| end >= deadline)
+    })
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The service's tracking ID from the response headers, if it sent one.
+fn header_tracking_id(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get("trackingid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
 /// The error for an answer that is not the success status.
+///
+/// The body is read leniently: a field of the wrong type is skipped rather
+/// than making the whole answer unreadable, because what matters most is the
+/// status and the tracking ID.
 fn error_from_answer(
     status: u16,
     headers: &header::HeaderMap,
@@ -635,36 +700,54 @@ fn error_from_answer(
     attempts: u32,
     retry_after: Option<Duration>,
 ) -> Error {
-    let header_tracking_id = headers
-        .get("trackingid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let parsed: Option<WebexError> = if body.iter().all(u8::is_ascii_whitespace) {
+    let header_tracking_id = header_tracking_id(headers);
+    let rate_limited = matches!(status, 423 | 429);
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        match serde_json::from_slice(body) {
-            Ok(parsed) => Some(parsed),
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(fields)) => Some(fields),
+            // A rate limit is a rate limit whatever the body says; the wait is
+            // what the caller needs.
+            _ if rate_limited => None,
+            Ok(_) => {
+                return Error::UnreadableResponse {
+                    status,
+                    snippet: runtime::snippet(body),
+                    reason: "not a Webex error body: expected a JSON object".into(),
+                    tracking_id: header_tracking_id.unwrap_or_else(|| sent_tracking_id.into()),
+                    attempts,
+                };
+            }
             Err(e) => {
                 return Error::UnreadableResponse {
                     status,
                     snippet: runtime::snippet(body),
-                    reason: format!("not a Webex error body: {e}"),
-                    tracking_id: header_tracking_id.unwrap_or_else(|| sent_tracking_id.to_string()),
+                    reason: format!("not JSON: {e}"),
+                    tracking_id: header_tracking_id.unwrap_or_else(|| sent_tracking_id.into()),
                     attempts,
                 };
             }
         }
     };
-    let (message, details, body_tracking_id) = match parsed {
-        Some(parsed) => (
-            parsed.message,
-            parsed
-                .errors
-                .unwrap_or_default()
+    let text = |value: Option<&serde_json::Value>| {
+        value
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_string)
+    };
+    let (message, details, body_tracking_id) = match &parsed {
+        Some(fields) => (
+            text(fields.get("message")),
+            fields
+                .get("errors")
+                .and_then(serde_json::Value::as_array)
                 .into_iter()
-                .filter_map(|e| e.description)
+                .flatten()
+                .filter_map(|detail| text(detail.get("description")))
                 .collect(),
-            parsed.tracking_id,
+            text(fields.get("trackingId")),
         ),
         None => (None, Vec::new(), None),
     };
@@ -678,7 +761,7 @@ fn error_from_answer(
         attempts,
         retry_after,
     };
-    if matches!(status, 423 | 429) {
+    if rate_limited {
         Error::RateLimited(api)
     } else {
         Error::Api(api)

@@ -32,9 +32,13 @@ pub enum Error {
     /// The service answered with an error status.
     Api(ApiError),
     /// The service answered `429 Too Many Requests` or `423 Locked` until the
-    /// retry policy gave up.
+    /// retry policy gave up. [`ApiError::retry_after`] is the wait the last
+    /// answer asked for, when it gave a usable one.
     RateLimited(ApiError),
     /// The request, or the whole call with its retries, ran out of time.
+    /// With 0 attempts, the call's budget ran out before it could be sent,
+    /// while it waited out a rate-limit cool-down or for a free slot.
+    #[non_exhaustive]
     Timeout {
         /// Attempts made, the last one included.
         attempts: u32,
@@ -44,6 +48,7 @@ pub enum Error {
         tracking_id: String,
     },
     /// The request could not be sent or its answer not received.
+    #[non_exhaustive]
     Transport {
         /// Attempts made, the last one included.
         attempts: u32,
@@ -52,7 +57,9 @@ pub enum Error {
         /// The underlying failure.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The service answered, but the body could not be read as expected.
+    /// The service answered, but the body could not be read as expected,
+    /// such as an HTML page from a gateway instead of a Webex error body.
+    #[non_exhaustive]
     UnreadableResponse {
         /// The HTTP status of the answer.
         status: u16,
@@ -93,7 +100,12 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => matches!(api.status, 502..=504),
-            Error::RateLimited(_) | Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::RateLimited(_) | Error::Timeout { .. } => true,
+            // A request that could not be built, or a redirect loop, fails the
+            // same way every time.
+            Error::Transport { source, .. } => !source
+                .downcast_ref::<reqwest::Error>()
+                .is_some_and(|e| e.is_builder() || e.is_redirect()),
             Error::UnreadableResponse { status, .. } => matches!(status, 423 | 429 | 502..=504),
             Error::InvalidInput(_) | Error::Config(_) => false,
         }
@@ -142,19 +154,40 @@ impl fmt::Display for Error {
             Error::Config(message) => write!(f, "the Webex client is misconfigured: {message}"),
             Error::Api(api) => write!(f, "{api}"),
             Error::RateLimited(api) => {
-                let wait = match api.retry_after {
-                    Some(wait) => format!("; the service asked to wait {}s", wait.as_secs()),
-                    None => String::new(),
+                let answered = if api.attempts > 1 {
+                    "kept answering"
+                } else {
+                    "answered"
                 };
                 write!(
                     f,
-                    "Webex kept answering {} {} {}{wait}; slow down or raise the retry budget (tracking ID {})",
+                    "Webex {answered} {} {} {}",
                     api.status,
                     reason(api.status),
-                    attempts_text(api.attempts),
-                    api.tracking_id
-                )
+                    attempts_text(api.attempts)
+                )?;
+                if let Some(message) = &api.message {
+                    write!(f, " ({message})")?;
+                }
+                if let Some(wait) = api.retry_after {
+                    write!(f, " and asked to wait {} s", wait.as_secs())?;
+                }
+                let advice = if api.status == 423 {
+                    "the resource is locked by another change: try again later"
+                } else {
+                    "slow down, or raise the retry budget"
+                };
+                write!(f, "; {advice} (tracking ID {})", api.tracking_id)
             }
+            Error::Timeout {
+                attempts: 0,
+                elapsed,
+                tracking_id,
+            } => write!(
+                f,
+                "the call to Webex was not sent: its time budget ran out after {} ms waiting for a rate-limit cool-down or a free request slot; raise the retry budget or `max_in_flight` (tracking ID {tracking_id})",
+                elapsed.as_millis()
+            ),
             Error::Timeout {
                 attempts,
                 elapsed,
@@ -171,8 +204,9 @@ impl fmt::Display for Error {
                 source,
             } => write!(
                 f,
-                "could not reach Webex {}: {source} (tracking ID {tracking_id})",
-                attempts_text(*attempts)
+                "could not reach Webex {}: {} (tracking ID {tracking_id})",
+                attempts_text(*attempts),
+                Causes(source.as_ref())
             ),
             Error::UnreadableResponse {
                 status,
@@ -195,6 +229,27 @@ impl std::error::Error for Error {
             Error::Transport { source, .. } => Some(source.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// An error and every error under it, joined with `: `, skipping repeats:
+/// the outermost error alone rarely says what went wrong.
+struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
+        let mut next = self.0.source();
+        while let Some(error) = next {
+            let text = error.to_string();
+            if !last.contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            last = text;
+            next = error.source();
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,267 @@
 //! - Every request is checked against every rule of the spec before it is
 //!   sent; a broken request fails with [`Error::InvalidInput`] and nothing
 //!   leaves the machine.
+//!
+//! ## Why the builders call a hand-written `Client::execute`
+//!
+//! progenitor can thread hand-written code through its generated client with
+//! hooks (`pre`, `exec`, `post` and an inner type). This crate does not use
+//! them. The generated builders validate their input, build the path from
+//! percent-encoded segments and then call one hand-written function,
+//! `Client::execute`, which owns everything that happens on the wire:
+//! headers, tracking IDs, retries, the rate-limit cool-down, the cap on
+//! requests in flight, timeouts and tracing. Two reasons:
+//!
+//! - progenitor's `Error<E>` and `ResponseValue<T>` would reach callers
+//!   through the hooks' signatures, and this crate's public API must have
+//!   one error type of its own, [`Error`], with nothing of progenitor's in
+//!   it.
+//! - The `exec` hook sends one request and returns one result. It cannot
+//!   carry state from one attempt to the next, so it cannot count attempts,
+//!   keep one tracking ID across retries, wait out a `Retry-After` or stop
+//!   at a time budget, and the final error could not say how many attempts
+//!   were made.
+//!
+//! # Construction and auth
+//!
+//! A [`Client`] needs a bearer token: a Webex access token with the scope
+//! `spark-admin:telephony_config_write`. [`Client::from_env`] reads it from
+//! `WEBEX_TOKEN` (else `WEBEX_ACCESS_TOKEN`) and the base URL from
+//! `WEBEX_BASE_URL` (default `https://webexapis.com/v1`); [`Client::builder`]
+//! sets everything in code.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use webex_calling::Client;
+//!
+//! # fn main() -> Result<(), webex_calling::Error> {
+//! let from_env = Client::from_env()?;
+//! let spelled_out = Client::builder()
+//!     .token(std::env::var("SYNC_WEBEX_TOKEN").unwrap_or_default())
+//!     .base_url("https://webexapis.com/v1")
+//!     .user_agent("billing-sync/2.1")
+//!     .max_in_flight(8)
+//!     .build()?;
+//! // Clones are cheap: they share one connection pool, one cap on requests
+//! // in flight and one rate-limit cool-down.
+//! let for_a_task = spelled_out.clone();
+//! # let _ = (from_env, for_a_task);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The token is checked when the client is built, not by a `401` later, and
+//! it is never shown: not by `Debug`, not in errors, not in logs. A base URL
+//! in plain `http` is refused unless its host is loopback, so the token never
+//! crosses a network in clear text; and when the service redirects to
+//! another host, the `Authorization` header is not sent there.
+//!
+//! ```
+//! use webex_calling::{Client, Error};
+//!
+//! let no_token = Client::builder().build();
+//! assert!(matches!(no_token, Err(Error::Config(_))));
+//!
+//! let clear_text = Client::builder()
+//!     .token("a-webex-access-token")
+//!     .base_url("http://webexapis.com/v1")
+//!     .build();
+//! assert!(matches!(clear_text, Err(Error::Config(_))));
+//!
+//! let local = Client::builder()
+//!     .token("a-webex-access-token")
+//!     .base_url("http://127.0.0.1:4010/v1")
+//!     .build();
+//! assert!(local.is_ok());
+//! ```
+//!
+//! # Errors
+//!
+//! Every call ends in `Ok` or in one [`Error`]: invalid input (nothing was
+//! sent), an error answer from the service ([`ApiError`]: status, Webex's
+//! `message`, every `errors[].description`, tracking ID), rate limited or
+//! locked, a timeout, a transport failure, or an answer whose body could not
+//! be read. Its `Display` is one sentence to act on; the accessors work on
+//! every variant, so most callers never need to match.
+//!
+//! ```no_run
+//! use webex_calling::Error;
+//!
+//! # async fn example(client: &webex_calling::Client) {
+//! let outcome = client
+//!     .update_call_pickup()
+//!     .location_id("location-id")
+//!     .call_pickup_id("call-pickup-id")
+//!     .body(webex_calling::types::UpdateCallPickupRequest::new().name("Front desk"))
+//!     .send()
+//!     .await;
+//! match outcome {
+//!     Ok(updated) => println!("the call pickup's ID is now {}", updated.id),
+//!     Err(Error::InvalidInput(input)) => {
+//!         for violation in input.violations() {
+//!             eprintln!("fix {}: {}", violation.path(), violation.rule());
+//!         }
+//!     }
+//!     Err(error) if error.status() == Some(404) => eprintln!("no such call pickup: {error}"),
+//!     Err(error) if error.is_retryable() => eprintln!("try again later: {error}"),
+//!     Err(error) => eprintln!("{error}"),
+//! }
+//! # }
+//! ```
+//!
+//! # Tracking IDs
+//!
+//! Every call sends a `TrackingID` header, unique per call and the same on
+//! each of its retries, so the service's logs show them as one call. It
+//! starts with a prefix you choose (default `webex-calling`). An error
+//! carries the service's tracking ID, from the body or else the response
+//! headers; when the service sent none, it carries the one the client sent.
+//! `Display` always names it: it is what Webex support asks for.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), webex_calling::Error> {
+//! let client = webex_calling::Client::builder()
+//!     .token("a-webex-access-token")
+//!     .tracking_id_prefix("billing-sync")
+//!     .build()?;
+//! let outcome = client
+//!     .update_hunt_group()
+//!     .location_id("location-id")
+//!     .hunt_group_id("hunt-group-id")
+//!     .body(webex_calling::types::UpdateHuntGroupRequest::new().enabled(false))
+//!     .send()
+//!     .await;
+//! if let Err(error) = outcome {
+//!     eprintln!("give Webex support this ID: {:?}", error.tracking_id());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Retries and rate limits
+//!
+//! Both operations are idempotent `PUT`s, so a call is retried on `429`,
+//! `423`, `502`, `503` and `504`, when the connection fails and when an
+//! attempt times out; never on any other status. The wait before a retry is
+//! the answer's `Retry-After` (delta-seconds or an HTTP-date) when it has a
+//! usable one; a malformed, negative or very long value falls back to
+//! exponential backoff with jitter. A call stops after
+//! [`RetryPolicy::max_attempts`] attempts or when its next wait would end
+//! after [`RetryPolicy::budget`], and the error says how many attempts were
+//! made.
+//!
+//! A `429` cools the whole client down: until its wait is over, no clone of
+//! the client sends anything, and new calls wait for it instead of adding to
+//! the load. [`ClientBuilder::max_in_flight`] caps the requests the client
+//! and its clones have in flight at once.
+//!
+//! ```
+//! use std::time::Duration;
+//! use webex_calling::{Client, RetryPolicy};
+//!
+//! let patient = Client::builder()
+//!     .token("a-webex-access-token")
+//!     .retry(
+//!         RetryPolicy::default()
+//!             .max_attempts(6)
+//!             .budget(Duration::from_secs(120))
+//!             .backoff(Duration::from_millis(500), Duration::from_secs(16)),
+//!     )
+//!     .max_in_flight(4)
+//!     .build()?;
+//! let one_shot = Client::builder()
+//!     .token("a-webex-access-token")
+//!     .retry(RetryPolicy::none())
+//!     .build()?;
+//! # let _ = (patient, one_shot);
+//! # Ok::<(), webex_calling::Error>(())
+//! ```
+//!
+//! # Timeouts
+//!
+//! Connecting may take 10 s and each attempt 30 s, from sending the request
+//! to the end of the answer's body; the retry budget (60 s) bounds the whole
+//! call. A timeout is its own error, [`Error::Timeout`], and is retried like
+//! a failed connection.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use webex_calling::Error;
+//!
+//! # async fn example() -> Result<(), webex_calling::Error> {
+//! let client = webex_calling::Client::builder()
+//!     .token("a-webex-access-token")
+//!     .connect_timeout(Duration::from_secs(3))
+//!     .timeout(Duration::from_secs(10))
+//!     .build()?;
+//! let outcome = client
+//!     .update_call_pickup()
+//!     .location_id("location-id")
+//!     .call_pickup_id("call-pickup-id")
+//!     .send()
+//!     .await;
+//! if let Err(error @ Error::Timeout { .. }) = outcome {
+//!     eprintln!("Webex is slow today: {error}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Tracing
+//!
+//! Each call runs in a [`tracing`](https://docs.rs/tracing) span named
+//! `webex_calling.call` with the fields `operation`, `tracking_id`,
+//! `attempt`, `status` and `elapsed_ms`; each failed attempt and the outcome
+//! are `DEBUG` events inside it. The request body is logged only at `TRACE`.
+//! The token is never logged at any level. The span nests in whatever span
+//! the caller is in:
+//!
+//! ```no_run
+//! use tracing::Instrument;
+//!
+//! # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+//! client
+//!     .update_hunt_group()
+//!     .location_id("location-id")
+//!     .hunt_group_id("hunt-group-id")
+//!     .body(webex_calling::types::UpdateHuntGroupRequest::new().enabled(true))
+//!     .send()
+//!     .instrument(tracing::info_span!("nightly_sync", batch = 7))
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Safe URLs and input
+//!
+//! Each path parameter is percent-encoded as exactly one URL segment, so an
+//! ID containing `/`, `?`, `#`, `%` or `..` can never change which URL is
+//! called, and `orgId` is encoded as a query value. An empty `locationId`,
+//! `callPickupId` or `huntGroupId`, or one that is `.` or `..`, is refused
+//! before anything is sent.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // Nothing listens on this port: a request that was sent would fail to
+//! // connect, so the refusal shows nothing left.
+//! let client = webex_calling::Client::builder()
+//!     .token("a-webex-access-token")
+//!     .base_url("http://127.0.0.1:9")
+//!     .build()
+//!     .unwrap();
+//! let error = client
+//!     .update_call_pickup()
+//!     .location_id("")
+//!     .call_pickup_id("Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL2E=")
+//!     .send()
+//!     .await
+//!     .unwrap_err();
+//! let broken = &error.invalid_input().unwrap().violations()[0];
+//! assert_eq!(broken.path(), "locationId");
+//! assert_eq!(error.attempts(), 0);
+//! # }
+//! ```
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 

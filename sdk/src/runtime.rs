@@ -37,22 +37,29 @@ impl fmt::Display for Segment<'_> {
 /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~`.
 pub(crate) fn encode(value: &str, out: &mut impl fmt::Write) -> fmt::Result {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = value.as_bytes();
+    // Runs are sliced from the bytes, not the `str`: an encoded byte may sit
+    // inside a multi-byte character, where a `str` index would panic. Every
+    // run is unreserved ASCII, so it is valid UTF-8.
     let mut start = 0;
-    for (i, byte) in value.bytes().enumerate() {
+    for (i, &byte) in bytes.iter().enumerate() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             continue;
         }
-        out.write_str(&value[start..i])?;
+        out.write_str(ascii(&bytes[start..i])?)?;
         let encoded = [
             b'%',
             HEX[usize::from(byte >> 4)],
             HEX[usize::from(byte & 15)],
         ];
-        // The three bytes are ASCII.
-        out.write_str(std::str::from_utf8(&encoded).map_err(|_| fmt::Error)?)?;
+        out.write_str(ascii(&encoded)?)?;
         start = i + 1;
     }
-    out.write_str(&value[start..])
+    out.write_str(ascii(&bytes[start..])?)
+}
+
+fn ascii(run: &[u8]) -> Result<&str, fmt::Error> {
+    std::str::from_utf8(run).map_err(|_| fmt::Error)
 }
 
 /// A finished answer with the success status, body read in full.

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+pub mod scripted;
 pub mod sync;
 
 /// The spec, parsed from the copy the SDK embeds.
