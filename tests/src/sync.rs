@@ -21,12 +21,16 @@ pub struct Example {
 
 /// Reads the spec (YAML) into JSON.
 pub fn load_spec(path: &std::path::Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn component_of(schema: &Value) -> Option<String> {
-    schema["$ref"].as_str()?.strip_prefix("#/components/schemas/").map(str::to_string)
+    schema["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_string)
 }
 
 fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
@@ -43,16 +47,29 @@ pub fn examples(spec: &Value) -> Result<Vec<Example>, String> {
     for (path, item) in paths {
         for (method, operation) in item.as_object().into_iter().flatten() {
             let at = format!("{} {path}", method.to_uppercase());
-            let mut media = vec![(format!("{at} request"), &operation["requestBody"]["content"]["application/json"])];
+            let mut media = vec![(
+                format!("{at} request"),
+                &operation["requestBody"]["content"]["application/json"],
+            )];
             for (status, response) in operation["responses"].as_object().into_iter().flatten() {
                 let response = resolve(spec, response);
-                media.push((format!("{at} {status}"), &response["content"]["application/json"]));
+                media.push((
+                    format!("{at} {status}"),
+                    &response["content"]["application/json"],
+                ));
             }
             for (at, media) in media {
-                let Some(example) = media.get("example") else { continue };
-                let schema = component_of(&media["schema"])
-                    .ok_or_else(|| format!("{at}: the example's schema is not a component reference"))?;
-                out.push(Example { at, schema, value: example.clone() });
+                let Some(example) = media.get("example") else {
+                    continue;
+                };
+                let schema = component_of(&media["schema"]).ok_or_else(|| {
+                    format!("{at}: the example's schema is not a component reference")
+                })?;
+                out.push(Example {
+                    at,
+                    schema,
+                    value: example.clone(),
+                });
             }
         }
     }
@@ -66,7 +83,8 @@ pub fn schema_step(spec: &Value, example: &Example) -> Result<(), String> {
         "$ref": format!("#/components/schemas/{}", example.schema),
         "components": spec["components"],
     });
-    let validator = jsonschema::draft4::new(&root).map_err(|e| format!("{}: the schema does not compile: {e}", example.at))?;
+    let validator = jsonschema::draft4::new(&root)
+        .map_err(|e| format!("{}: the schema does not compile: {e}", example.at))?;
     let errors: Vec<String> = validator
         .iter_errors(&example.value)
         .map(|e| format!("{} at `{}`", e, e.instance_path()))
@@ -74,7 +92,11 @@ pub fn schema_step(spec: &Value, example: &Example) -> Result<(), String> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}: the example breaks its schema: {}", example.at, errors.join("; ")))
+        Err(format!(
+            "{}: the example breaks its schema: {}",
+            example.at,
+            errors.join("; ")
+        ))
     }
 }
 
@@ -85,11 +107,16 @@ where
     T: DeserializeOwned + Serialize,
     T: webex_calling::Validate,
 {
-    let typed: T = serde_json::from_value(example.value.clone())
-        .map_err(|e| format!("{}: the example does not deserialize into the SDK's type: {e}", example.at))?;
+    let typed: T = serde_json::from_value(example.value.clone()).map_err(|e| {
+        format!(
+            "{}: the example does not deserialize into the SDK's type: {e}",
+            example.at
+        )
+    })?;
     webex_calling::parse_body::<T>(&example.value.to_string())
         .map_err(|e| format!("{}: the example breaks the SDK's rules: {e}", example.at))?;
-    let back = serde_json::to_value(&typed).map_err(|e| format!("{}: cannot serialize: {e}", example.at))?;
+    let back = serde_json::to_value(&typed)
+        .map_err(|e| format!("{}: cannot serialize: {e}", example.at))?;
     if back != example.value {
         return Err(format!(
             "{}: the SDK's type does not carry the example back unchanged:\n  spec: {}\n  sdk:  {}",
@@ -128,7 +155,9 @@ macro_rules! for_sdk_schema {
             "AlternateNumber" => Some(schemars::schema_for!(AlternateNumber)),
             "CallPickupNotificationType" => Some(schemars::schema_for!(CallPickupNotificationType)),
             "DirectLineCallerIdName" => Some(schemars::schema_for!(DirectLineCallerIdName)),
-            "DirectLineCallerIdSelection" => Some(schemars::schema_for!(DirectLineCallerIdSelection)),
+            "DirectLineCallerIdSelection" => {
+                Some(schemars::schema_for!(DirectLineCallerIdSelection))
+            }
             "HuntGroupAgent" => Some(schemars::schema_for!(HuntGroupAgent)),
             "HuntGroupCallPolicies" => Some(schemars::schema_for!(HuntGroupCallPolicies)),
             "HuntPolicy" => Some(schemars::schema_for!(HuntPolicy)),
@@ -164,14 +193,19 @@ pub fn check_examples(spec: &Value) -> Result<String, String> {
             examples.len()
         ))
     } else {
-        Err(format!("{}\nfix the example in spec/webex-calling.yaml, or the spec's schema and run `cargo xtask codegen`", problems.join("\n")))
+        Err(format!(
+            "{}\nfix the example in spec/webex-calling.yaml, or the spec's schema and run `cargo xtask codegen`",
+            problems.join("\n")
+        ))
     }
 }
 
 /// Check 5: the JSON Schema derived from each generated type has the spec's
 /// properties, JSON types, required sets, enums and bounds.
 pub fn check_types(spec: &Value) -> Result<String, String> {
-    let components = spec["components"]["schemas"].as_object().ok_or("the spec has no component schemas")?;
+    let components = spec["components"]["schemas"]
+        .as_object()
+        .ok_or("the spec has no component schemas")?;
     let mut problems = Vec::new();
     for name in components.keys() {
         match for_sdk_schema!(name.as_str()) {
@@ -185,7 +219,10 @@ pub fn check_types(spec: &Value) -> Result<String, String> {
         }
     }
     if problems.is_empty() {
-        Ok(format!("{} generated types match their schemas in the spec", components.len()))
+        Ok(format!(
+            "{} generated types match their schemas in the spec",
+            components.len()
+        ))
     } else {
         Err(format!(
             "{}\nregenerate with `cargo xtask codegen` (generated code must never be edited by hand)",
@@ -198,12 +235,22 @@ pub fn check_types(spec: &Value) -> Result<String, String> {
 pub fn compare_type(spec: &Value, name: &str, derived_root: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     let spec_schema = &spec["components"]["schemas"][name];
-    compare(spec, spec_schema, derived_root, derived_root, name, &mut problems);
+    compare(
+        spec,
+        spec_schema,
+        derived_root,
+        derived_root,
+        name,
+        &mut problems,
+    );
     problems
 }
 
 fn derived_resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
-    match value["$ref"].as_str().and_then(|r| r.strip_prefix("#/definitions/")) {
+    match value["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/definitions/"))
+    {
         Some(name) => &root["definitions"][name],
         None => value,
     }
@@ -242,7 +289,11 @@ fn json_type(value: &Value) -> Option<String> {
     match &value["type"] {
         Value::String(t) => Some(t.clone()),
         Value::Array(types) => {
-            let rest: Vec<&str> = types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            let rest: Vec<&str> = types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect();
             (rest.len() == 1).then(|| rest[0].to_string())
         }
         _ => None,
@@ -253,19 +304,37 @@ fn number(value: &Value) -> Option<f64> {
     value.as_f64()
 }
 
-fn compare(spec_root: &Value, spec: &Value, derived_root: &Value, derived: &Value, at: &str, problems: &mut Vec<String>) {
+fn compare(
+    spec_root: &Value,
+    spec: &Value,
+    derived_root: &Value,
+    derived: &Value,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
     let spec = resolve(spec_root, spec);
     let derived = &strip_null(derived_root, derived);
     let spec_type = spec["type"].as_str().map(str::to_string);
     let derived_type = json_type(derived);
     if spec_type != derived_type {
-        problems.push(format!("{at}: the spec says type {spec_type:?}, the SDK's type says {derived_type:?}"));
+        problems.push(format!(
+            "{at}: the spec says type {spec_type:?}, the SDK's type says {derived_type:?}"
+        ));
         return;
     }
-    for bound in ["minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"] {
+    for bound in [
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minimum",
+        "maximum",
+    ] {
         let (a, b) = (number(&spec[bound]), number(&derived[bound]));
         if a != b {
-            problems.push(format!("{at}: {bound} is {a:?} in the spec but {b:?} in the SDK's type"));
+            problems.push(format!(
+                "{at}: {bound} is {a:?} in the spec but {b:?} in the SDK's type"
+            ));
         }
     }
     if spec["pattern"] != derived["pattern"] {
@@ -275,7 +344,11 @@ fn compare(spec_root: &Value, spec: &Value, derived_root: &Value, derived: &Valu
         ));
     }
     let enum_of = |v: &Value| -> Option<BTreeSet<String>> {
-        v["enum"].as_array().map(|e| e.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        v["enum"].as_array().map(|e| {
+            e.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
     };
     if enum_of(spec) != enum_of(derived) {
         problems.push(format!(
@@ -287,17 +360,33 @@ fn compare(spec_root: &Value, spec: &Value, derived_root: &Value, derived: &Valu
     match spec_type.as_deref() {
         Some("object") => {
             let names = |v: &Value| -> BTreeMap<String, Value> {
-                v["properties"].as_object().map(|p| p.clone().into_iter().collect()).unwrap_or_default()
+                v["properties"]
+                    .as_object()
+                    .map(|p| p.clone().into_iter().collect())
+                    .unwrap_or_default()
             };
             let (spec_props, derived_props) = (names(spec), names(derived));
-            for key in spec_props.keys().filter(|k| !derived_props.contains_key(*k)) {
+            for key in spec_props
+                .keys()
+                .filter(|k| !derived_props.contains_key(*k))
+            {
                 problems.push(format!("{at}.{key}: in the spec but not in the SDK's type"));
             }
-            for key in derived_props.keys().filter(|k| !spec_props.contains_key(*k)) {
+            for key in derived_props
+                .keys()
+                .filter(|k| !spec_props.contains_key(*k))
+            {
                 problems.push(format!("{at}.{key}: in the SDK's type but not in the spec"));
             }
             let required = |v: &Value| -> BTreeSet<String> {
-                v["required"].as_array().map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+                v["required"]
+                    .as_array()
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default()
             };
             if required(spec) != required(derived) {
                 problems.push(format!(
@@ -308,11 +397,25 @@ fn compare(spec_root: &Value, spec: &Value, derived_root: &Value, derived: &Valu
             }
             for (key, spec_prop) in &spec_props {
                 if let Some(derived_prop) = derived_props.get(key) {
-                    compare(spec_root, spec_prop, derived_root, derived_prop, &format!("{at}.{key}"), problems);
+                    compare(
+                        spec_root,
+                        spec_prop,
+                        derived_root,
+                        derived_prop,
+                        &format!("{at}.{key}"),
+                        problems,
+                    );
                 }
             }
         }
-        Some("array") => compare(spec_root, &spec["items"], derived_root, &derived["items"], &format!("{at}[]"), problems),
+        Some("array") => compare(
+            spec_root,
+            &spec["items"],
+            derived_root,
+            &derived["items"],
+            &format!("{at}[]"),
+            problems,
+        ),
         _ => {}
     }
 }

@@ -6,7 +6,10 @@ use webex_calling::types::UpdateCallPickupRequest;
 use webex_calling_tests::sync::{self, Example};
 
 fn spec() -> Value {
-    sync::load_spec(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/webex-calling.yaml")).unwrap()
+    sync::load_spec(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/webex-calling.yaml"),
+    )
+    .unwrap()
 }
 
 fn pickup_example(value: Value) -> Example {
@@ -34,7 +37,10 @@ fn the_schema_step_fails_on_an_example_that_breaks_its_schema() {
 fn the_deserialize_step_fails_on_a_fractional_count() {
     let example = pickup_example(json!({ "notificationDelayTimerSeconds": 20.5 }));
     let error = sync::typed_steps::<UpdateCallPickupRequest>(&example).unwrap_err();
-    assert!(error.contains("does not deserialize into the SDK's type"), "{error}");
+    assert!(
+        error.contains("does not deserialize into the SDK's type"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -42,14 +48,20 @@ fn the_rules_step_fails_on_a_name_too_long() {
     let example = pickup_example(json!({ "name": "n".repeat(81) }));
     let error = sync::typed_steps::<UpdateCallPickupRequest>(&example).unwrap_err();
     assert!(error.contains("breaks the SDK's rules"), "{error}");
-    assert!(error.contains("name: at most 80 characters, got 81"), "{error}");
+    assert!(
+        error.contains("name: at most 80 characters, got 81"),
+        "{error}"
+    );
 }
 
 #[test]
 fn the_round_trip_step_fails_on_a_field_the_type_drops() {
     let example = pickup_example(json!({ "name": "Front desk", "colour": "blue" }));
     let error = sync::typed_steps::<UpdateCallPickupRequest>(&example).unwrap_err();
-    assert!(error.contains("does not carry the example back unchanged"), "{error}");
+    assert!(
+        error.contains("does not carry the example back unchanged"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -60,8 +72,16 @@ fn a_broken_example_in_a_copy_of_the_spec_fails_the_check_with_the_fix() {
         .unwrap();
     example["callPolicies"]["policy"] = json!("ROUND_ROBIN");
     let error = sync::check_examples(&spec).unwrap_err();
-    assert!(error.contains("PUT /telephony/config/locations/{locationId}/huntGroups/{huntGroupId} request"), "{error}");
-    assert!(error.contains("fix the example in spec/webex-calling.yaml"), "{error}");
+    assert!(
+        error.contains(
+            "PUT /telephony/config/locations/{locationId}/huntGroups/{huntGroupId} request"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains("fix the example in spec/webex-calling.yaml"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -73,11 +93,20 @@ fn every_generated_type_matches_its_schema() {
 #[test]
 fn a_spec_edit_without_regeneration_fails_the_type_check_naming_the_property() {
     let mut spec = spec();
-    spec["components"]["schemas"]["UpdateCallPickupRequest"]["properties"]["name"]["maxLength"] = json!(79);
+    spec["components"]["schemas"]["UpdateCallPickupRequest"]["properties"]["name"]["maxLength"] =
+        json!(79);
     spec["components"]["schemas"]["HuntGroupAgent"]["required"] = json!(["id", "weight"]);
     let error = sync::check_types(&spec).unwrap_err();
-    assert!(error.contains("UpdateCallPickupRequest.name: maxLength is Some(79.0) in the spec but Some(80.0)"), "{error}");
-    assert!(error.contains("HuntGroupAgent: the required fields differ"), "{error}");
+    assert!(
+        error.contains(
+            "UpdateCallPickupRequest.name: maxLength is Some(79.0) in the spec but Some(80.0)"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains("HuntGroupAgent: the required fields differ"),
+        "{error}"
+    );
     assert!(error.contains("cargo xtask codegen"), "{error}");
 }
 

@@ -20,12 +20,30 @@ pub struct Outcome {
 /// Runs every check on the workspace at `root` and prints one line each.
 pub fn run(root: &Path) -> Result<String, String> {
     let outcomes = vec![
-        Outcome { name: "spec", result: spec(root) },
-        Outcome { name: "generated", result: codegen::run_in(root, codegen::Mode::Check) },
-        Outcome { name: "examples", result: sdk_check(root, "examples") },
-        Outcome { name: "docs", result: docs(root) },
-        Outcome { name: "types", result: sdk_check(root, "types") },
-        Outcome { name: "snapshots", result: snapshots(root) },
+        Outcome {
+            name: "spec",
+            result: spec(root),
+        },
+        Outcome {
+            name: "generated",
+            result: codegen::run_in(root, codegen::Mode::Check),
+        },
+        Outcome {
+            name: "examples",
+            result: sdk_check(root, "examples"),
+        },
+        Outcome {
+            name: "docs",
+            result: docs(root),
+        },
+        Outcome {
+            name: "types",
+            result: sdk_check(root, "types"),
+        },
+        Outcome {
+            name: "snapshots",
+            result: snapshots(root),
+        },
     ];
     let mut failed = 0;
     for outcome in &outcomes {
@@ -33,7 +51,11 @@ pub fn run(root: &Path) -> Result<String, String> {
             Ok(summary) => println!("ok    {:<10} {summary}", outcome.name),
             Err(message) => {
                 failed += 1;
-                println!("FAIL  {:<10} {}", outcome.name, message.replace('\n', "\n                 "));
+                println!(
+                    "FAIL  {:<10} {}",
+                    outcome.name,
+                    message.replace('\n', "\n                 ")
+                );
             }
         }
     }
@@ -49,7 +71,8 @@ pub fn run(root: &Path) -> Result<String, String> {
 pub fn spec(root: &Path) -> Result<String, String> {
     let text = fs::read_to_string(root.join(codegen::SPEC))
         .map_err(|e| format!("cannot read {}: {e}", codegen::SPEC))?;
-    let spec = webex_calling_codegen::parse_spec(&text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
+    let spec =
+        webex_calling_codegen::parse_spec(&text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
     let problems = webex_calling_codegen::lint::lint(&spec);
     if !problems.is_empty() {
         return Err(format!(
@@ -60,7 +83,12 @@ pub fn spec(root: &Path) -> Result<String, String> {
         ));
     }
     webex_calling_codegen::generate(&text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
-    let operations = spec.paths.iter().filter_map(|(_, i)| i.as_item()).map(|i| i.iter().count()).sum::<usize>();
+    let operations = spec
+        .paths
+        .iter()
+        .filter_map(|(_, i)| i.as_item())
+        .map(|i| i.iter().count())
+        .sum::<usize>();
     let schemas = spec.components.as_ref().map_or(0, |c| c.schemas.len());
     Ok(format!(
         "OpenAPI {} parses, progenitor accepts it, lint clean ({operations} operations, {schemas} schemas)",
@@ -72,7 +100,16 @@ pub fn spec(root: &Path) -> Result<String, String> {
 /// which depends on the SDK; `cargo xtask codegen` itself never does.
 fn sdk_check(root: &Path, which: &str) -> Result<String, String> {
     let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--locked", "-p", "webex-calling-tests", "--bin", "sync-check", "--"])
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "webex-calling-tests",
+            "--bin",
+            "sync-check",
+            "--",
+        ])
         .arg(root)
         .arg(which)
         .current_dir(root)
@@ -93,16 +130,30 @@ fn sdk_check(root: &Path, which: &str) -> Result<String, String> {
 /// `codegen/tests/snapshots/` holds.
 fn snapshots(root: &Path) -> Result<String, String> {
     let output = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--locked", "-p", "webex-calling-codegen", "--test", "snapshots"])
+        .args([
+            "test",
+            "--quiet",
+            "--locked",
+            "-p",
+            "webex-calling-codegen",
+            "--test",
+            "snapshots",
+        ])
         .current_dir(root)
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if output.status.success() {
         let count = fs::read_dir(root.join("codegen/tests/fixtures")).map_or(0, |d| d.count());
-        Ok(format!("{count} fixture specs generate their committed snapshots"))
+        Ok(format!(
+            "{count} fixture specs generate their committed snapshots"
+        ))
     } else {
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let detail: Vec<&str> = stdout.lines().filter(|l| l.contains("snapshot")).take(10).collect();
+        let detail: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.contains("snapshot"))
+            .take(10)
+            .collect();
         Err(format!(
             "the generator's output changed for a fixture spec:\n{}\nif the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test -p webex-calling-codegen --test snapshots` and commit",
             detail.join("\n")
@@ -158,7 +209,11 @@ pub fn blocks(file: &str, lines: &[(usize, String)]) -> Vec<Block> {
         if let Some(info) = trimmed.strip_prefix("```") {
             match open.take() {
                 None => open = Some((*number, info.trim().to_string(), String::new())),
-                Some((start, info, text)) => out.push(Block { at: format!("{file}:{start}"), info, text }),
+                Some((start, info, text)) => out.push(Block {
+                    at: format!("{file}:{start}"),
+                    info,
+                    text,
+                }),
             }
         } else if let Some((_, _, text)) = open.as_mut() {
             text.push_str(line);
@@ -186,7 +241,10 @@ pub fn doc_lines(source: &str) -> Vec<Vec<(usize, String)>> {
                 in_block = false;
                 groups.push(std::mem::take(&mut current));
             }
-        } else if let Some(rest) = trimmed.strip_prefix("/**").or_else(|| trimmed.strip_prefix("/*!")) {
+        } else if let Some(rest) = trimmed
+            .strip_prefix("/**")
+            .or_else(|| trimmed.strip_prefix("/*!"))
+        {
             match rest.find("*/") {
                 Some(end) => groups.push(vec![(number, rest[..end].to_string())]),
                 None => {
@@ -194,7 +252,10 @@ pub fn doc_lines(source: &str) -> Vec<Vec<(usize, String)>> {
                     current.push((number, rest.to_string()));
                 }
             }
-        } else if let Some(rest) = trimmed.strip_prefix("///").or_else(|| trimmed.strip_prefix("//!")) {
+        } else if let Some(rest) = trimmed
+            .strip_prefix("///")
+            .or_else(|| trimmed.strip_prefix("//!"))
+        {
             current.push((number, rest.strip_prefix(' ').unwrap_or(rest).to_string()));
         } else if !current.is_empty() {
             groups.push(std::mem::take(&mut current));
@@ -207,10 +268,23 @@ pub fn doc_lines(source: &str) -> Vec<Vec<(usize, String)>> {
 }
 
 fn is_rust(info: &str) -> bool {
-    let words: Vec<&str> = info.split(',').map(str::trim).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = info
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
     words.is_empty()
         || words.iter().all(|w| {
-            matches!(*w, "rust" | "no_run" | "should_panic" | "compile_fail" | "ignore" | "edition2021" | "edition2024")
+            matches!(
+                *w,
+                "rust"
+                    | "no_run"
+                    | "should_panic"
+                    | "compile_fail"
+                    | "ignore"
+                    | "edition2021"
+                    | "edition2024"
+            )
         })
 }
 
@@ -235,7 +309,9 @@ fn sdk_sources(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.join("sdk/src")];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -254,21 +330,31 @@ fn sdk_sources(root: &Path) -> Vec<PathBuf> {
 pub fn docs(root: &Path) -> Result<String, String> {
     let spec_text = fs::read_to_string(root.join(codegen::SPEC))
         .map_err(|e| format!("cannot read {}: {e}", codegen::SPEC))?;
-    let spec: Value = serde_yaml::from_str(&spec_text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
+    let spec: Value =
+        serde_yaml::from_str(&spec_text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
     let examples = spec_examples(&spec);
 
     let mut all_blocks = Vec::new();
-    let readme = fs::read_to_string(root.join("README.md")).map_err(|e| format!("cannot read README.md: {e}"))?;
-    let readme_lines: Vec<(usize, String)> =
-        readme.lines().enumerate().map(|(i, l)| (i + 1, l.to_string())).collect();
+    let readme = fs::read_to_string(root.join("README.md"))
+        .map_err(|e| format!("cannot read README.md: {e}"))?;
+    let readme_lines: Vec<(usize, String)> = readme
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect();
     all_blocks.extend(blocks("README.md", &readme_lines));
     let lib = fs::read_to_string(root.join("sdk/src/lib.rs")).unwrap_or_default();
     if !lib.contains("include_str!(\"../../README.md\")") {
         return Err("sdk/src/lib.rs must include README.md as its docs (`#![doc = include_str!(\"../../README.md\")]`) so the README's Rust blocks are doctests".into());
     }
     for path in sdk_sources(root) {
-        let source = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let name = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        let source = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         for group in doc_lines(&source) {
             all_blocks.extend(blocks(&name, &group));
         }
