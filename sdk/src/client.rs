@@ -623,7 +623,17 @@ impl Client {
                     // A request that could not be built or a redirect loop
                     // fails the same way every time.
                     let retryable = !(e.is_builder() || e.is_redirect());
-                    let error = if e.is_timeout() {
+                    let cut_short = timeout < self.inner.timeout;
+                    let error = if e.is_timeout()
+                        && cut_short
+                        && let Some(mut previous) = last_error.take()
+                    {
+                        // The budget, not the attempt's own timeout, ended
+                        // this attempt: what the service said last is why
+                        // the call failed.
+                        previous.set_attempts(attempt);
+                        previous
+                    } else if e.is_timeout() {
                         Error::Timeout {
                             attempts: attempt,
                             elapsed: started.elapsed(),
@@ -765,5 +775,38 @@ fn error_from_answer(
         Error::RateLimited(api)
     } else {
         Error::Api(api)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_maximum_and_is_jittered_down_by_at_most_half() {
+        let policy =
+            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(1000));
+        let full = [100, 200, 400, 800, 1000, 1000, 1000];
+        for (retry, full) in (1..).zip(full) {
+            let full = Duration::from_millis(full);
+            for salt in 0..50 {
+                let wait = policy.backoff_for(retry, salt);
+                assert!(wait <= full && wait >= full / 2, "retry {retry}: {wait:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_waits_differ_between_calls() {
+        let policy = RetryPolicy::default();
+        let waits: std::collections::HashSet<Duration> =
+            (0..20).map(|salt| policy.backoff_for(3, salt)).collect();
+        assert!(waits.len() > 1, "{waits:?}");
+    }
+
+    #[test]
+    fn a_huge_retry_number_does_not_overflow() {
+        let policy = RetryPolicy::default();
+        assert!(policy.backoff_for(u32::MAX, 1) <= Duration::from_secs(8));
     }
 }

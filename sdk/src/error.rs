@@ -130,6 +130,18 @@ impl Error {
         }
     }
 
+    /// Counts `attempts` attempts, for an error carried over from an earlier
+    /// attempt to the end of the call.
+    pub(crate) fn set_attempts(&mut self, attempts: u32) {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => api.attempts = attempts,
+            Error::Timeout { attempts: n, .. }
+            | Error::Transport { attempts: n, .. }
+            | Error::UnreadableResponse { attempts: n, .. } => *n = attempts,
+            Error::InvalidInput(_) | Error::Config(_) => {}
+        }
+    }
+
     /// The broken rules, when the request was refused before sending.
     pub fn invalid_input(&self) -> Option<&InvalidInput> {
         match self {
