@@ -586,7 +586,9 @@ impl Client {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    response.bytes().await.map(|bytes| (status, headers, bytes))
+                    runtime::read_body(response, runtime::MAX_BODY_BYTES)
+                        .await
+                        .map(|bytes| (status, headers, bytes))
                 }
                 Err(e) => Err(e),
             };

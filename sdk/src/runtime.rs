@@ -86,6 +86,42 @@ impl Response {
 /// At most this many characters of a body go into an error.
 pub(crate) const SNIPPET_CHARS: usize = 200;
 
+/// The most bytes of an answer's body that are read. The bodies of both
+/// operations are a few hundred bytes; a gateway's error page can be any
+/// size, and only its start is ever shown.
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Reads at most `max` bytes of a body; the rest is left unread (the
+/// connection is then closed instead of reused). A body that arrives in one
+/// chunk, as small ones do, is returned without a copy.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Bytes, reqwest::Error> {
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() >= max {
+        return Ok(first.slice(..max));
+    }
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = bytes::BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        let room = max - body.len();
+        if chunk.len() >= room {
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+        next = response.chunk().await?;
+    }
+    Ok(body.freeze())
+}
+
 /// The start of a body as text, for error messages.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4)]);

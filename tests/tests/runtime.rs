@@ -541,6 +541,22 @@ async fn a_non_json_error_body_is_an_unreadable_response_with_a_bounded_snippet(
 }
 
 #[tokio::test]
+async fn a_body_past_one_mebibyte_is_not_read_into_memory() {
+    // Valid JSON, but longer than the client reads: it is cut at the cap and
+    // so cannot be decoded, which shows the cap applied.
+    let huge = json!({ "id": "x".repeat(2 << 20) });
+    let server = ScriptedServer::start(Script::new().otherwise(Reply::json(200, huge))).await;
+
+    let error = update_pickup(&client(&server)).await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::UnreadableResponse { status: 200, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().len() < 800, "{error}");
+}
+
+#[tokio::test]
 async fn an_empty_404_is_an_api_error() {
     let server = ScriptedServer::start(Script::new().otherwise(Reply::status(404))).await;
 
