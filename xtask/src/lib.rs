@@ -1,5 +1,6 @@
 //! The tasks behind `cargo xtask`, as a library so tests can run them.
 
+pub mod bench;
 pub mod check;
 pub mod codegen;
 pub mod prism;

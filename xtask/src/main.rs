@@ -9,7 +9,10 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   codegen [--check]  regenerate sdk/src/generated/ from spec/ (--check: change nothing, fail if stale)
   check              the spec, the generated code and the doc examples agree (one line per check)
-  test               every test and check, as CI runs them";
+  test               every test and check, as CI runs them
+  bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body
+                     (ARGS go to the overhead benchmark: --calls N, --rounds N, --warmup N, ...)
+  bench --build      cold release build of a crate using the SDK against one using only its dependencies";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +22,8 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["check"] => xtask::check::run(&xtask::root()),
         ["test"] => xtask::test::run(&xtask::root()),
+        ["bench", "--build"] => xtask::bench::build(&xtask::root()),
+        ["bench", overhead_args @ ..] => xtask::bench::run(&xtask::root(), overhead_args),
         _ => Err(USAGE.to_string()),
     };
     match result {
