@@ -26,7 +26,13 @@ fn main() {
         example("updateCallPickup"),
         "build_call_pickup() must build the spec's example"
     );
-    divan::main();
+    // More samples than divan's default of 100: the whole run still takes
+    // seconds, and the medians hold still on a machine shared with builds.
+    // Command-line options (`--sample-count`, …) still take precedence.
+    divan::Divan::default()
+        .sample_count(2_000)
+        .config_with_args()
+        .main();
 }
 
 fn example(operation_id: &str) -> Value {

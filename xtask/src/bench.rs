@@ -278,7 +278,7 @@ pub fn build(root: &Path) -> Result<String, String> {
     let _ = writeln!(report, "cold release build of a one-file dependent crate");
     let _ = writeln!(
         report,
-        "baseline dependencies (the SDK's own, with its features; tokio also gets {} for main, as the SDK crate does):",
+        "baseline dependencies (the SDK's own, with the features it turns on; both crates also turn on tokio's {} for their async main):",
         MAIN_TOKIO_FEATURES.join(", ")
     );
     for dep in &dependencies {
