@@ -44,7 +44,7 @@ pub fn run(root: &Path, overhead_args: &[&str]) -> Result<String, String> {
     let bodies_time = run_step("bodies", &mut bodies)?;
 
     Ok(format!(
-        "bench finished in {:.0} s (overhead {:.0} s, bodies {:.0} s, builds included)",
+        "bench finished in {:.0} s (overhead {:.1} s, bodies {:.1} s, builds included)",
         started.elapsed().as_secs_f64(),
         overhead_time.as_secs_f64(),
         bodies_time.as_secs_f64()
