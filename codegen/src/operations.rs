@@ -204,6 +204,29 @@ fn upper_camel(name: &str) -> String {
     }
 }
 
+/// progenitor's builders start each required field as an `Err` holding an
+/// allocated message that `send` never shows (it names the field itself);
+/// an empty `String` says the same without allocating on every call.
+struct CheapUnsetFields;
+
+impl VisitMut for CheapUnsetFields {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "to_string"
+            && call.args.is_empty()
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &*call.receiver
+            && text.value().ends_with("was not initialized")
+        {
+            *expr = parse_quote!(::std::string::String::new());
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
 /// Rewrites paths in progenitor's builders: they borrow the SDK's client
 /// and take finished bodies instead of typify's struct builders.
 struct RetargetPaths;
@@ -267,6 +290,7 @@ pub fn rewrite(
     });
     for item in builder_items.iter_mut() {
         RetargetPaths.visit_item_mut(item);
+        CheapUnsetFields.visit_item_mut(item);
         if let Item::Impl(block) = item {
             replace_send(block, &ops, checks)?;
             document_setters(block, &ops);
@@ -472,21 +496,31 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             }
         }
     }
-    // The URL: literal pieces as they are, each path parameter as one
-    // percent-encoded segment.
-    let mut template = String::new();
-    let mut args = Vec::new();
+    // The URL, written into one buffer: literal pieces as they are, each
+    // path parameter as one percent-encoded segment.
+    let mut pieces = Vec::new();
+    let mut literal_len = 0usize;
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
-        template.push_str(&rest[..start]);
+        let literal = &rest[..start];
+        literal_len += literal.len();
+        pieces.push(quote!(url.push_str(#literal);));
         let end = rest[start..].find('}').ok_or("unclosed path parameter")? + start;
-        let name = &rest[start + 1..end];
-        let ident = format_ident!("{}", snake(name));
-        template.push_str("{}");
-        args.push(quote!(crate::runtime::Segment(&#ident)));
+        let ident = format_ident!("{}", snake(&rest[start + 1..end]));
+        pieces.push(quote!(crate::runtime::push_segment(&mut url, &#ident);));
         rest = &rest[end + 1..];
     }
-    template.push_str(rest);
+    if !rest.is_empty() {
+        literal_len += rest.len();
+        pieces.push(quote!(url.push_str(#rest);));
+    }
+    let path_params: Vec<_> = op
+        .params
+        .iter()
+        .zip(&idents)
+        .filter(|(p, _)| p.in_path)
+        .map(|(_, ident)| quote!(#ident.len()))
+        .collect();
     let query = op
         .params
         .iter()
@@ -534,15 +568,15 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             let body = out.take(&root.field("body"), body, "is not a valid body").unwrap_or_default();
             crate::validate::Rules::check(&body, &root, out);
             violations.into_result()?;
-            let path = ::std::format!(#template, #(#args),*);
+            let mut url = client.url_buffer(#literal_len #(+ #path_params)*);
+            #(#pieces)*
+            crate::runtime::push_query(&mut url, &[#(#query),*]);
             let operation = crate::runtime::Operation {
                 id: #id,
                 method: ::reqwest::Method::#method,
                 success: #success,
             };
-            let response = client
-                .execute(&operation, &path, &[#(#query),*], &body)
-                .await?;
+            let response = client.execute(&operation, url, &body).await?;
             #decode
         }
     })

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -15,6 +15,10 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, Error};
 use crate::runtime::{self, Operation, Response};
+
+/// Bodies larger than this do not grow the buffer every later body starts
+/// with.
+const MAX_BODY_SIZE_HINT: usize = 64 * 1024;
 
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
@@ -307,6 +311,7 @@ impl ClientBuilder {
                 calls: AtomicU64::new(0),
                 started: Instant::now(),
                 cool_down_until: AtomicU64::new(0),
+                body_size_hint: AtomicUsize::new(0),
             }),
         })
     }
@@ -382,6 +387,9 @@ struct Inner {
     /// Nanoseconds since `started` until which no request may start; 0 when
     /// there is no cool-down.
     cool_down_until: AtomicU64,
+    /// The size of the largest request body serialized so far, up to
+    /// [`MAX_BODY_SIZE_HINT`].
+    body_size_hint: AtomicUsize,
 }
 
 impl fmt::Debug for Client {
@@ -477,6 +485,10 @@ impl Client {
                 tracing::debug!(wait_ms = millis(wait), "waiting out a rate-limit cool-down");
                 tokio::time::sleep(wait).await;
             }
+            // Most of the time a slot is free: take it without arming a timer.
+            if let Ok(permit) = self.inner.in_flight.try_acquire() {
+                return Some(permit);
+            }
             let acquire = self.inner.in_flight.acquire();
             let permit = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
@@ -493,32 +505,33 @@ impl Client {
         }
     }
 
+    /// An empty URL buffer holding the base URL, with room for `rest` more
+    /// bytes (and a query).
+    pub(crate) fn url_buffer(&self, rest: usize) -> String {
+        let mut url = String::with_capacity(self.inner.base_url.len() + rest + 64);
+        url.push_str(&self.inner.base_url);
+        url
+    }
+
     /// Sends one call with every policy of the client, and returns the
     /// answer when it has the operation's success status.
     pub(crate) async fn execute<B: Serialize>(
         &self,
         operation: &Operation,
-        path: &str,
-        query: &[(&str, Option<&str>)],
+        url: String,
         body: &B,
     ) -> Result<Response, Error> {
-        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| {
-            Error::Config(format!("the request body could not be serialized: {e}"))
-        })?);
-        let mut url = String::with_capacity(self.inner.base_url.len() + path.len() + 64);
-        url.push_str(&self.inner.base_url);
-        url.push_str(path);
-        let mut separator = '?';
-        for (name, value) in query {
-            if let Some(value) = value {
-                url.push(separator);
-                separator = '&';
-                // Infallible: writing to a String.
-                let _ = runtime::encode(name, &mut url);
-                url.push('=');
-                let _ = runtime::encode(value, &mut url);
-            }
+        // Sized from the largest body so far, so serializing seldom regrows.
+        let hint = self.inner.body_size_hint.load(Ordering::Relaxed);
+        let mut buffer = Vec::with_capacity(hint);
+        serde_json::to_writer(&mut buffer, body)
+            .map_err(|e| Error::Config(format!("the request body could not be serialized: {e}")))?;
+        if buffer.len() > hint && buffer.len() <= MAX_BODY_SIZE_HINT {
+            self.inner
+                .body_size_hint
+                .fetch_max(buffer.len(), Ordering::Relaxed);
         }
+        let body = Bytes::from(buffer);
         let tracking_id = self.next_tracking_id();
         let span = tracing::info_span!(
             "webex_calling.call",
@@ -585,7 +598,13 @@ impl Client {
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let headers = response.headers().clone();
+                    // A success needs only the service's tracking ID; the
+                    // other headers are kept for failures alone.
+                    let headers = if status == operation.success {
+                        Answer::Success(header_tracking_id(response.headers()))
+                    } else {
+                        Answer::Failure(response.headers().clone())
+                    };
                     runtime::read_body(response, runtime::MAX_BODY_BYTES)
                         .await
                         .map(|bytes| (status, headers, bytes))
@@ -597,15 +616,18 @@ impl Client {
             let (error, retryable, retry_after) = match outcome {
                 Ok((status, headers, bytes)) => {
                     span.record("status", status);
-                    if status == operation.success {
-                        tracing::debug!("call succeeded");
-                        return Ok(Response {
-                            status,
-                            body: bytes,
-                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
-                            attempts: attempt,
-                        });
-                    }
+                    let headers = match headers {
+                        Answer::Success(server_tracking_id) => {
+                            tracing::debug!("call succeeded");
+                            return Ok(Response {
+                                status,
+                                body: bytes,
+                                tracking_id: server_tracking_id.unwrap_or(tracking_id),
+                                attempts: attempt,
+                            });
+                        }
+                        Answer::Failure(headers) => headers,
+                    };
                     let retry_after = runtime::parse_retry_after(
                         &headers,
                         SystemTime::now(),
@@ -669,6 +691,14 @@ impl Client {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// What an answer's headers are kept for.
+enum Answer {
+    /// The success status: only the service's tracking ID, if it sent one.
+    Success(Option<String>),
+    /// Any other status: every header, for the error.
+    Failure(header::HeaderMap),
 }
 
 /// Whether a status is worth another attempt of an idempotent request.

@@ -22,16 +22,38 @@ pub struct Operation {
     pub success: u16,
 }
 
-/// A path parameter, written as one percent-encoded URL segment.
+/// Appends `value` to `url` as one percent-encoded path segment.
 ///
 /// Every byte but the unreserved characters of RFC 3986 is encoded, so `/`,
 /// `?`, `#` and `%` in an ID can never change which URL is called.
-pub struct Segment<'a>(pub &'a str);
-
-impl fmt::Display for Segment<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        encode(self.0, f)
+pub fn push_segment(url: &mut String, value: &str) {
+    // Webex IDs are base64 and need encoding only for `/`, `+` and `=`;
+    // anything else is usually copied as it is.
+    if value.bytes().all(is_unreserved) {
+        url.push_str(value);
+    } else {
+        // Infallible: writing to a String.
+        let _ = encode(value, url);
     }
+}
+
+/// Appends the query parameters that are set, each name and value
+/// percent-encoded.
+pub fn push_query(url: &mut String, query: &[(&str, Option<&str>)]) {
+    let mut separator = '?';
+    for (name, value) in query {
+        if let Some(value) = value {
+            url.push(separator);
+            separator = '&';
+            push_segment(url, name);
+            url.push('=');
+            push_segment(url, value);
+        }
+    }
+}
+
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~`.
@@ -43,7 +65,7 @@ pub(crate) fn encode(value: &str, out: &mut impl fmt::Write) -> fmt::Result {
     // run is unreserved ASCII, so it is valid UTF-8.
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(byte) {
             continue;
         }
         out.write_str(ascii(&bytes[start..i])?)?;
@@ -167,6 +189,22 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
+    fn segment(value: &str) -> String {
+        let mut url = String::new();
+        push_segment(&mut url, value);
+        url
+    }
+
+    #[test]
+    fn only_the_query_parameters_that_are_set_are_written() {
+        let mut url = String::from("/x");
+        push_query(
+            &mut url,
+            &[("orgId", None), ("a b", Some("c&d=e")), ("z", Some("1"))],
+        );
+        assert_eq!(url, "/x?a%20b=c%26d%3De&z=1");
+    }
+
     fn headers(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -226,12 +264,9 @@ mod tests {
 
     #[test]
     fn segments_encode_everything_that_could_change_the_url() {
-        assert_eq!(
-            Segment("a/b?c#d%e f..+=").to_string(),
-            "a%2Fb%3Fc%23d%25e%20f..%2B%3D"
-        );
-        assert_eq!(Segment("Y2lz_-~.9").to_string(), "Y2lz_-~.9");
-        assert_eq!(Segment("é").to_string(), "%C3%A9");
+        assert_eq!(segment("a/b?c#d%e f..+="), "a%2Fb%3Fc%23d%25e%20f..%2B%3D");
+        assert_eq!(segment("Y2lz_-~.9"), "Y2lz_-~.9");
+        assert_eq!(segment("é"), "%C3%A9");
     }
 
     #[test]

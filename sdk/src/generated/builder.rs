@@ -19,8 +19,8 @@ impl<'a> UpdateCallPickup<'a> {
     pub fn new(client: &'a crate::Client) -> Self {
         Self {
             client: client,
-            location_id: Err("location_id was not initialized".to_string()),
-            call_pickup_id: Err("call_pickup_id was not initialized".to_string()),
+            location_id: Err(::std::string::String::new()),
+            call_pickup_id: Err(::std::string::String::new()),
             org_id: Ok(None),
             body: Ok(::std::default::Default::default()),
         }
@@ -139,18 +139,19 @@ On success the service answers `200`.*/
             .unwrap_or_default();
         crate::validate::Rules::check(&body, &root, out);
         violations.into_result()?;
-        let path = ::std::format!(
-            "/telephony/config/locations/{}/callPickups/{}", crate ::runtime::Segment(&
-            location_id), crate ::runtime::Segment(& call_pickup_id)
-        );
+        let mut url = client
+            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups/");
+        crate::runtime::push_segment(&mut url, &call_pickup_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let operation = crate::runtime::Operation {
             id: "updateCallPickup",
             method: ::reqwest::Method::PUT,
             success: 200u16,
         };
-        let response = client
-            .execute(&operation, &path, &[("orgId", org_id.as_deref())], &body)
-            .await?;
+        let response = client.execute(&operation, url, &body).await?;
         response.json()
     }
 }
@@ -170,8 +171,8 @@ impl<'a> UpdateHuntGroup<'a> {
     pub fn new(client: &'a crate::Client) -> Self {
         Self {
             client: client,
-            location_id: Err("location_id was not initialized".to_string()),
-            hunt_group_id: Err("hunt_group_id was not initialized".to_string()),
+            location_id: Err(::std::string::String::new()),
+            hunt_group_id: Err(::std::string::String::new()),
             org_id: Ok(None),
             body: Ok(::std::default::Default::default()),
         }
@@ -288,18 +289,19 @@ On success the service answers `204`.*/
             .unwrap_or_default();
         crate::validate::Rules::check(&body, &root, out);
         violations.into_result()?;
-        let path = ::std::format!(
-            "/telephony/config/locations/{}/huntGroups/{}", crate ::runtime::Segment(&
-            location_id), crate ::runtime::Segment(& hunt_group_id)
-        );
+        let mut url = client
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let operation = crate::runtime::Operation {
             id: "updateHuntGroup",
             method: ::reqwest::Method::PUT,
             success: 204u16,
         };
-        let response = client
-            .execute(&operation, &path, &[("orgId", org_id.as_deref())], &body)
-            .await?;
+        let response = client.execute(&operation, url, &body).await?;
         {
             let _ = response;
             ::std::result::Result::Ok(())
