@@ -288,14 +288,19 @@ pub fn rewrite(
         Item::Use(use_item) => quote!(#use_item).to_string().contains("types"),
         _ => true,
     });
+    let mut extra = Vec::new();
     for item in builder_items.iter_mut() {
         RetargetPaths.visit_item_mut(item);
         CheapUnsetFields.visit_item_mut(item);
+        if let Item::Struct(builder) = item {
+            extra.extend(borrow_body(builder, &ops)?);
+        }
         if let Item::Impl(block) = item {
             replace_send(block, &ops, checks)?;
             document_setters(block, &ops);
         }
     }
+    builder_items.extend(extra);
     Ok((builder_items, client_items))
 }
 
@@ -443,13 +448,137 @@ fn replace_send(
         return Ok(());
     };
     for item in block.items.iter_mut() {
-        if let ImplItem::Fn(function) = item
-            && function.sig.ident == "send"
-        {
-            *function = syn::parse2(send_fn(op, checks)?).map_err(|e| e.to_string())?;
-        }
+        let ImplItem::Fn(function) = item else {
+            continue;
+        };
+        let name = function.sig.ident.to_string();
+        let replacement = match name.as_str() {
+            "send" => send_fn(op, checks)?,
+            "body" => body_fn(op),
+            "body_map" => body_map_fn(op),
+            _ => match op.params.iter().find(|p| p.ident == name) {
+                Some(param) => param_fn(param),
+                None => continue,
+            },
+        };
+        *function = syn::parse2(replacement).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The builder holds its body and parameters as `Cow`s: one update sent to
+/// many groups is borrowed by every call instead of copied into each, and an
+/// ID the caller already holds is not copied either.
+fn borrow_body(builder: &mut syn::ItemStruct, ops: &[OperationInfo]) -> Result<Vec<Item>, String> {
+    let Some(op) = ops.iter().find(|op| builder.ident == op.builder_ident) else {
+        return Ok(Vec::new());
+    };
+    let schema = format_ident!("{}", op.request_schema);
+    let syn::Fields::Named(fields) = &mut builder.fields else {
+        return Err(format!("{}: expected named fields", builder.ident));
+    };
+    let body = fields
+        .named
+        .iter_mut()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"))
+        .ok_or_else(|| format!("{}: no body field", builder.ident))?;
+    body.ty = parse_quote!(Result<::std::borrow::Cow<'a, types::#schema>, String>);
+    for param in &op.params {
+        let field = fields
+            .named
+            .iter_mut()
+            .find(|f| f.ident.as_ref().is_some_and(|i| *i == param.ident))
+            .ok_or_else(|| format!("{}: no field for {}", builder.ident, param.name))?;
+        if !matches!(
+            param.shape,
+            rules::Shape::String { .. } | rules::Shape::Free
+        ) {
+            return Err(format!(
+                "{}: only string parameters are supported",
+                param.name
+            ));
+        }
+        field.ty = if param.required {
+            parse_quote!(Result<::std::borrow::Cow<'a, str>, String>)
+        } else {
+            parse_quote!(Result<Option<::std::borrow::Cow<'a, str>>, String>)
+        };
+    }
+    Ok(vec![
+        parse_quote! {
+            impl<'a> ::std::convert::From<types::#schema> for ::std::borrow::Cow<'a, types::#schema> {
+                fn from(value: types::#schema) -> Self {
+                    ::std::borrow::Cow::Owned(value)
+                }
+            }
+        },
+        parse_quote! {
+            impl<'a> ::std::convert::From<&'a types::#schema> for ::std::borrow::Cow<'a, types::#schema> {
+                fn from(value: &'a types::#schema) -> Self {
+                    ::std::borrow::Cow::Borrowed(value)
+                }
+            }
+        },
+    ])
+}
+
+/// A parameter setter that keeps what it is given: a borrowed ID is not
+/// copied, an owned one is moved.
+fn param_fn(param: &ParamInfo) -> TokenStream {
+    let ident = format_ident!("{}", param.ident);
+    let need = if param.required {
+        "Required"
+    } else {
+        "Optional"
+    };
+    let doc = format!("Sets `{}`. {need}. {}", param.name, param.description);
+    let value = if param.required {
+        quote!(value.into())
+    } else {
+        quote!(::std::option::Option::Some(value.into()))
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn #ident(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+            self.#ident = Ok(#value);
+            self
+        }
+    }
+}
+
+fn body_fn(op: &OperationInfo) -> TokenStream {
+    let schema = format_ident!("{}", op.request_schema);
+    let doc = format!(
+        "Sets the request body: a [`types::{schema}`], or a reference to one, which sends \
+         the same update many times without copying it. Only the fields set in it are sent."
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::Into<::std::borrow::Cow<'a, types::#schema>>,
+        {
+            self.body = Ok(value.into());
+            self
+        }
+    }
+}
+
+fn body_map_fn(op: &OperationInfo) -> TokenStream {
+    let schema = format_ident!("{}", op.request_schema);
+    quote! {
+        /// Changes the request body set so far (empty by default); a
+        /// borrowed body is copied first.
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: ::std::ops::FnOnce(types::#schema) -> types::#schema,
+        {
+            self.body = self
+                .body
+                .map(|body| ::std::borrow::Cow::Owned(f(body.into_owned())));
+            self
+        }
+    }
 }
 
 /// The body of `send`: check every rule, then hand the request to the
@@ -566,7 +695,7 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             let out = &mut violations;
             #(#take)*
             let body = out.take(&root.field("body"), body, "is not a valid body").unwrap_or_default();
-            crate::validate::Rules::check(&body, &root, out);
+            crate::validate::Rules::check(&*body, &root, out);
             violations.into_result()?;
             let mut url = client.url_buffer(#literal_len #(+ #path_params)*);
             #(#pieces)*
@@ -576,7 +705,7 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
                 method: ::reqwest::Method::#method,
                 success: #success,
             };
-            let response = client.execute(&operation, url, &body).await?;
+            let response = client.execute(&operation, url, &*body).await?;
             #decode
         }
     })

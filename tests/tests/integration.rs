@@ -238,12 +238,14 @@ async fn ids_with_slash_plus_and_equals_reach_the_right_group() {
 async fn the_org_id_is_sent_as_a_query_parameter_and_must_own_the_location() {
     let fake = FakeWebex::start().await;
     let client = client(&fake);
+    // The future outlives the closure's argument, so it takes the org ID
+    // by value.
     let update = |org: &str| {
         client
             .update_hunt_group()
             .location_id(fixtures::LOCATION_ID)
             .hunt_group_id(fixtures::HUNT_GROUP_ID)
-            .org_id(org)
+            .org_id(org.to_string())
             .body(UpdateHuntGroupRequest::new().enabled(true))
             .send()
     };
@@ -723,4 +725,41 @@ async fn two_hundred_concurrent_updates_through_one_client_all_land() {
         assert_eq!(stored["name"], format!("Group {i}"), "hunt group {i}");
         assert_eq!(stored["agents"], json!([{ "id": format!("agent-{i}") }]));
     }
+}
+
+#[tokio::test]
+async fn one_update_borrowed_by_many_calls_lands_on_every_hunt_group() {
+    let fake = FakeWebex::start().await;
+    let groups = ["hunt-a", "hunt-b", "hunt-c"];
+    for group in groups {
+        fake.add_hunt_group(fixtures::LOCATION_ID, group, json!({ "name": group }));
+    }
+    let shared = UpdateHuntGroupRequest::new()
+        .enabled(false)
+        .agents([HuntGroupAgent::new("agent-1")]);
+    let client = client(&fake);
+
+    for group in groups {
+        client
+            .update_hunt_group()
+            .location_id(fixtures::LOCATION_ID)
+            .hunt_group_id(group)
+            .body(&shared)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    for group in groups {
+        let stored = fake.hunt_group(fixtures::LOCATION_ID, group).unwrap();
+        assert_eq!(stored["enabled"], json!(false), "{group}: {stored}");
+        assert_eq!(
+            stored["agents"],
+            json!([{ "id": "agent-1" }]),
+            "{group}: {stored}"
+        );
+        assert_eq!(stored["name"], json!(group), "{group}: {stored}");
+    }
+    // The borrowed update is still the caller's, unchanged.
+    assert_eq!(shared.enabled, Some(false));
 }

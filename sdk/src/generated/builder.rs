@@ -9,10 +9,10 @@ use super::types;
 #[derive(Debug, Clone)]
 pub struct UpdateCallPickup<'a> {
     client: &'a crate::Client,
-    location_id: Result<::std::string::String, String>,
-    call_pickup_id: Result<::std::string::String, String>,
-    org_id: Result<Option<::std::string::String>, String>,
-    body: Result<types::UpdateCallPickupRequest, String>,
+    location_id: Result<::std::borrow::Cow<'a, str>, String>,
+    call_pickup_id: Result<::std::borrow::Cow<'a, str>, String>,
+    org_id: Result<Option<::std::borrow::Cow<'a, str>>, String>,
+    body: Result<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>, String>,
 }
 impl<'a> UpdateCallPickup<'a> {
     ///Starts a request; [`crate::Client::update_call_pickup`] is the usual way in.
@@ -26,69 +26,48 @@ impl<'a> UpdateCallPickup<'a> {
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
-    pub fn location_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.location_id = value
-            .try_into()
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for location_id failed"
-                    .to_string()
-            });
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = Ok(value.into());
         self
     }
     ///Sets `callPickupId`. Required. ID of the call pickup to update.
-    pub fn call_pickup_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.call_pickup_id = value
-            .try_into()
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for call_pickup_id failed"
-                    .to_string()
-            });
+    pub fn call_pickup_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.call_pickup_id = Ok(value.into());
         self
     }
     ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-    pub fn org_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.org_id = value
-            .try_into()
-            .map(Some)
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed"
-                    .to_string()
-            });
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = Ok(::std::option::Option::Some(value.into()));
         self
     }
-    ///Sets the request body, a [`types::UpdateCallPickupRequest`]. Only the fields set in it are sent.
+    ///Sets the request body: a [`types::UpdateCallPickupRequest`], or a reference to one, which sends the same update many times without copying it. Only the fields set in it are sent.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateCallPickupRequest>,
-        <V as std::convert::TryInto<
-            types::UpdateCallPickupRequest,
-        >>::Error: std::fmt::Display,
+        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
     {
-        self.body = value
-            .try_into()
-            .map(From::from)
-            .map_err(|s| {
-                format!("conversion to `UpdateCallPickupRequest` for body failed: {}", s)
-            });
+        self.body = Ok(value.into());
         self
     }
-    ///Changes the request body set so far (empty by default).
+    /// Changes the request body set so far (empty by default); a
+    /// borrowed body is copied first.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::std::ops::FnOnce(
             types::UpdateCallPickupRequest,
         ) -> types::UpdateCallPickupRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| ::std::borrow::Cow::Owned(f(body.into_owned())));
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -137,7 +116,7 @@ On success the service answers `200`.*/
         let body = out
             .take(&root.field("body"), body, "is not a valid body")
             .unwrap_or_default();
-        crate::validate::Rules::check(&body, &root, out);
+        crate::validate::Rules::check(&*body, &root, out);
         violations.into_result()?;
         let mut url = client
             .url_buffer(41usize + location_id.len() + call_pickup_id.len());
@@ -151,7 +130,7 @@ On success the service answers `200`.*/
             method: ::reqwest::Method::PUT,
             success: 200u16,
         };
-        let response = client.execute(&operation, url, &body).await?;
+        let response = client.execute(&operation, url, &*body).await?;
         response.json()
     }
 }
@@ -161,10 +140,10 @@ On success the service answers `200`.*/
 #[derive(Debug, Clone)]
 pub struct UpdateHuntGroup<'a> {
     client: &'a crate::Client,
-    location_id: Result<::std::string::String, String>,
-    hunt_group_id: Result<::std::string::String, String>,
-    org_id: Result<Option<::std::string::String>, String>,
-    body: Result<types::UpdateHuntGroupRequest, String>,
+    location_id: Result<::std::borrow::Cow<'a, str>, String>,
+    hunt_group_id: Result<::std::borrow::Cow<'a, str>, String>,
+    org_id: Result<Option<::std::borrow::Cow<'a, str>>, String>,
+    body: Result<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>, String>,
 }
 impl<'a> UpdateHuntGroup<'a> {
     ///Starts a request; [`crate::Client::update_hunt_group`] is the usual way in.
@@ -178,69 +157,48 @@ impl<'a> UpdateHuntGroup<'a> {
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
-    pub fn location_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.location_id = value
-            .try_into()
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for location_id failed"
-                    .to_string()
-            });
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = Ok(value.into());
         self
     }
     ///Sets `huntGroupId`. Required. ID of the hunt group to update.
-    pub fn hunt_group_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.hunt_group_id = value
-            .try_into()
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for hunt_group_id failed"
-                    .to_string()
-            });
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = Ok(value.into());
         self
     }
     ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-    pub fn org_id<V>(mut self, value: V) -> Self
-    where
-        V: std::convert::TryInto<::std::string::String>,
-    {
-        self.org_id = value
-            .try_into()
-            .map(Some)
-            .map_err(|_| {
-                "conversion to `:: std :: string :: String` for org_id failed"
-                    .to_string()
-            });
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = Ok(::std::option::Option::Some(value.into()));
         self
     }
-    ///Sets the request body, a [`types::UpdateHuntGroupRequest`]. Only the fields set in it are sent.
+    ///Sets the request body: a [`types::UpdateHuntGroupRequest`], or a reference to one, which sends the same update many times without copying it. Only the fields set in it are sent.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateHuntGroupRequest>,
-        <V as std::convert::TryInto<
-            types::UpdateHuntGroupRequest,
-        >>::Error: std::fmt::Display,
+        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
     {
-        self.body = value
-            .try_into()
-            .map(From::from)
-            .map_err(|s| {
-                format!("conversion to `UpdateHuntGroupRequest` for body failed: {}", s)
-            });
+        self.body = Ok(value.into());
         self
     }
-    ///Changes the request body set so far (empty by default).
+    /// Changes the request body set so far (empty by default); a
+    /// borrowed body is copied first.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::std::ops::FnOnce(
             types::UpdateHuntGroupRequest,
         ) -> types::UpdateHuntGroupRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| ::std::borrow::Cow::Owned(f(body.into_owned())));
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -287,7 +245,7 @@ On success the service answers `204`.*/
         let body = out
             .take(&root.field("body"), body, "is not a valid body")
             .unwrap_or_default();
-        crate::validate::Rules::check(&body, &root, out);
+        crate::validate::Rules::check(&*body, &root, out);
         violations.into_result()?;
         let mut url = client
             .url_buffer(40usize + location_id.len() + hunt_group_id.len());
@@ -301,10 +259,34 @@ On success the service answers `204`.*/
             method: ::reqwest::Method::PUT,
             success: 204u16,
         };
-        let response = client.execute(&operation, url, &body).await?;
+        let response = client.execute(&operation, url, &*body).await?;
         {
             let _ = response;
             ::std::result::Result::Ok(())
         }
+    }
+}
+impl<'a> ::std::convert::From<types::UpdateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
+    fn from(value: types::UpdateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
+    }
+}
+impl<'a> ::std::convert::From<&'a types::UpdateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
+    fn from(value: &'a types::UpdateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
+    }
+}
+impl<'a> ::std::convert::From<types::UpdateHuntGroupRequest>
+for ::std::borrow::Cow<'a, types::UpdateHuntGroupRequest> {
+    fn from(value: types::UpdateHuntGroupRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
+    }
+}
+impl<'a> ::std::convert::From<&'a types::UpdateHuntGroupRequest>
+for ::std::borrow::Cow<'a, types::UpdateHuntGroupRequest> {
+    fn from(value: &'a types::UpdateHuntGroupRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
     }
 }
