@@ -50,16 +50,10 @@ fn lint_operation(at: &str, operation: &Operation, problems: &mut Vec<String>) {
     if id.is_empty() {
         problems.push(format!("{at}: no operationId"));
     }
-    if operation.summary.as_deref().unwrap_or("").trim().is_empty() {
+    if is_blank(operation.summary.as_deref()) {
         problems.push(format!("{at}: no summary"));
     }
-    if operation
-        .description
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .is_empty()
-    {
+    if is_blank(operation.description.as_deref()) {
         problems.push(format!("{at}: no description"));
     }
     match &operation.request_body {
@@ -101,15 +95,12 @@ fn lint_operation(at: &str, operation: &Operation, problems: &mut Vec<String>) {
     }
 }
 
+fn is_blank(text: Option<&str>) -> bool {
+    text.is_none_or(|text| text.trim().is_empty())
+}
+
 fn lint_schema(at: &str, schema: &Schema, named: bool, problems: &mut Vec<String>) {
-    if schema
-        .schema_data
-        .description
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .is_empty()
-    {
+    if is_blank(schema.schema_data.description.as_deref()) {
         problems.push(format!("{at}: no description"));
     }
     match &schema.schema_kind {

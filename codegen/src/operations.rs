@@ -19,7 +19,6 @@ pub struct OperationInfo {
     pub path: String,
     pub params: Vec<ParamInfo>,
     pub success: u16,
-    pub success_has_body: bool,
     pub success_schema: Option<String>,
     pub request_schema: String,
     pub request_example: Option<serde_json::Value>,
@@ -151,7 +150,6 @@ fn operation_info(
         path: path.to_string(),
         params,
         success,
-        success_has_body: success_schema.is_some(),
         success_schema,
         request_schema,
         request_example: media.example.clone(),
@@ -297,7 +295,6 @@ pub fn rewrite(
         }
         if let Item::Impl(block) = item {
             replace_send(block, &ops, checks)?;
-            document_setters(block, &ops);
         }
     }
     builder_items.extend(extra);
@@ -368,7 +365,7 @@ fn rewrite_docs(attrs: &[Attribute], op: &OperationInfo) -> Result<Vec<Attribute
         .as_ref()
         .ok_or_else(|| format!("{}: the request body has no example", op.id))?;
     let example = serde_json::to_string_pretty(example).map_err(|e| e.to_string())?;
-    let (binding, use_line) = if op.success_has_body {
+    let (binding, use_line) = if op.success_schema.is_some() {
         ("let response = ", "println!(\"{response:?}\");\n")
     } else {
         ("", "")
@@ -387,51 +384,6 @@ fn rewrite_docs(attrs: &[Attribute], op: &OperationInfo) -> Result<Vec<Attribute
 
 fn placeholder(name: &str) -> String {
     format!("{}-from-webex", snake(name).replace('_', "-"))
-}
-
-/// progenitor leaves the builders' setters undocumented; each gets the
-/// parameter's description from the spec.
-fn document_setters(block: &mut ItemImpl, ops: &[OperationInfo]) {
-    if block.trait_.is_some() {
-        return;
-    }
-    let ty = &block.self_ty;
-    let ty_name = quote!(#ty).to_string();
-    let Some(op) = ops.iter().find(|op| ty_name.starts_with(&op.builder_ident)) else {
-        return;
-    };
-    for item in block.items.iter_mut() {
-        let ImplItem::Fn(function) = item else {
-            continue;
-        };
-        if function.attrs.iter().any(|a| a.path().is_ident("doc")) {
-            continue;
-        }
-        let name = function.sig.ident.to_string();
-        let doc = match name.as_str() {
-            "new" => format!(
-                "Starts a request; [`crate::Client::{}`] is the usual way in.",
-                op.method_ident
-            ),
-            "body" => format!(
-                "Sets the request body, a [`types::{}`]. Only the fields set in it are sent.",
-                op.request_schema
-            ),
-            "body_map" => "Changes the request body set so far (empty by default).".to_string(),
-            _ => match op.params.iter().find(|p| p.ident == name) {
-                Some(param) => {
-                    let need = if param.required {
-                        "Required"
-                    } else {
-                        "Optional"
-                    };
-                    format!("Sets `{}`. {need}. {}", param.name, param.description)
-                }
-                None => continue,
-            },
-        };
-        function.attrs.insert(0, parse_quote!(#[doc = #doc]));
-    }
 }
 
 fn replace_send(
@@ -453,6 +405,15 @@ fn replace_send(
         };
         let name = function.sig.ident.to_string();
         let replacement = match name.as_str() {
+            "new" => {
+                // progenitor leaves it undocumented.
+                let doc = format!(
+                    "Starts a request; [`crate::Client::{}`] is the usual way in.",
+                    op.method_ident
+                );
+                function.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                continue;
+            }
             "send" => send_fn(op, checks)?,
             "body" => body_fn(op),
             "body_map" => body_map_fn(op),

@@ -199,8 +199,8 @@ pub struct Block {
     pub text: String,
 }
 
-/// The fenced blocks of Markdown text (`prefix` strips `///`-style comment
-/// markers first, for rustdoc).
+/// The fenced blocks of Markdown lines, numbered as in their file (for
+/// rustdoc, the lines of one doc comment with its markers stripped).
 pub fn blocks(file: &str, lines: &[(usize, String)]) -> Vec<Block> {
     let mut out = Vec::new();
     let mut open: Option<(usize, String, String)> = None;
