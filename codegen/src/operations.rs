@@ -22,6 +22,109 @@ pub struct OperationInfo {
     pub success_schema: Option<String>,
     pub request_schema: String,
     pub request_example: Option<serde_json::Value>,
+    pub resend: Resend,
+}
+
+/// Whether an operation may be sent again after a failure that leaves its
+/// outcome unknown, from its `x-idempotent` extension (else from its
+/// method), and what to check when it may not.
+pub struct Resend {
+    /// `None`: always; `Some(empty)`: never; else unless the body sets one
+    /// of these properties.
+    pub unless_body_sets: Option<Vec<String>>,
+    pub check: String,
+}
+
+/// What the caller is told to check when no `check` is declared.
+const DEFAULT_CHECK: &str =
+    "Read the resource to see whether the change was applied before sending it again.";
+
+/// Reads `x-idempotent`: `true`, `false`, or
+/// `{unless-body-sets: [property, ...], check: text}`. Without it, the
+/// methods HTTP defines as idempotent may be sent again and the others not.
+fn resend_of(
+    id: &str,
+    method: &str,
+    operation: &Operation,
+    body_properties: &[String],
+) -> Result<Resend, String> {
+    let default = Resend {
+        unless_body_sets: match method {
+            "get" | "head" | "options" | "put" | "delete" => None,
+            _ => Some(Vec::new()),
+        },
+        check: DEFAULT_CHECK.to_string(),
+    };
+    let Some(value) = operation.extensions.get("x-idempotent") else {
+        return Ok(default);
+    };
+    let bad = || {
+        format!(
+            "{id}: x-idempotent must be true, false or {{unless-body-sets: [property, ...], check: text}}"
+        )
+    };
+    match value {
+        serde_json::Value::Bool(true) => Ok(Resend {
+            unless_body_sets: None,
+            ..default
+        }),
+        serde_json::Value::Bool(false) => Ok(Resend {
+            unless_body_sets: Some(Vec::new()),
+            ..default
+        }),
+        serde_json::Value::Object(fields) => {
+            if let Some(unknown) = fields
+                .keys()
+                .find(|key| !matches!(key.as_str(), "unless-body-sets" | "check"))
+            {
+                return Err(format!("{id}: x-idempotent has an unknown key {unknown:?}"));
+            }
+            let names = fields
+                .get("unless-body-sets")
+                .and_then(serde_json::Value::as_array)
+                .ok_or_else(bad)?
+                .iter()
+                .map(|name| name.as_str().map(str::to_string).ok_or_else(bad))
+                .collect::<Result<Vec<_>, _>>()?;
+            if names.is_empty() {
+                return Err(bad());
+            }
+            if let Some(missing) = names.iter().find(|name| !body_properties.contains(name)) {
+                return Err(format!(
+                    "{id}: x-idempotent names {missing:?}, which is not a property of the request body"
+                ));
+            }
+            let check = match fields.get("check") {
+                None => DEFAULT_CHECK.to_string(),
+                Some(serde_json::Value::String(check)) if !check.trim().is_empty() => {
+                    check.trim().to_string()
+                }
+                Some(_) => return Err(bad()),
+            };
+            Ok(Resend {
+                unless_body_sets: Some(names),
+                check,
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// The top-level property names of a component schema.
+fn properties_of(spec: &OpenAPI, schema: &str) -> Vec<String> {
+    let Some(ReferenceOr::Item(schema)) = spec
+        .components
+        .as_ref()
+        .and_then(|components| components.schemas.get(schema))
+    else {
+        return Vec::new();
+    };
+    match &schema.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+            object.properties.keys().cloned().collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A path or query parameter.
@@ -142,7 +245,14 @@ fn operation_info(
         }
         None => None,
     };
+    let resend = resend_of(
+        &id,
+        method,
+        operation,
+        &properties_of(spec, &request_schema),
+    )?;
     Ok(OperationInfo {
+        resend,
         method_ident: snake(&id),
         builder_ident: upper_camel(&id),
         id,
@@ -625,6 +735,12 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             }
         });
     let id = &op.id;
+    let resend = match &op.resend.unless_body_sets {
+        None => quote!(crate::runtime::Resend::Always),
+        Some(names) if names.is_empty() => quote!(crate::runtime::Resend::Never),
+        Some(names) => quote!(crate::runtime::Resend::UnlessBodySets(&[#(#names),*])),
+    };
+    let check = &op.resend.check;
     let method = format_ident!("{}", op.method);
     let success = op.success;
     let (output, decode) = match &op.success_schema {
@@ -665,6 +781,8 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
                 id: #id,
                 method: ::reqwest::Method::#method,
                 success: #success,
+                resend: #resend,
+                if_unknown: #check,
             };
             let response = client.execute(&operation, url, &*body).await?;
             #decode

@@ -14,6 +14,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tracing::Instrument;
 
 use crate::error::{ApiError, Error};
+use crate::limiter::{Limiter, RateLimiter};
 use crate::runtime::{self, Operation, Response};
 
 /// Bodies larger than this do not grow the buffer every later body starts
@@ -25,16 +26,26 @@ pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
 
 /// How failed attempts are retried.
 ///
-/// Both operations are idempotent `PUT`s, so an attempt is retried on `429`,
-/// `423`, `502`, `503` and `504`, on connection failures and on timeouts, and
-/// never on any other status. The wait before a retry is the answer's
-/// `Retry-After` when it has a usable one, else exponential backoff with
-/// jitter. A call stops after [`max_attempts`](Self::max_attempts) attempts,
-/// or when its next wait would end after its [`budget`](Self::budget).
+/// An attempt is retried on `429`, `423`, `502`, `503` and `504`, on
+/// connection failures and on timeouts, and never on any other status. The
+/// wait before a retry is the answer's `Retry-After` when it has a usable
+/// one, else exponential backoff with jitter.
 ///
-/// A `429` also cools the whole client down, whether or not the call that
+/// Waiting is not failing: a `429` uses up no attempt, only time. A call
+/// refused for rate keeps its place until its [`budget`](Self::budget)
+/// runs out (default 5 minutes, enough for a bulk job to queue behind the
+/// client's pace), and fails at once when a `Retry-After` asks for more
+/// time than the budget has left. Errors (`423`, `5xx`, transport failures,
+/// timeouts) stop the call after [`max_attempts`](Self::max_attempts).
+///
+/// A failure that leaves the outcome unknown (a `502`, a `504`, a timeout, a
+/// connection lost once the request was written) is retried only when the
+/// spec declares the request safe to apply twice; otherwise the call ends
+/// with [`Error::OutcomeUnknown`].
+///
+/// A `429` also holds the whole client back, whether or not the call that
 /// got it retries: no clone of the client sends anything until its wait is
-/// over.
+/// over (see [`RateLimiter`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -53,27 +64,36 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
+    /// Whether a call refused for rate waits and tries again.
+    waits_when_throttled: bool,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 4,
-            budget: Duration::from_secs(60),
+            budget: Duration::from_secs(300),
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(300),
+            waits_when_throttled: true,
         }
     }
 }
 
 impl RetryPolicy {
-    /// One attempt per call: retries switched off.
+    /// One attempt per call: retries switched off, a `429` included. The
+    /// `429` still holds the rest of the client back for its `Retry-After`.
     pub fn none() -> Self {
-        Self::default().max_attempts(1)
+        Self {
+            waits_when_throttled: false,
+            ..Self::default().max_attempts(1)
+        }
     }
 
-    /// Attempts per call, the first included (at least 1; default 4).
+    /// Attempts per call that may end in an error, the first included (at
+    /// least 1; default 4). Refusals for rate (`429`) are not counted: the
+    /// budget bounds them.
     #[must_use]
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
@@ -81,7 +101,8 @@ impl RetryPolicy {
     }
 
     /// The most time one call may take, its retries and waits included
-    /// (default 60 s). A retry whose wait would end after it is not made.
+    /// (default 5 minutes). A retry whose wait would end after it is not
+    /// made. Time spent queued behind the client's pace counts.
     #[must_use]
     pub fn budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
@@ -98,8 +119,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` taken at its word (default 300 s); a longer
-    /// one counts as malformed and the backoff schedule applies.
+    /// The longest wait one `429` imposes on the whole client (default
+    /// 300 s). The call that was refused waits its own `Retry-After` in
+    /// full, or fails at once when that is longer than its budget has left.
     #[must_use]
     pub fn max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
@@ -145,6 +167,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry: RetryPolicy,
     max_in_flight: usize,
+    rate_limiter: RateLimiter,
     user_agent: String,
     tracking_prefix: String,
     http: Option<reqwest::Client>,
@@ -159,6 +182,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("max_in_flight", &self.max_in_flight)
+            .field("rate_limiter", &self.rate_limiter)
             .field("user_agent", &self.user_agent)
             .field("tracking_prefix", &self.tracking_prefix)
             .finish_non_exhaustive()
@@ -174,6 +198,7 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_in_flight: 64,
+            rate_limiter: RateLimiter::default(),
             user_agent: concat!("webex-calling-rust/", env!("CARGO_PKG_VERSION")).to_string(),
             tracking_prefix: "webex-calling".to_string(),
             http: None,
@@ -228,6 +253,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How requests are paced under the service's rate limit (default
+    /// [`RateLimiter::adaptive`]): see [`RateLimiter`].
+    #[must_use]
+    pub fn rate_limiter(mut self, rate_limiter: RateLimiter) -> Self {
+        self.rate_limiter = rate_limiter;
+        self
+    }
+
     /// The `User-Agent` header (default `webex-calling-rust/<version>`).
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -245,7 +278,10 @@ impl ClientBuilder {
 
     /// Sends through this `reqwest::Client` instead of one built here. Its
     /// own timeouts, redirect and proxy settings then apply; the per-attempt
-    /// timeout still does.
+    /// timeout still does. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())` unless its redirect
+    /// policy never changes a request's method: reqwest's default turns a
+    /// `PUT` into a `GET` after a `301`, `302` or `303`.
     #[must_use]
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -291,12 +327,13 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .user_agent(user_agent.clone())
-                // reqwest drops `Authorization` when a redirect leaves the host.
-                .redirect(reqwest::redirect::Policy::limited(5))
+                .redirect(redirect_policy())
                 .build()
                 .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?,
         };
         let seed = runtime::random_u64(0);
+        let in_flight = Semaphore::new(self.max_in_flight);
+        let limiter = Limiter::new(&self.rate_limiter, self.max_in_flight, &in_flight);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -305,16 +342,35 @@ impl ClientBuilder {
                 user_agent,
                 timeout: self.timeout,
                 retry: self.retry,
-                in_flight: Semaphore::new(self.max_in_flight),
+                in_flight,
+                limiter,
                 tracking_prefix: self.tracking_prefix,
                 seed,
                 calls: AtomicU64::new(0),
-                started: Instant::now(),
-                cool_down_until: AtomicU64::new(0),
                 body_size_hint: AtomicUsize::new(0),
             }),
         })
     }
+}
+
+/// Follows a redirect only when it keeps the method and the origin: a `307`
+/// or `308` to the same scheme, host and port, five at most. Anything else
+/// is handed back as it is, and the call ends with [`Error::Redirect`].
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let keeps_method = matches!(attempt.status().as_u16(), 307 | 308);
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if keeps_method && same_origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 fn check_base_url(raw: &str) -> Result<String, Error> {
@@ -350,7 +406,7 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
 }
 
 /// A Webex Calling client. Cheap to clone: clones share one connection
-/// pool, one cap on requests in flight and one rate-limit cool-down.
+/// pool, one cap on requests in flight and one rate limiter.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), webex_calling::Error> {
@@ -380,13 +436,10 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     in_flight: Semaphore,
+    limiter: Limiter,
     tracking_prefix: String,
     seed: u64,
     calls: AtomicU64,
-    started: Instant,
-    /// Nanoseconds since `started` until which no request may start; 0 when
-    /// there is no cool-down.
-    cool_down_until: AtomicU64,
     /// The size of the largest request body serialized so far, up to
     /// [`MAX_BODY_SIZE_HINT`].
     body_size_hint: AtomicUsize,
@@ -454,37 +507,18 @@ impl Client {
         )
     }
 
-    fn nanos_since_start(&self) -> u64 {
-        u64::try_from(self.inner.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    /// The rate this client paces its requests at right now, in requests
+    /// a second; `None` when it does not pace them (see [`RateLimiter`]).
+    pub fn paced_rate(&self) -> Option<f64> {
+        self.inner.limiter.rate()
     }
 
-    /// How much of a rate-limit cool-down set by any clone is left.
-    fn cool_down_left(&self) -> Option<Duration> {
-        let until = self.inner.cool_down_until.load(Ordering::Acquire);
-        let now = self.nanos_since_start();
-        (until > now).then(|| Duration::from_nanos(until - now))
-    }
-
-    fn start_cool_down(&self, wait: Duration) {
-        let until = self
-            .nanos_since_start()
-            .saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX));
-        self.inner
-            .cool_down_until
-            .fetch_max(until, Ordering::AcqRel);
-    }
-
-    /// Waits until no cool-down is in force and a slot for a request in
-    /// flight is free. `None` when that would take past `deadline`.
+    /// Waits for this call's turn under the rate limiter, then for a free
+    /// slot under the in-flight cap. `None` when that would take past
+    /// `deadline`.
     async fn slot(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
         loop {
-            while let Some(wait) = self.cool_down_left() {
-                if ends_after(wait, deadline) {
-                    return None;
-                }
-                tracing::debug!(wait_ms = millis(wait), "waiting out a rate-limit cool-down");
-                tokio::time::sleep(wait).await;
-            }
+            self.inner.limiter.turn(deadline).await.ok()?;
             // Most of the time a slot is free: take it without arming a timer.
             if let Ok(permit) = self.inner.in_flight.try_acquire() {
                 return Some(permit);
@@ -497,9 +531,9 @@ impl Client {
                     .ok()?,
                 None => acquire.await.ok()?,
             };
-            // A 429 may have started a cool-down while this call waited for
-            // the slot; it applies to this request too.
-            if self.cool_down_left().is_none() {
+            // A 429 may have set a floor while this call waited for the
+            // slot; it applies to this request too.
+            if self.inner.limiter.floor_after(Instant::now()).is_none() {
                 return Some(permit);
             }
         }
@@ -561,16 +595,21 @@ impl Client {
         let tracking_header = HeaderValue::from_str(&tracking_id)
             .map_err(|_| Error::Config("the tracking ID prefix is not valid in a header".into()))?;
         let span = tracing::Span::current();
-        let mut attempt = 0u32;
-        let mut last_error = None;
+        let mut call = Tally::default();
+        let mut last_error: Option<Error> = None;
+        // The end of this call's last `Retry-After`, which it waits out in
+        // full even where the client-wide floor is capped.
+        let mut own_floor: Option<Instant> = None;
         loop {
-            let Some(permit) = self.slot(deadline).await else {
+            let before = Instant::now();
+            if let Some(until) = own_floor.take() {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            let permit = self.slot(deadline).await;
+            call.waited += before.elapsed();
+            let Some(permit) = permit else {
                 tracing::debug!("the time budget ran out before the request could be sent");
-                return Err(last_error.unwrap_or(Error::Timeout {
-                    attempts: attempt,
-                    elapsed: started.elapsed(),
-                    tracking_id,
-                }));
+                return Err(call.out_of_time(last_error, started, tracking_id));
             };
             let timeout = match deadline {
                 Some(deadline) => self
@@ -579,8 +618,8 @@ impl Client {
                     .min(deadline.saturating_duration_since(Instant::now())),
                 None => self.inner.timeout,
             };
-            attempt += 1;
-            span.record("attempt", attempt);
+            call.sent += 1;
+            span.record("attempt", call.sent);
             let request = self
                 .inner
                 .http
@@ -595,12 +634,13 @@ impl Client {
                 .header("TrackingID", tracking_header.clone())
                 .timeout(timeout)
                 .body(body.clone());
+            let sent_at = Instant::now();
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     // A success needs only the service's tracking ID; the
                     // other headers are kept for failures alone.
-                    let headers = if status == operation.success {
+                    let headers = if (200..300).contains(&status) {
                         Answer::Success(header_tracking_id(response.headers()))
                     } else {
                         Answer::Failure(response.headers().clone())
@@ -612,41 +652,99 @@ impl Client {
                 Err(e) => Err(e),
             };
             drop(permit);
+            let received = Instant::now();
             span.record("elapsed_ms", millis(started.elapsed()));
-            let (error, retryable, retry_after) = match outcome {
-                Ok((status, headers, bytes)) => {
+            let limiter = &self.inner.limiter;
+            let in_flight = &self.inner.in_flight;
+            let (error, retryable, ambiguous, retry_after) = match outcome {
+                Ok((status, Answer::Success(server_tracking_id), bytes)) => {
                     span.record("status", status);
-                    let headers = match headers {
-                        Answer::Success(server_tracking_id) => {
-                            tracing::debug!("call succeeded");
-                            return Ok(Response {
-                                status,
-                                body: bytes,
-                                tracking_id: server_tracking_id.unwrap_or(tracking_id),
-                                attempts: attempt,
-                            });
+                    if status != operation.success {
+                        tracing::debug!(
+                            declared = operation.success,
+                            "answered with another success status than the spec declares"
+                        );
+                    }
+                    limiter.accepted(sent_at, in_flight);
+                    tracing::debug!("call succeeded");
+                    return Ok(Response {
+                        status,
+                        body: bytes,
+                        tracking_id: server_tracking_id.unwrap_or(tracking_id),
+                        attempts: call.sent,
+                    });
+                }
+                Ok((status, Answer::Failure(headers), bytes)) => {
+                    span.record("status", status);
+                    let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
+                    if status == 429 {
+                        call.throttled += 1;
+                        // Without a usable `Retry-After`, the backoff
+                        // schedule says how long to hold back.
+                        let wait = retry_after.unwrap_or_else(|| {
+                            policy
+                                .backoff_for(call.throttled, self.inner.seed ^ u64::from(call.sent))
+                        });
+                        // The whole client is over its rate, not only this
+                        // call: no clone sends before the wait is over.
+                        limiter.throttled(
+                            sent_at,
+                            received,
+                            wait.min(policy.max_retry_after),
+                            in_flight,
+                        );
+                        let error = call.fill(error_from_answer(
+                            status,
+                            &headers,
+                            &bytes,
+                            &tracking_id,
+                            call.sent,
+                            retry_after,
+                        ));
+                        // Waiting is not failing: a refusal for rate uses
+                        // up no attempt, only time.
+                        if !policy.waits_when_throttled || ends_after(wait, deadline) {
+                            tracing::debug!(error = %error, "asked to wait past the time budget");
+                            return Err(error);
                         }
-                        Answer::Failure(headers) => headers,
-                    };
-                    let retry_after = runtime::parse_retry_after(
-                        &headers,
-                        SystemTime::now(),
-                        policy.max_retry_after,
-                    );
-                    let error = error_from_answer(
+                        tracing::debug!(wait_ms = millis(wait), "rate limited, waiting");
+                        own_floor = received.checked_add(wait);
+                        last_error = Some(error);
+                        continue;
+                    }
+                    limiter.accepted(sent_at, in_flight);
+                    if (300..400).contains(&status) {
+                        return Err(Error::Redirect {
+                            status,
+                            location: headers
+                                .get(header::LOCATION)
+                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                            tracking_id: header_tracking_id(&headers)
+                                .unwrap_or_else(|| tracking_id.clone()),
+                            attempts: call.sent,
+                        });
+                    }
+                    let error = call.fill(error_from_answer(
                         status,
                         &headers,
                         &bytes,
                         &tracking_id,
-                        attempt,
+                        call.sent,
                         retry_after,
-                    );
-                    (error, is_retryable_status(status), retry_after)
+                    ));
+                    (
+                        error,
+                        is_retryable_status(status),
+                        matches!(status, 502 | 504),
+                        retry_after,
+                    )
                 }
                 Err(e) => {
                     // A request that could not be built or a redirect loop
                     // fails the same way every time.
                     let retryable = !(e.is_builder() || e.is_redirect());
+                    // Only a failed connection proves nothing was sent.
+                    let ambiguous = retryable && !e.is_connect();
                     let cut_short = timeout < self.inner.timeout;
                     let error = if e.is_timeout()
                         && cut_short
@@ -655,40 +753,81 @@ impl Client {
                         // The budget, not the attempt's own timeout, ended
                         // this attempt: what the service said last is why
                         // the call failed.
-                        previous.set_attempts(attempt);
+                        previous.set_attempts(call.sent);
                         previous
                     } else if e.is_timeout() {
                         Error::Timeout {
-                            attempts: attempt,
+                            attempts: call.sent,
                             elapsed: started.elapsed(),
                             tracking_id: tracking_id.clone(),
                         }
                     } else {
                         Error::Transport {
-                            attempts: attempt,
+                            attempts: call.sent,
                             tracking_id: tracking_id.clone(),
                             source: Box::new(e),
                         }
                     };
-                    (error, retryable, None)
+                    (error, retryable, ambiguous, None)
                 }
             };
-            let wait = retry_after.unwrap_or_else(|| {
-                policy.backoff_for(attempt, self.inner.seed ^ u64::from(attempt))
-            });
-            if error.status() == Some(429) {
-                // The whole client is over its rate, not only this call: every
-                // clone holds back until the wait is over, whether or not this
-                // call retries.
-                self.start_cool_down(wait);
+            if ambiguous && !operation.resend.allows(&body) {
+                tracing::debug!(error = %error, "outcome unknown, not sent again");
+                return Err(Error::OutcomeUnknown {
+                    source: Box::new(error),
+                    check: operation.if_unknown,
+                });
             }
-            if !retryable || attempt >= policy.max_attempts || ends_after(wait, deadline) {
+            call.failures += 1;
+            let wait = retry_after.unwrap_or_else(|| {
+                policy.backoff_for(call.failures, self.inner.seed ^ u64::from(call.sent))
+            });
+            if !retryable || call.failures >= policy.max_attempts || ends_after(wait, deadline) {
                 tracing::debug!(error = %error, "call failed");
                 return Err(error);
             }
             tracing::debug!(error = %error, wait_ms = millis(wait), "attempt failed, retrying");
             last_error = Some(error);
-            tokio::time::sleep(wait).await;
+            own_floor = Instant::now().checked_add(wait);
+        }
+    }
+}
+
+/// What one call has been through so far.
+#[derive(Default)]
+struct Tally {
+    /// Requests sent.
+    sent: u32,
+    /// Attempts that ended in an error other than a refusal for rate.
+    failures: u32,
+    /// `429` answers.
+    throttled: u32,
+    /// Time spent waiting for a turn, a slot, a `Retry-After` or a backoff.
+    waited: Duration,
+}
+
+impl Tally {
+    /// `error` with this call's refusals and waiting time.
+    fn fill(&self, mut error: Error) -> Error {
+        if let Error::Api(api) | Error::RateLimited(api) = &mut error {
+            api.throttled = self.throttled;
+            api.waited = self.waited;
+        }
+        error
+    }
+
+    /// The error of a call whose budget ran out before it could send again.
+    fn out_of_time(&self, last: Option<Error>, started: Instant, tracking_id: String) -> Error {
+        match last {
+            Some(mut error) => {
+                error.set_attempts(self.sent);
+                self.fill(error)
+            }
+            None => Error::Timeout {
+                attempts: self.sent,
+                elapsed: started.elapsed(),
+                tracking_id,
+            },
         }
     }
 }
@@ -743,15 +882,15 @@ fn error_from_answer(
     retry_after: Option<Duration>,
 ) -> Error {
     let header_tracking_id = header_tracking_id(headers);
-    let rate_limited = matches!(status, 423 | 429);
+    // A refusal is a refusal whatever the body says; the wait is what the
+    // caller needs.
+    let refused = matches!(status, 423 | 429);
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
         match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(serde_json::Value::Object(fields)) => Some(fields),
-            // A rate limit is a rate limit whatever the body says; the wait is
-            // what the caller needs.
-            _ if rate_limited => None,
+            _ if refused => None,
             Ok(_) => {
                 return Error::UnreadableResponse {
                     status,
@@ -802,11 +941,13 @@ fn error_from_answer(
             .unwrap_or_else(|| sent_tracking_id.to_string()),
         attempts,
         retry_after,
+        throttled: 0,
+        waited: Duration::ZERO,
     };
-    if rate_limited {
-        Error::RateLimited(api)
+    if status == 429 {
+        Error::RateLimited(Box::new(api))
     } else {
-        Error::Api(api)
+        Error::Api(Box::new(api))
     }
 }
 

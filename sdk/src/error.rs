@@ -30,11 +30,41 @@ pub enum Error {
     /// allowed, a setting out of range.
     Config(String),
     /// The service answered with an error status.
-    Api(ApiError),
-    /// The service answered `429 Too Many Requests` or `423 Locked` until the
-    /// retry policy gave up. [`ApiError::retry_after`] is the wait the last
-    /// answer asked for, when it gave a usable one.
-    RateLimited(ApiError),
+    Api(Box<ApiError>),
+    /// The service kept answering `429 Too Many Requests` until the call's
+    /// time budget ran out, or asked for a wait longer than the budget had
+    /// left. [`ApiError::retry_after`] is the wait the last answer asked
+    /// for, when it gave a usable one; [`ApiError::throttled`] and
+    /// [`ApiError::waited`] say how many refusals the call saw and how long
+    /// it waited.
+    RateLimited(Box<ApiError>),
+    /// The service answered with a redirect the client does not follow:
+    /// one that would change the method (a `303`, or a `301`/`302` after
+    /// which clients send a `GET`) or leave the base URL's origin.
+    #[non_exhaustive]
+    Redirect {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The answer's `Location` header, if it had one.
+        location: Option<String>,
+        /// The tracking ID of the request.
+        tracking_id: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
+    /// The last attempt failed in a way that leaves its outcome unknown (a
+    /// `502`, a `504`, a timeout, or a connection lost once the request was
+    /// written), and the request was not sent again because applying it
+    /// twice is not safe: the spec declares it so, such as a call pickup
+    /// update that renames the group. Check the service's state before
+    /// trying again; `check` says what to look at.
+    #[non_exhaustive]
+    OutcomeUnknown {
+        /// What ended the last attempt.
+        source: Box<Error>,
+        /// What to check before trying again.
+        check: &'static str,
+    },
     /// The request, or the whole call with its retries, ran out of time.
     /// With 0 attempts, the call's budget ran out before it could be sent,
     /// while it waited out a rate-limit cool-down or for a free slot.
@@ -79,7 +109,10 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(api) | Error::RateLimited(api) => Some(api.status),
-            Error::UnreadableResponse { status, .. } => Some(*status),
+            Error::UnreadableResponse { status, .. } | Error::Redirect { status, .. } => {
+                Some(*status)
+            }
+            Error::OutcomeUnknown { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -91,15 +124,18 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => Some(&api.tracking_id),
             Error::Timeout { tracking_id, .. }
             | Error::Transport { tracking_id, .. }
-            | Error::UnreadableResponse { tracking_id, .. } => Some(tracking_id),
+            | Error::UnreadableResponse { tracking_id, .. }
+            | Error::Redirect { tracking_id, .. } => Some(tracking_id),
+            Error::OutcomeUnknown { source, .. } => source.tracking_id(),
             Error::InvalidInput(_) | Error::Config(_) => None,
         }
     }
 
-    /// Whether the same call may succeed if made again later.
+    /// Whether the same call may succeed if made again later. `false` when
+    /// the outcome is unknown: check first (see [`Error::OutcomeUnknown`]).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(api) => matches!(api.status, 502..=504),
+            Error::Api(api) => matches!(api.status, 423 | 502..=504),
             Error::RateLimited(_) | Error::Timeout { .. } => true,
             // A request that could not be built, or a redirect loop, fails the
             // same way every time.
@@ -107,8 +143,17 @@ impl Error {
                 .downcast_ref::<reqwest::Error>()
                 .is_some_and(|e| e.is_builder() || e.is_redirect()),
             Error::UnreadableResponse { status, .. } => matches!(status, 423 | 429 | 502..=504),
-            Error::InvalidInput(_) | Error::Config(_) => false,
+            Error::InvalidInput(_)
+            | Error::Config(_)
+            | Error::Redirect { .. }
+            | Error::OutcomeUnknown { .. } => false,
         }
+    }
+
+    /// Whether the last attempt may or may not have been applied, and the
+    /// request was not sent again (see [`Error::OutcomeUnknown`]).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
     }
 
     /// How many attempts were made; 0 when nothing was sent.
@@ -117,7 +162,9 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => api.attempts,
             Error::Timeout { attempts, .. }
             | Error::Transport { attempts, .. }
-            | Error::UnreadableResponse { attempts, .. } => *attempts,
+            | Error::UnreadableResponse { attempts, .. }
+            | Error::Redirect { attempts, .. } => *attempts,
+            Error::OutcomeUnknown { source, .. } => source.attempts(),
             Error::InvalidInput(_) | Error::Config(_) => 0,
         }
     }
@@ -126,6 +173,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Api(api) | Error::RateLimited(api) => api.retry_after,
+            Error::OutcomeUnknown { source, .. } => source.retry_after(),
             _ => None,
         }
     }
@@ -137,7 +185,9 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => api.attempts = attempts,
             Error::Timeout { attempts: n, .. }
             | Error::Transport { attempts: n, .. }
-            | Error::UnreadableResponse { attempts: n, .. } => *n = attempts,
+            | Error::UnreadableResponse { attempts: n, .. }
+            | Error::Redirect { attempts: n, .. } => *n = attempts,
+            Error::OutcomeUnknown { source, .. } => source.set_attempts(attempts),
             Error::InvalidInput(_) | Error::Config(_) => {}
         }
     }
@@ -166,31 +216,55 @@ impl fmt::Display for Error {
             Error::Config(message) => write!(f, "the Webex client is misconfigured: {message}"),
             Error::Api(api) => write!(f, "{api}"),
             Error::RateLimited(api) => {
-                let answered = if api.attempts > 1 {
-                    "kept answering"
-                } else {
-                    "answered"
-                };
+                let refusals = api.throttled.max(1);
                 write!(
                     f,
-                    "Webex {answered} {} {} {}",
+                    "Webex refused the call for rate {} ({} {}",
+                    if refusals == 1 {
+                        "once".to_string()
+                    } else {
+                        format!("{refusals} times")
+                    },
                     api.status,
                     reason(api.status),
-                    attempts_text(api.attempts)
                 )?;
                 if let Some(message) = &api.message {
-                    write!(f, " ({message})")?;
+                    write!(f, ": {message}")?;
                 }
+                write!(
+                    f,
+                    ") and the call waited {:.1} s in all",
+                    api.waited.as_secs_f64()
+                )?;
                 if let Some(wait) = api.retry_after {
-                    write!(f, " and asked to wait {} s", wait.as_secs())?;
+                    write!(f, "; its last answer asked to wait {} s", wait.as_secs())?;
                 }
-                let advice = if api.status == 423 {
-                    "the resource is locked by another change: try again later"
-                } else {
-                    "slow down, or raise the retry budget"
-                };
-                write!(f, "; {advice} (tracking ID {})", api.tracking_id)
+                write!(
+                    f,
+                    ", more than the call's time budget allowed; slow the job down or raise `RetryPolicy::budget` (tracking ID {})",
+                    api.tracking_id
+                )
             }
+            Error::Redirect {
+                status,
+                location,
+                tracking_id,
+                ..
+            } => {
+                write!(f, "Webex answered {status} {}", reason(*status))?;
+                match location {
+                    Some(location) => write!(f, " redirecting to {location:?}")?,
+                    None => f.write_str(" with no Location")?,
+                }
+                write!(
+                    f,
+                    ", which is not followed: it would change the request's method or leave the base URL's host; check the base URL (tracking ID {tracking_id})"
+                )
+            }
+            Error::OutcomeUnknown { source, check } => write!(
+                f,
+                "the call may or may not have taken effect, and it was not sent again because applying it twice is not safe: {source}. {check}"
+            ),
             Error::Timeout {
                 attempts: 0,
                 elapsed,
@@ -239,6 +313,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Transport { source, .. } => Some(source.as_ref()),
+            Error::OutcomeUnknown { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -290,6 +365,11 @@ pub struct ApiError {
     pub attempts: u32,
     /// The `Retry-After` of this answer, when it carried a usable one.
     pub retry_after: Option<Duration>,
+    /// How many `429` answers the call saw, this one included.
+    pub throttled: u32,
+    /// How long the call waited for its turn: `Retry-After`s, the client's
+    /// pace and free request slots.
+    pub waited: Duration,
 }
 
 impl fmt::Display for ApiError {
@@ -309,6 +389,9 @@ impl fmt::Display for ApiError {
         }
         if self.attempts > 1 {
             write!(f, " {}", attempts_text(self.attempts))?;
+        }
+        if self.status == 423 {
+            f.write_str("; the resource is locked by another change, try again later")?;
         }
         write!(f, " (tracking ID {})", self.tracking_id)
     }

@@ -285,10 +285,12 @@ mod error;
 pub mod fake;
 #[rustfmt::skip]
 mod generated;
+mod limiter;
 mod runtime;
 mod validate;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, spec, types};
+pub use limiter::RateLimiter;
 pub use validate::{Validate, parse_body};

@@ -18,8 +18,48 @@ pub struct Operation {
     pub id: &'static str,
     /// The HTTP method.
     pub method: reqwest::Method,
-    /// The one success status the spec declares.
+    /// The success status the spec declares. Any `2xx` is taken as
+    /// success; this one names the operation's contract in traces.
     pub success: u16,
+    /// Whether the request may be sent again after a failure that leaves
+    /// its outcome unknown (a `502`, a `504`, a timeout, a connection lost
+    /// once the request was written): the spec's `x-idempotent`.
+    pub resend: Resend,
+    /// What the caller should check when the outcome is unknown and the
+    /// request was not sent again, from the spec.
+    pub if_unknown: &'static str,
+}
+
+/// When an operation may be sent again after an ambiguous failure.
+#[derive(Debug)]
+pub enum Resend {
+    /// Applying it twice is the same as applying it once.
+    Always,
+    /// Applying it twice may differ from applying it once.
+    #[allow(
+        dead_code,
+        reason = "made by the generated code of operations declared x-idempotent: false"
+    )]
+    Never,
+    /// Safe to send again unless the body sets one of these properties.
+    UnlessBodySets(&'static [&'static str]),
+}
+
+impl Resend {
+    /// Whether `body`, the JSON sent, may be sent again.
+    pub(crate) fn allows(&self, body: &[u8]) -> bool {
+        match self {
+            Resend::Always => true,
+            Resend::Never => false,
+            Resend::UnlessBodySets(names) => {
+                match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
+                    Ok(fields) => !names.iter().any(|name| fields.contains_key(*name)),
+                    // A body that is not an object sets none of them.
+                    Err(_) => !body.iter().any(|b| !b.is_ascii_whitespace()),
+                }
+            }
+        }
+    }
 }
 
 /// Appends `value` to `url` as one percent-encoded path segment.
@@ -155,26 +195,23 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 }
 
 /// Reads a `Retry-After` value: delta-seconds or an HTTP-date. Anything
-/// else, or a wait longer than `max`, is `None`, and the caller falls back to
-/// its backoff schedule.
-pub(crate) fn parse_retry_after(
-    headers: &HeaderMap,
-    now: SystemTime,
-    max: Duration,
-) -> Option<Duration> {
+/// else is `None`, and the caller falls back to its backoff schedule. A long
+/// wait is kept as it is: what to do with it is the caller's choice.
+pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // More than 20 digits overflows u64: treat it as too long.
-        Duration::from_secs(value.parse::<u64>().ok()?)
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More than 20 digits overflows u64: longer than anyone waits.
+        Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ))
     } else {
         let at = httpdate::parse_http_date(value).ok()?;
-        at.duration_since(now).unwrap_or(Duration::ZERO)
-    };
-    (wait <= max).then_some(wait)
+        Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    }
 }
 
 /// A cheap source of jitter and ID randomness: std's randomly keyed hasher.
@@ -214,12 +251,10 @@ mod tests {
         headers
     }
 
-    const MAX: Duration = Duration::from_secs(600);
-
     #[test]
     fn retry_after_reads_delta_seconds() {
         assert_eq!(
-            parse_retry_after(&headers("7"), SystemTime::now(), MAX),
+            parse_retry_after(&headers("7"), SystemTime::now()),
             Some(Duration::from_secs(7))
         );
     }
@@ -229,7 +264,7 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(
-            parse_retry_after(&headers(&later), now, MAX),
+            parse_retry_after(&headers(&later), now),
             Some(Duration::from_secs(30))
         );
     }
@@ -239,27 +274,42 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(
-            parse_retry_after(&headers(&earlier), now, MAX),
+            parse_retry_after(&headers(&earlier), now),
             Some(Duration::ZERO)
         );
     }
 
     #[test]
-    fn retry_after_garbage_negative_or_huge_is_ignored() {
-        for value in [
-            "rand(30),add(30)",
-            "-5",
-            "1.5",
-            "",
-            "99999999999999999999999",
-            "86400",
-        ] {
+    fn retry_after_garbage_or_negative_is_ignored() {
+        for value in ["rand(30),add(30)", "-5", "1.5", ""] {
             assert_eq!(
-                parse_retry_after(&headers(value), SystemTime::now(), MAX),
+                parse_retry_after(&headers(value), SystemTime::now()),
                 None,
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn a_long_retry_after_is_kept_as_it_is() {
+        assert_eq!(
+            parse_retry_after(&headers("86400"), SystemTime::now()),
+            Some(Duration::from_secs(86400))
+        );
+        assert_eq!(
+            parse_retry_after(&headers("99999999999999999999999"), SystemTime::now()),
+            Some(Duration::from_secs(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn resending_is_refused_when_the_body_sets_a_named_property() {
+        let unless_name = Resend::UnlessBodySets(&["name"]);
+        assert!(!unless_name.allows(br#"{"name":"x","agents":[]}"#));
+        assert!(unless_name.allows(br#"{"agents":[]}"#));
+        assert!(unless_name.allows(b"{}"));
+        assert!(Resend::Always.allows(br#"{"name":"x"}"#));
+        assert!(!Resend::Never.allows(b"{}"));
     }
 
     #[test]

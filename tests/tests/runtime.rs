@@ -96,7 +96,7 @@ async fn update_pickup(client: &Client) -> Result<UpdateCallPickupResponse, Erro
         .update_call_pickup()
         .location_id(LOCATION)
         .call_pickup_id(PICKUP)
-        .body(UpdateCallPickupRequest::new().name("Front desk"))
+        .body(UpdateCallPickupRequest::new().notification_delay_timer_seconds(20))
         .send()
         .await
 }
@@ -157,7 +157,10 @@ async fn every_request_carries_exactly_the_expected_headers() {
     );
     let tracking_id = request.header("trackingid").unwrap();
     assert!(tracking_id.starts_with("webex-calling_"), "{tracking_id}");
-    assert_eq!(request.body_text(), r#"{"name":"Front desk"}"#);
+    assert_eq!(
+        request.body_text(),
+        r#"{"notificationDelayTimerSeconds":20}"#
+    );
 }
 
 #[tokio::test]
@@ -234,7 +237,7 @@ async fn a_retry_waits_until_a_retry_after_http_date() {
 #[tokio::test]
 async fn a_malformed_retry_after_falls_back_to_the_backoff_schedule() {
     let backoff = Duration::from_millis(200);
-    for value in ["rand(30),add(30)", "-5", "86400", "99999999999999999999999"] {
+    for value in ["rand(30),add(30)", "-5", "1.5"] {
         let server = ScriptedServer::start(
             Script::new()
                 .then(Reply::status(429).header("Retry-After", value))
@@ -303,24 +306,114 @@ async fn a_502_and_a_504_are_retried_until_success() {
 }
 
 #[tokio::test]
-async fn a_429_storm_ends_as_rate_limited_after_the_maximum_attempts() {
+async fn refusals_for_rate_use_up_no_attempts() {
+    let mut script = Script::new();
+    for _ in 0..5 {
+        script = script.then(webex_error(429, "Too many requests").header("Retry-After", "0"));
+    }
+    let server = ScriptedServer::start(script.otherwise(ok())).await;
+    let client = builder(&server)
+        .retry(quick_retries().max_attempts(2))
+        .build()
+        .unwrap();
+
+    update_pickup(&client).await.unwrap();
+
+    assert_eq!(server.requests().len(), 6);
+}
+
+#[tokio::test]
+async fn errors_other_than_429_still_use_up_the_attempts() {
     let server = ScriptedServer::start(
-        Script::new().otherwise(webex_error(429, "Too many requests").header("Retry-After", "0")),
+        Script::new()
+            .then(webex_error(429, "Too many requests").header("Retry-After", "0"))
+            .then(Reply::status(503))
+            .then(webex_error(429, "Too many requests").header("Retry-After", "0"))
+            .then(Reply::status(503))
+            .otherwise(ok()),
     )
     .await;
     let client = builder(&server)
-        .retry(quick_retries().max_attempts(3))
+        .retry(quick_retries().max_attempts(2))
         .build()
         .unwrap();
 
     let error = update_pickup(&client).await.unwrap_err();
 
+    assert_eq!(error.status(), Some(503), "{error:?}");
+    assert_eq!(server.requests().len(), 4);
+    assert_eq!(error.attempts(), 4);
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_budget_fails_at_once_and_keeps_the_value() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(429).header("Retry-After", "3600"))
+            .otherwise(ok()),
+    )
+    .await;
+    let client = builder(&server)
+        .retry(quick_retries().budget(Duration::from_secs(60)))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let error = update_pickup(&client).await.unwrap_err();
+
     assert!(matches!(error, Error::RateLimited(_)), "{error:?}");
-    assert_eq!(server.requests().len(), 3);
-    assert_eq!(error.attempts(), 3);
-    assert_eq!(error.retry_after(), Some(Duration::ZERO));
-    assert!(error.is_retryable());
-    assert!(error.to_string().contains("after 3 attempts"), "{error}");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(server.requests().len(), 1);
+    // It did not sit out the budget before saying so.
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(error.to_string().contains("3600 s"), "{error}");
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_max_retry_after_is_waited_out_when_the_budget_allows() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(429).header("Retry-After", "1"))
+            .otherwise(ok()),
+    )
+    .await;
+    // The client-wide wait is capped at 100 ms; the call itself still waits
+    // the whole second it was asked to.
+    let client = builder(&server)
+        .retry(quick_retries().max_retry_after(Duration::from_millis(100)))
+        .build()
+        .unwrap();
+
+    update_pickup(&client).await.unwrap();
+
+    assert_eq!(server.requests().len(), 2);
+    assert!(
+        gap(&server, 0) >= Duration::from_millis(900),
+        "{:?}",
+        gap(&server, 0)
+    );
+}
+
+#[tokio::test]
+async fn the_client_wide_wait_of_a_long_retry_after_is_capped_not_dropped() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(429).header("Retry-After", "3600"))
+            .otherwise(ok()),
+    )
+    .await;
+    let client = builder(&server)
+        .retry(RetryPolicy::none().max_retry_after(Duration::from_millis(700)))
+        .build()
+        .unwrap();
+
+    let limited = update_pickup(&client).await.unwrap_err();
+    let limited_at = Instant::now();
+    update_pickup(&client.clone()).await.unwrap();
+
+    assert_eq!(limited.retry_after(), Some(Duration::from_secs(3600)));
+    let held_back = server.requests()[1].received - limited_at;
+    assert!(held_back >= Duration::from_millis(500), "{held_back:?}");
 }
 
 #[tokio::test]
@@ -346,7 +439,16 @@ async fn a_429_storm_ends_as_rate_limited_when_the_time_budget_runs_out() {
     assert_eq!(server.requests().len(), 2);
     assert_eq!(error.attempts(), 2);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
-    assert!(error.to_string().contains("after 2 attempts"), "{error}");
+    let Error::RateLimited(api) = &error else {
+        unreachable!()
+    };
+    assert_eq!(api.throttled, 2);
+    assert!(api.waited >= Duration::from_millis(900), "{:?}", api.waited);
+    let text = error.to_string();
+    assert!(
+        text.contains("2 times") && text.contains("waited"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -987,8 +1089,7 @@ fn a_max_in_flight_out_of_range_is_refused_at_build_time() {
     }
 }
 
-/// Held by the tests that change the environment or make the resolver read
-/// it, so they never overlap.
+/// Held by the tests that change the environment, so they never overlap.
 static ENVIRONMENT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test]
@@ -998,8 +1099,9 @@ async fn from_env_reads_the_token_and_the_base_url() {
     logs();
     let set = |name: &str, value: Option<&str>| {
         // SAFETY: the standard library's own reads of the environment take
-        // the same lock as `set_var`; the only other reader in this binary,
-        // the resolver in the redirect test, holds `ENVIRONMENT` too.
+        // the same lock as `set_var`, and no test in this binary resolves a
+        // host name, which would read it outside that lock: they all connect
+        // to 127.0.0.1.
         unsafe {
             match value {
                 Some(value) => std::env::set_var(name, value),
@@ -1052,29 +1154,84 @@ async fn from_env_reads_the_token_and_the_base_url() {
 }
 
 #[tokio::test]
-async fn authorization_is_not_forwarded_on_a_redirect_to_another_host() {
-    let _environment = ENVIRONMENT.lock().await;
-    let other = ScriptedServer::start(Script::new().then(ok())).await;
-    let server = ScriptedServer::start(Script::new().then(Reply::status(307).header(
-        "Location",
-        format!("http://localhost:{}/v1/moved", other.addr().port()),
-    )))
+async fn a_redirect_to_another_origin_is_not_followed_and_names_the_location() {
+    let other = ScriptedServer::start(Script::new().otherwise(ok())).await;
+    let location = format!("http://localhost:{}/v1/moved", other.addr().port());
+    let server = ScriptedServer::start(
+        Script::new().otherwise(Reply::status(307).header("Location", location.as_str())),
+    )
+    .await;
+
+    let error = update_pickup(&client(&server)).await.unwrap_err();
+
+    assert!(
+        matches!(&error, Error::Redirect { status: 307, location: Some(l), .. } if *l == location),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(&location), "{error}");
+    assert!(!error.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        other.requests().is_empty(),
+        "the token left for another host"
+    );
+}
+
+#[tokio::test]
+async fn a_303_is_not_followed_so_a_put_never_becomes_a_get() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(303).header("Location", "/v1/elsewhere"))
+            .otherwise(ok()),
+    )
+    .await;
+
+    let error = update_pickup(&client(&server)).await.unwrap_err();
+
+    assert_eq!(error.status(), Some(303), "{error:?}");
+    assert!(error.to_string().contains("/v1/elsewhere"), "{error}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "PUT");
+}
+
+#[tokio::test]
+async fn a_307_to_the_same_origin_is_followed_with_the_same_method_and_body() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(307).header("Location", "/v1/moved"))
+            .otherwise(ok()),
+    )
     .await;
 
     let updated = update_pickup(&client(&server)).await.unwrap();
 
     assert_eq!(updated.id, "new-id");
-    let first = &server.requests()[0];
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].method, "PUT");
+    assert_eq!(requests[1].target, "/v1/moved");
+    assert_eq!(requests[1].body, requests[0].body);
+}
+
+#[tokio::test]
+async fn any_2xx_is_success_for_an_operation_without_a_response_body() {
+    let server = ScriptedServer::start(Script::new().then(Reply::json(200, json!({})))).await;
+
+    client(&server)
+        .update_hunt_group()
+        .location_id(LOCATION)
+        .hunt_group_id("Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvaHVudGdyb3VwMQ")
+        .body(UpdateHuntGroupRequest::new().enabled(true))
+        .send()
+        .await
+        .unwrap();
+
     assert_eq!(
-        first.header("authorization"),
-        Some(format!("Bearer {TOKEN}").as_str())
+        server.requests().len(),
+        1,
+        "a 200 was taken for a failure and retried"
     );
-    let redirected = other.requests();
-    assert_eq!(redirected.len(), 1);
-    assert_eq!(redirected[0].method, "PUT");
-    assert_eq!(redirected[0].target, "/v1/moved");
-    assert_eq!(redirected[0].header("authorization"), None);
-    assert_eq!(redirected[0].body, first.body);
 }
 
 // Rate limits and limits shared by clones.

@@ -129,6 +129,8 @@ On success the service answers `200`.*/
             id: "updateCallPickup",
             method: ::reqwest::Method::PUT,
             success: 200u16,
+            resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
+            if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again.",
         };
         let response = client.execute(&operation, url, &*body).await?;
         response.json()
@@ -258,6 +260,8 @@ On success the service answers `204`.*/
             id: "updateHuntGroup",
             method: ::reqwest::Method::PUT,
             success: 204u16,
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client.execute(&operation, url, &*body).await?;
         {

@@ -44,6 +44,12 @@ pub const OPENAPI_JSON: &str = r##"{
         "x-required-scopes": [
           "spark-admin:telephony_config_write"
         ],
+        "x-idempotent": {
+          "unless-body-sets": [
+            "name"
+          ],
+          "check": "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again."
+        },
         "parameters": [
           {
             "$ref": "#/components/parameters/LocationId"
@@ -155,6 +161,7 @@ pub const OPENAPI_JSON: &str = r##"{
         "x-required-scopes": [
           "spark-admin:telephony_config_write"
         ],
+        "x-idempotent": true,
         "parameters": [
           {
             "$ref": "#/components/parameters/LocationId"
