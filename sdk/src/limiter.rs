@@ -115,7 +115,7 @@ const INITIAL_WINDOW: usize = 4;
 /// Accepted requests remembered per phase, for the fit.
 const MAX_ACCEPTS: usize = 4096;
 /// The share of the fitted rate the limiter paces at.
-const MARGIN: f64 = 0.98;
+const MARGIN: f64 = 0.99;
 /// How often the rate doubles while it is searched for.
 const RAMP_DOUBLING: Duration = Duration::from_millis(250);
 /// How long a fitted rate is held before it is probed upwards.
@@ -150,8 +150,9 @@ pub(crate) struct Limiter {
 struct State {
     /// The pace, when there is one.
     rate: Rate,
-    /// When the last request was let go by the queue.
-    last_release: Option<Instant>,
+    /// When the queue may let the next request go: the pace's schedule,
+    /// kept on its grid even when a timer fires late.
+    next_slot: Option<Instant>,
     /// When the current phase began: the end of the last wait, when the
     /// service's bucket is full again.
     phase_start: Instant,
@@ -159,6 +160,10 @@ struct State {
     accepts: VecDeque<Instant>,
     /// The estimated size of the service's bucket.
     burst: Option<f64>,
+    /// After the first refusal: the send times between which an accepted
+    /// request still counts towards the burst (its answer may come after
+    /// the refusal's), and the wait the ramp spreads the burst over.
+    burst_window: Option<(Instant, Instant, f64)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -231,10 +236,11 @@ impl Limiter {
             queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 rate,
-                last_release: None,
+                next_slot: None,
                 phase_start: now,
                 accepts: VecDeque::new(),
                 burst: None,
+                burst_window: None,
             }),
             held_back: AtomicUsize::new(held_back),
         }
@@ -286,17 +292,22 @@ impl Limiter {
             let now = Instant::now();
             let target = {
                 let mut state = self.state();
-                let paced_from = match (state.rate.per_second(now), state.last_release) {
-                    (Some(rate), Some(last)) => Some(last + Duration::from_secs_f64(1.0 / rate)),
-                    _ => None,
-                };
-                let target = [self.floor_after(now), paced_from]
+                let target = [self.floor_after(now), state.next_slot]
                     .into_iter()
                     .flatten()
                     .max()
                     .filter(|target| *target > now);
                 if target.is_none() {
-                    state.last_release = Some(now);
+                    state.next_slot = state.rate.per_second(now).map(|rate| {
+                        let interval = Duration::from_secs_f64(1.0 / rate);
+                        // A release that came late (timers fire a little
+                        // after their deadline) does not push the whole
+                        // schedule back; one interval of it is made up.
+                        let on_grid = state.next_slot.map_or(now, |slot| {
+                            slot.max(now.checked_sub(interval).unwrap_or(now))
+                        });
+                        on_grid + interval
+                    });
                 }
                 target
             };
@@ -341,6 +352,7 @@ impl Limiter {
         }
         let mut state = self.state();
         if sent < state.phase_start {
+            self.late_burst(&mut state, sent);
             return;
         }
         if state.accepts.len() == MAX_ACCEPTS {
@@ -358,6 +370,25 @@ impl Limiter {
         {
             state.rate = Rate::Unpaced;
             self.paced.store(false, Ordering::Release);
+        }
+    }
+
+    /// Counts towards the burst a request accepted before the first
+    /// refusal whose answer came after it, and starts the ramp from it.
+    fn late_burst(&self, state: &mut State, sent: Instant) {
+        let Some((from, to, wait)) = state.burst_window else {
+            return;
+        };
+        if sent < from || sent > to {
+            return;
+        }
+        let burst = state.burst.unwrap_or(0.0) + 1.0;
+        state.burst = Some(burst);
+        if let Rate::Ramp { since, .. } = state.rate {
+            state.rate = Rate::Ramp {
+                from: (burst / wait).max(0.1),
+                since,
+            };
         }
     }
 
@@ -414,13 +445,15 @@ impl Limiter {
                     .max(1) as f64;
                 state.burst = Some(burst);
                 let wait = wait.as_secs_f64().max(0.001);
+                state.burst_window = Some((window_start, sent, wait));
                 Rate::Ramp {
                     from: (burst / wait).max(0.1),
                     since: resume,
                 }
             }
             Some(burst) => {
-                let fitted = fit_rate(state.phase_start, &accepts, burst);
+                state.burst_window = None;
+                let fitted = fit_rate(state.phase_start, &accepts, sent, burst);
                 let ceiling = sent_rate.unwrap_or(f64::INFINITY);
                 match fitted.filter(|rate| *rate > 0.0) {
                     Some(rate) => Rate::Fitted {
@@ -444,7 +477,7 @@ impl Limiter {
         };
         state.rate = next;
         state.phase_start = resume;
-        state.last_release = None;
+        state.next_slot = None;
         self.paced.store(true, Ordering::Release);
         tracing::debug!(
             rate = next.per_second(resume).unwrap_or(0.0),
@@ -454,54 +487,76 @@ impl Limiter {
     }
 }
 
-/// The lowest refill rate of a token bucket holding `burst` tokens, full at
-/// `start`, that would have accepted a request at each of `accepts`.
-/// `None` when there is nothing to fit.
-fn fit_rate(start: Instant, accepts: &[Instant], burst: f64) -> Option<f64> {
-    if accepts.is_empty() {
-        return None;
-    }
-    // One token of slack absorbs the jitter between sending a request and
-    // its arrival.
-    let feasible = |rate: f64| {
+/// The refill rate of a token bucket holding `burst` tokens, full at
+/// `start`, that accepted a request at each of `accepts` and then refused
+/// the one sent at `refused`: midway between the lowest rate that explains
+/// every accepted request and the highest that explains the refusal. `None`
+/// when there is nothing to fit.
+fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
+    // The level of the bucket just after each accepted request (checked
+    // against `floor`), then just before the refused one.
+    let simulate = |rate: f64, floor: f64| -> Option<f64> {
         let mut level = burst;
         let mut last = start;
         for at in accepts {
             let elapsed = at.saturating_duration_since(last).as_secs_f64();
             level = (level + rate * elapsed).min(burst) - 1.0;
-            if level < -1.0 {
-                return false;
+            if level < floor {
+                return None;
             }
             last = *at;
         }
-        true
+        let elapsed = refused.saturating_duration_since(last).as_secs_f64();
+        Some((level + rate * elapsed).min(burst))
     };
-    if feasible(0.0) {
+    // A quarter of a token of slack absorbs the jitter between sending a
+    // request and its arrival.
+    let explains_accepts = |rate: f64| simulate(rate, -SLACK).is_some();
+    if accepts.is_empty() || explains_accepts(0.0) {
         return None;
     }
-    let span = accepts
-        .last()
-        .map_or(0.0, |last| {
-            last.saturating_duration_since(start).as_secs_f64()
-        })
+    let span = refused
+        .saturating_duration_since(start)
+        .as_secs_f64()
         .max(0.001);
     let mut high = (accepts.len() as f64 / span).max(1.0) * 2.0;
-    while !feasible(high) {
+    while !explains_accepts(high) {
         high *= 2.0;
         if high > 1e9 {
             return None;
         }
     }
-    let mut low = 0.0;
+    let lowest = bisect(0.0, high, explains_accepts);
+    // The highest rate at which the refused request still found less than
+    // a token.
+    let explains_refusal =
+        |rate: f64| simulate(rate, f64::NEG_INFINITY).is_some_and(|level| level < 1.0 + SLACK);
+    if !explains_refusal(lowest) {
+        return Some(lowest);
+    }
+    let mut top = lowest * 2.0;
+    while explains_refusal(top) && top < 1e9 {
+        top *= 2.0;
+    }
+    let highest = lowest + bisect(0.0, top - lowest, |extra| !explains_refusal(lowest + extra));
+    Some((lowest + highest) / 2.0)
+}
+
+/// Tokens of slack in the fit.
+const SLACK: f64 = 0.25;
+
+/// The smallest `x` in `[low, high]` for which `holds` is true, where
+/// `holds` is false below some point and true above it.
+fn bisect(mut low: f64, mut high: f64, holds: impl Fn(f64) -> bool) -> f64 {
     for _ in 0..50 {
         let mid = (low + high) / 2.0;
-        if feasible(mid) {
+        if holds(mid) {
             high = mid;
         } else {
             low = mid;
         }
     }
-    Some(high)
+    high
 }
 
 #[cfg(test)]
@@ -521,7 +576,8 @@ mod tests {
         // A bucket of 10 refilling at 50/s, drained by a pace of 80/s: it
         // runs dry after 10 / 30 s, about 27 requests.
         let accepts = paced(start, 80.0, 27);
-        let rate = fit_rate(start, &accepts, 10.0).unwrap();
+        let refused = start + Duration::from_secs_f64(27.0 / 80.0);
+        let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
         assert!((40.0..=52.0).contains(&rate), "{rate}");
     }
 
@@ -531,7 +587,8 @@ mod tests {
         // 5 s at 51/s against 50/s and a bucket of 10: 255 requests, dry
         // after 10 s would be needed, so this phase fits any rate near 49.
         let accepts = paced(start, 51.0, 255);
-        let rate = fit_rate(start, &accepts, 10.0).unwrap();
+        let refused = start + Duration::from_secs_f64(255.0 / 51.0);
+        let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
         assert!((48.0..=51.0).contains(&rate), "{rate}");
     }
 
@@ -539,8 +596,9 @@ mod tests {
     fn a_phase_the_burst_alone_explains_fits_nothing() {
         let start = Instant::now();
         let accepts = paced(start, 1000.0, 5);
-        assert!(fit_rate(start, &accepts, 10.0).is_none());
-        assert!(fit_rate(start, &[], 10.0).is_none());
+        let refused = start + Duration::from_millis(5);
+        assert!(fit_rate(start, &accepts, refused, 10.0).is_none());
+        assert!(fit_rate(start, &[], refused, 10.0).is_none());
     }
 
     #[test]
