@@ -1,4 +1,5 @@
-//! Shared pieces of the tests: the spec's examples.
+//! Shared pieces of the tests and benchmarks: the spec's examples, the
+//! machine's description.
 
 use serde_json::Value;
 
@@ -32,4 +33,19 @@ pub fn unreachable_client() -> webex_calling::Client {
         .retry(webex_calling::RetryPolicy::none())
         .build()
         .expect("client")
+}
+
+/// The machine a benchmark ran on, for its report: the number of cores and
+/// the CPU's model name.
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores, {model}")
 }

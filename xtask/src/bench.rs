@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: what the SDK costs per call and per body, and with
-//! `--build`, what it adds to a dependent's cold build.
+//! `cargo xtask bench`: what the SDK costs per call and per body, how a bulk
+//! job fares at a rate limit, and with `--build`, what the SDK adds to a
+//! dependent's cold build.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The per-call overhead benchmark, then the body micro-benchmarks, their
-/// tables printed as they come. `overhead_args` go to the overhead binary
-/// (`--calls N`, `--rounds N`, …).
+/// The per-call overhead benchmark, then the body micro-benchmarks, then
+/// the bulk benchmark, their tables printed as they come. `overhead_args`
+/// go to the overhead binary (`--calls N`, `--rounds N`, …).
 pub fn run(root: &Path, overhead_args: &[&str]) -> Result<String, String> {
     let started = Instant::now();
     eprintln!("==> per-call overhead (release build of tests/src/bin/overhead.rs)");
@@ -43,12 +44,45 @@ pub fn run(root: &Path, overhead_args: &[&str]) -> Result<String, String> {
     ]);
     let bodies_time = run_step("bodies", &mut bodies)?;
 
+    eprintln!("\n==> bulk updates at a rate limit (release build of tests/src/bin/bulk.rs)");
+    let bulk_time = run_step("bulk", &mut bulk_command(root, &[]))?;
+
     Ok(format!(
-        "bench finished in {:.0} s (overhead {:.1} s, bodies {:.1} s, builds included)",
+        "bench finished in {:.0} s (overhead {:.1} s, bodies {:.1} s, bulk {:.1} s, builds included)",
         started.elapsed().as_secs_f64(),
         overhead_time.as_secs_f64(),
-        bodies_time.as_secs_f64()
+        bodies_time.as_secs_f64(),
+        bulk_time.as_secs_f64()
     ))
+}
+
+/// `cargo xtask bench --bulk`: the bulk benchmark alone. `args` go to the
+/// bulk binary (`--calls N`, `--scenario NAME`, `--concurrency N`).
+pub fn bulk(root: &Path, args: &[&str]) -> Result<String, String> {
+    eprintln!("==> bulk updates at a rate limit (release build of tests/src/bin/bulk.rs)");
+    let time = run_step("bulk", &mut bulk_command(root, args))?;
+    Ok(format!(
+        "bulk bench finished in {:.0} s, build included",
+        time.as_secs_f64()
+    ))
+}
+
+fn bulk_command(root: &Path, args: &[&str]) -> Command {
+    let mut command = cargo(root);
+    command
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "--quiet",
+            "--package",
+            "webex-calling-tests",
+            "--bin",
+            "bulk",
+            "--",
+        ])
+        .args(args);
+    command
 }
 
 /// Runs a step with its output passed through; its wall time.

@@ -10,8 +10,12 @@ tasks:
   codegen [--check]  regenerate sdk/src/generated/ from spec/ (--check: change nothing, fail if stale)
   check              the spec, the generated code and the doc examples agree (one line per check)
   test               every test and check, as CI runs them
-  bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body
+  bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body,
+                     then bulk updates at a rate limit (about 10 minutes)
                      (ARGS go to the overhead benchmark: --calls N, --rounds N, --warmup N, ...)
+  bench --bulk [ARGS]
+                     only the bulk updates at the fake's rate limit, SDK against plain reqwest
+                     (ARGS: --calls N, --scenario steady-50|steady-20|drop-50-25, --concurrency N)
   bench --build      cold release build of a crate using the SDK against one using only its dependencies";
 
 fn main() -> ExitCode {
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
         ["check"] => xtask::check::run(&xtask::root()),
         ["test"] => xtask::test::run(&xtask::root()),
         ["bench", "--build"] => xtask::bench::build(&xtask::root()),
+        ["bench", "--bulk", bulk_args @ ..] => xtask::bench::bulk(&xtask::root(), bulk_args),
         ["bench", overhead_args @ ..] => xtask::bench::run(&xtask::root(), overhead_args),
         _ => Err(USAGE.to_string()),
     };

@@ -9,20 +9,25 @@ use std::time::Duration;
 /// Queue them with [`FakeWebex::push_fault`](super::FakeWebex::push_fault):
 /// each request takes the oldest fault in the queue, and requests that find
 /// the queue empty are answered normally. A fault applies whatever the
-/// request is, before the token is checked.
+/// request is, before the token is checked and before any
+/// [`RateLimit`](super::RateLimit): a request it answers leaves the state
+/// and the rate limit's buckets untouched, unless the fault was made with
+/// [`after_applying`](Fault::after_applying).
 ///
 /// ```
 /// use std::time::Duration;
 /// use webex_calling::fake::Fault;
 ///
 /// // Rate limited for one second, then locked, then a gateway's HTML page,
-/// // then a connection closed without an answer, then a slow success.
+/// // then a connection closed without an answer, then a slow success, then
+/// // an update that is applied although the client gets a 502.
 /// let script = [
 ///     Fault::too_many_requests("1"),
 ///     Fault::locked("0"),
 ///     Fault::status(502).body("text/html", "<html><body>Bad Gateway</body></html>"),
 ///     Fault::drop_connection(),
 ///     Fault::delay(Duration::from_millis(200)),
+///     Fault::status(502).after_applying(),
 /// ];
 /// # let _ = script;
 /// ```
@@ -30,6 +35,8 @@ use std::time::Duration;
 pub struct Fault {
     pub(crate) wait: Duration,
     pub(crate) action: Action,
+    /// Handle the request normally before acting.
+    pub(crate) after_applying: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +76,7 @@ impl Fault {
                 retry_after: None,
                 body: FaultBody::Webex,
             },
+            after_applying: false,
         }
     }
 
@@ -88,6 +96,7 @@ impl Fault {
         Self {
             wait,
             action: Action::Proceed,
+            after_applying: false,
         }
     }
 
@@ -96,6 +105,7 @@ impl Fault {
         Self {
             wait: Duration::ZERO,
             action: Action::Drop,
+            after_applying: false,
         }
     }
 
@@ -133,6 +143,31 @@ impl Fault {
                 text: String::new(),
             };
         }
+        self
+    }
+
+    /// Handles the request normally first, then answers with the fault
+    /// instead of the real answer: the update is applied (a call pickup
+    /// renamed by it has its new ID, and the old one answers `404` from
+    /// then on) but the client gets the fault, as when Webex applies an
+    /// update and a gateway then fails or the connection is lost. A request
+    /// that would not have been applied (a `400`, a `404`, a `429` from the
+    /// [`RateLimit`](super::RateLimit)) still changes nothing. With
+    /// [`delay`](Fault::delay) this is just the delay.
+    ///
+    /// ```
+    /// use webex_calling::fake::Fault;
+    ///
+    /// // The update lands; the client sees a 502, then a lost connection.
+    /// let script = [
+    ///     Fault::status(502).after_applying(),
+    ///     Fault::drop_connection().after_applying(),
+    /// ];
+    /// # let _ = script;
+    /// ```
+    #[must_use]
+    pub fn after_applying(mut self) -> Self {
+        self.after_applying = true;
         self
     }
 

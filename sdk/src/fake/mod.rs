@@ -27,10 +27,16 @@
 //!   `{"message", "errors": [{"description"}], "trackingId"}`, and every
 //!   answer has a `TrackingID` header. Both echo the request's `TrackingID`
 //!   header when it has one.
+//! - With a [`RateLimit`], it limits each token's requests as Webex does:
+//!   `429` with `Retry-After` past the limit, and `429` again for every
+//!   request until the `Retry-After` has passed (see
+//!   [Rate limits](#rate-limits)).
 //!
 //! Tests script misbehaviour with [`Fault`]s (rate limits, locks, server
-//! errors, non-JSON bodies, delays, dropped connections), queued for the
-//! next requests, and assert on what was sent with [`FakeWebex::requests`].
+//! errors, non-JSON bodies, delays, dropped connections, and updates that
+//! are applied although the client gets an error, with
+//! [`Fault::after_applying`]), queued for the next requests, and assert on
+//! what was sent with [`FakeWebex::requests`].
 //!
 //! # Testing your own service
 //!
@@ -89,6 +95,77 @@
 //!     assert_eq!(error.status(), Some(404));
 //! }
 //! ```
+//!
+//! # Rate limits
+//!
+//! Webex publishes no rate limits: a job that updates hundreds of groups
+//! meets `429 Too Many Requests` with `Retry-After` as a matter of course,
+//! and every request with the token is refused until that `Retry-After` has
+//! passed. [`FakeWebexBuilder::rate_limit`] makes the fake behave so, with a
+//! token bucket per bearer token, to test a bulk job against:
+//!
+//! - Each token's bucket starts full with [`RateLimit::burst`] tokens and
+//!   refills continuously at [`RateLimit::per_second`], never above the
+//!   burst. A request that finds a whole token takes it and is handled
+//!   normally.
+//! - A request that finds none is answered `429` with a Webex-shaped error
+//!   body and the [`RateLimit::retry_after`] value, and starts a block:
+//!   until that many seconds have passed, every request with the token is
+//!   answered `429`, with `Retry-After` the seconds left, rounded up. These
+//!   answers do not extend the block; the bucket refills meanwhile.
+//! - A request with a wrong token is answered `401` and touches no bucket.
+//!   Scripted [`Fault`]s apply first: a request a fault answers takes no
+//!   token.
+//! - [`FakeWebex::set_rate`] changes the rate while the fake runs (Webex's
+//!   limits move with load), and [`FakeWebex::set_rate_limit`] replaces or
+//!   removes the limit.
+//! - [`FakeWebex::rate_limit_stats`] counts requests let through, `429`s,
+//!   blocks, and requests sent during a block without waiting out its
+//!   `Retry-After` ([`RateLimitStats`] says exactly what each counts).
+//!
+//! ```
+//! use webex_calling::fake::{FakeWebex, RateLimit, fixtures};
+//! use webex_calling::types::UpdateHuntGroupRequest;
+//! use webex_calling::{Client, Error};
+//!
+//! // The code under test: a bulk job that switches hunt groups on or off.
+//! async fn set_enabled(client: &Client, location: &str, groups: &[(&str, bool)]) -> Result<(), Error> {
+//!     for (group, enabled) in groups {
+//!         let body = UpdateHuntGroupRequest::new().enabled(*enabled);
+//!         client
+//!             .update_hunt_group()
+//!             .location_id(location)
+//!             .hunt_group_id(*group)
+//!             .body(body)
+//!             .send()
+//!             .await?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     // 50 requests a second after a burst of 10, then `429` with
+//!     // `Retry-After: 1`.
+//!     let fake = FakeWebex::builder()
+//!         .rate_limit(RateLimit::per_second(50.0).burst(10).retry_after("1"))
+//!         .start()
+//!         .await
+//!         .expect("the fake started");
+//!     let groups: Vec<(&str, bool)> = (0..12).map(|i| (fixtures::HUNT_GROUP_ID, i % 2 == 0)).collect();
+//!
+//!     set_enabled(&fake.client(), fixtures::LOCATION_ID, &groups).await.expect("every update landed");
+//!
+//!     let stats = fake.rate_limit_stats();
+//!     assert_eq!(stats.accepted, 12, "each update was let through once");
+//!     assert_eq!(stats.early, 0, "nothing was sent before a Retry-After had passed");
+//!     println!("{} answers were 429, in {} blocks", stats.throttled, stats.blocks);
+//!
+//!     // Webex is busier now: half the rate, from this request on.
+//!     fake.set_rate(25.0);
+//!     fake.reset_rate_limit_stats();
+//! }
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -106,6 +183,7 @@ mod fault;
 pub mod fixtures;
 mod ids;
 mod log;
+mod rate_limit;
 mod server;
 mod spec;
 mod state;
@@ -115,6 +193,7 @@ mod tests;
 pub use fault::Fault;
 pub use ids::call_pickup_id;
 pub use log::RecordedRequest;
+pub use rate_limit::{RateLimit, RateLimitStats};
 
 use server::{Shared, lock};
 
@@ -173,6 +252,7 @@ pub struct FakeWebexBuilder {
     token: String,
     org_id: String,
     fixtures: bool,
+    rate_limit: Option<RateLimit>,
 }
 
 impl FakeWebexBuilder {
@@ -196,6 +276,14 @@ impl FakeWebexBuilder {
     #[must_use]
     pub fn without_fixtures(mut self) -> Self {
         self.fixtures = false;
+        self
+    }
+
+    /// Limits each bearer token's requests with a token bucket (default: no
+    /// limit). See [`RateLimit`] and [Rate limits](self#rate-limits).
+    #[must_use]
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -235,6 +323,7 @@ impl FakeWebexBuilder {
             state: std::sync::Mutex::new(state),
             log: std::sync::Mutex::new(Vec::new()),
             faults: std::sync::Mutex::new(VecDeque::new()),
+            rate_limit: std::sync::Mutex::new(rate_limit::Limiter::new(self.rate_limit)),
             tracking_prefix: format!("FAKEWEBEX_{started:x}-{}", addr.port()),
             requests: AtomicU64::new(0),
         });
@@ -265,12 +354,14 @@ impl FakeWebex {
         }
     }
 
-    /// A builder to change the token, the organization or the fixtures.
+    /// A builder to change the token, the organization, the fixtures or the
+    /// rate limit.
     pub fn builder() -> FakeWebexBuilder {
         FakeWebexBuilder {
             token: DEFAULT_TOKEN.to_string(),
             org_id: fixtures::ORG_ID.to_string(),
             fixtures: true,
+            rate_limit: None,
         }
     }
 
@@ -389,5 +480,32 @@ impl FakeWebex {
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
+    }
+
+    /// Sets, replaces or (with `None`) removes the rate limit. Every
+    /// token's bucket starts over full, with no block in force; the
+    /// counters are kept.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        lock(&self.shared.rate_limit).set_limit(limit);
+    }
+
+    /// Changes the rate of the rate limit from now on, keeping each
+    /// bucket's tokens, its burst, its `Retry-After` and any block in
+    /// force, as when Webex tightens its limits under load. With no rate
+    /// limit set, sets [`RateLimit::per_second`]`(per_second)`.
+    pub fn set_rate(&self, per_second: f64) {
+        lock(&self.shared.rate_limit).set_rate(per_second, std::time::Instant::now());
+    }
+
+    /// What the rate limit has done so far; see [`RateLimitStats`] for what
+    /// each counter counts.
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        lock(&self.shared.rate_limit).stats()
+    }
+
+    /// Sets every rate limit counter back to zero, keeping the buckets and
+    /// any block in force.
+    pub fn reset_rate_limit_stats(&self) {
+        lock(&self.shared.rate_limit).reset_stats();
     }
 }

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use super::fault::{Action, Fault, FaultBody};
 use super::ids::{percent_decode, query_pairs};
 use super::log::RecordedRequest;
+use super::rate_limit::{Admission, Limiter};
 use super::spec::{BodyProblem, Route, Spec};
 use super::state::{Problem, State};
 
@@ -34,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
     pub(crate) faults: Mutex<VecDeque<Fault>>,
+    pub(crate) rate_limit: Mutex<Limiter>,
     /// Names the fake's own tracking IDs, unique per server.
     pub(crate) tracking_prefix: String,
     pub(crate) requests: AtomicU64,
@@ -115,6 +117,10 @@ async fn handle(
         if !fault.wait.is_zero() {
             tokio::time::sleep(fault.wait).await;
         }
+        if fault.after_applying && !too_large && fault.action != Action::Proceed {
+            // The update lands as usual; only its answer is lost.
+            let _ = shared.answer(&parts, &body);
+        }
         match fault.action {
             Action::Drop => return Err(Dropped),
             Action::Proceed => {}
@@ -179,7 +185,18 @@ impl Shared {
     }
 
     fn try_answer(&self, parts: &Parts, body: &[u8]) -> Result<Answer, Problem> {
-        self.authorize(parts)?;
+        let token = self.authorize(parts)?;
+        let admission = {
+            let mut limiter = lock(&self.rate_limit);
+            limiter.admit(token, Instant::now())
+        };
+        if let Admission::Refuse { retry_after } = admission {
+            return Ok(Answer {
+                status: 429,
+                retry_after: Some(retry_after),
+                body: AnswerBody::Error(Problem::new(429, status_description(429))),
+            });
+        }
         let not_found = || {
             Problem::new(
                 404,
@@ -277,7 +294,8 @@ impl Shared {
         }
     }
 
-    fn authorize(&self, parts: &Parts) -> Result<(), Problem> {
+    /// The token presented, when it is the fake's.
+    fn authorize<'a>(&self, parts: &'a Parts) -> Result<&'a str, Problem> {
         let presented = parts
             .headers
             .get(AUTHORIZATION)
@@ -285,13 +303,12 @@ impl Shared {
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
-        if presented == Some(self.token.as_str()) {
-            Ok(())
-        } else {
-            Err(Problem::new(
+        match presented {
+            Some(token) if token == self.token => Ok(token),
+            _ => Err(Problem::new(
                 401,
                 "The request requires a valid access token set in the Authorization request header.",
-            ))
+            )),
         }
     }
 }

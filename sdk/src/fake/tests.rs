@@ -469,3 +469,263 @@ async fn without_fixtures_the_fake_starts_empty() {
             .is_none()
     );
 }
+
+/// A fake with this rate limit. Most tests use a rate of zero, so that what
+/// is answered does not depend on how fast the test runs.
+async fn rate_limited(limit: RateLimit) -> FakeWebex {
+    FakeWebex::builder()
+        .rate_limit(limit)
+        .start()
+        .await
+        .expect("the fake started")
+}
+
+#[tokio::test]
+async fn past_its_burst_a_token_gets_429_with_retry_after_and_a_webex_error() {
+    let fake = rate_limited(RateLimit::per_second(0.0).burst(2).retry_after("30")).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    let refused = put(&fake, &target, r#"{"enabled": false}"#).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("30"));
+    assert_webex_error(&refused);
+    assert_eq!(
+        fake.hunt_group(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID)
+            .unwrap()["enabled"],
+        true,
+        "a refused update is not applied"
+    );
+    let stats = fake.rate_limit_stats();
+    assert_eq!((stats.accepted, stats.throttled, stats.blocks), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn a_block_refuses_every_request_with_the_token_until_it_ends() {
+    let fake = rate_limited(
+        RateLimit::per_second(0.0)
+            .retry_after("60")
+            .grace(std::time::Duration::ZERO),
+    )
+    .await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    let first = put(&fake, &target, "{}").await;
+    assert_eq!(first.header("retry-after"), Some("60"));
+    // Any request with the token: another path, an unknown group.
+    for target in [
+        call_pickup_path(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID),
+        hunt_group_path(fixtures::LOCATION_ID, "no-such-group"),
+    ] {
+        let again = put(&fake, &target, "{}").await;
+        assert_eq!(again.status, 429);
+        let left: u64 = again.header("retry-after").unwrap().parse().unwrap();
+        assert!((59..=60).contains(&left), "{left}");
+        assert_webex_error(&again);
+    }
+    let stats = fake.rate_limit_stats();
+    assert_eq!(
+        (stats.accepted, stats.throttled, stats.blocks, stats.early),
+        (1, 3, 1, 2)
+    );
+}
+
+#[tokio::test]
+async fn a_non_numeric_retry_after_is_sent_as_given_during_the_block() {
+    let fake = rate_limited(RateLimit::per_second(0.0).retry_after("rand(30),add(30)")).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    for _ in 0..2 {
+        let refused = put(&fake, &target, "{}").await;
+        assert_eq!(refused.status, 429);
+        assert_eq!(refused.header("retry-after"), Some("rand(30),add(30)"));
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_token_gets_401_and_takes_nothing_from_the_bucket() {
+    let fake = rate_limited(RateLimit::per_second(0.0)).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    for _ in 0..3 {
+        let wrong = send(
+            &fake,
+            "PUT",
+            &target,
+            &[
+                ("Authorization", "Bearer not-the-token"),
+                ("Content-Type", "application/json"),
+            ],
+            "{}",
+        )
+        .await;
+        assert_eq!(wrong.status, 401);
+    }
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+    let stats = fake.rate_limit_stats();
+    assert_eq!((stats.accepted, stats.throttled), (1, 1));
+}
+
+#[tokio::test]
+async fn a_scripted_fault_answers_before_the_rate_limit_and_takes_no_token() {
+    let fake = rate_limited(RateLimit::per_second(0.0)).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    fake.push_fault(Fault::status(503));
+    assert_eq!(put(&fake, &target, "{}").await.status, 503);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    fake.push_fault(Fault::status(502));
+    assert_eq!(put(&fake, &target, "{}").await.status, 502);
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+    assert_eq!(fake.rate_limit_stats().accepted, 1);
+}
+
+#[tokio::test]
+async fn the_rate_limit_can_be_set_and_removed_while_the_fake_runs() {
+    let fake = FakeWebex::start().await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    for _ in 0..5 {
+        assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    }
+    assert_eq!(
+        fake.rate_limit_stats(),
+        RateLimitStats::default(),
+        "nothing is counted without a limit"
+    );
+    fake.set_rate_limit(Some(RateLimit::per_second(0.0).burst(1)));
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+    fake.set_rate_limit(None);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    let stats = fake.rate_limit_stats();
+    assert_eq!((stats.accepted, stats.throttled), (1, 1));
+    fake.reset_rate_limit_stats();
+    assert_eq!(fake.rate_limit_stats(), RateLimitStats::default());
+}
+
+#[tokio::test]
+async fn raising_the_rate_while_the_fake_runs_keeps_the_block_in_force() {
+    let fake = rate_limited(RateLimit::per_second(0.0).retry_after("60")).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    assert_eq!(put(&fake, &target, "{}").await.status, 204);
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+    fake.set_rate(1_000_000.0);
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+}
+
+#[tokio::test]
+async fn a_client_waits_out_the_rate_limit_and_every_call_lands() {
+    let fake = rate_limited(RateLimit::per_second(100.0).burst(3).retry_after("1")).await;
+    let client = fake.client();
+    for enabled in [true, false, true, false, true] {
+        client
+            .update_hunt_group()
+            .location_id(fixtures::LOCATION_ID)
+            .hunt_group_id(fixtures::HUNT_GROUP_ID)
+            .body(crate::types::UpdateHuntGroupRequest::new().enabled(enabled))
+            .send()
+            .await
+            .expect("the update landed");
+    }
+    let stats = fake.rate_limit_stats();
+    assert_eq!(stats.accepted, 5);
+    assert_eq!(stats.early, 0);
+}
+
+#[tokio::test]
+async fn a_fault_after_applying_renames_the_call_pickup_then_answers_502() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::status(502).after_applying());
+    let old = call_pickup_path(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID);
+    let answer = put(&fake, &old, r#"{"name": "Front desk"}"#).await;
+    assert_eq!(answer.status, 502);
+    assert_webex_error(&answer);
+    let new_id = call_pickup_id("Front desk");
+    assert_eq!(
+        fake.call_pickup(fixtures::LOCATION_ID, &new_id).unwrap()["name"],
+        "Front desk"
+    );
+    assert!(
+        fake.call_pickup(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID)
+            .is_none()
+    );
+    assert_eq!(
+        put(&fake, &old, r#"{"name": "Front desk"}"#).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_after_applying_applies_the_update_and_answers_nothing() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::drop_connection().after_applying());
+    let mut stream = TcpStream::connect(fake.addr()).await.expect("connect");
+    let body = r#"{"name": "Front desk"}"#;
+    let request = format!(
+        "PUT {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        call_pickup_path(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID),
+        fake.token(),
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    // A reset is as good as a close here: either way no answer came.
+    let _ = stream.read_to_end(&mut raw).await;
+    assert!(raw.is_empty(), "{}", String::from_utf8_lossy(&raw));
+    assert!(
+        fake.call_pickup(fixtures::LOCATION_ID, &call_pickup_id("Front desk"))
+            .is_some()
+    );
+    assert!(
+        fake.call_pickup(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID)
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_fault_after_applying_changes_nothing_when_the_update_is_refused() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::status(502).after_applying());
+    let answer = put(
+        &fake,
+        &call_pickup_path(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID),
+        r#"{"name": 7}"#,
+    )
+    .await;
+    assert_eq!(answer.status, 502);
+    assert!(
+        fake.call_pickup(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID)
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_fault_after_applying_takes_a_token_from_the_rate_limit() {
+    let fake = rate_limited(RateLimit::per_second(0.0)).await;
+    let target = hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID);
+    fake.push_fault(Fault::status(504).after_applying());
+    assert_eq!(
+        put(&fake, &target, r#"{"enabled": false}"#).await.status,
+        504
+    );
+    assert_eq!(
+        fake.hunt_group(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID)
+            .unwrap()["enabled"],
+        false
+    );
+    assert_eq!(put(&fake, &target, "{}").await.status, 429);
+}
+
+#[tokio::test]
+async fn a_delay_after_applying_is_just_a_delay() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::delay(std::time::Duration::from_millis(5)).after_applying());
+    let answer = put(
+        &fake,
+        &call_pickup_path(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID),
+        r#"{"name": "Front desk"}"#,
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    // Applied twice, the second time would find the old ID gone.
+    assert_eq!(answer.json(), json!({ "id": call_pickup_id("Front desk") }));
+}

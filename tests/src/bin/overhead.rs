@@ -36,6 +36,7 @@ use hyper::{HeaderMap, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use reqwest::header::{self, HeaderValue};
 use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
+use webex_calling_tests::machine;
 
 /// The settings both sides are built with: the SDK's defaults, spelled out.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -774,19 +775,6 @@ fn request_differences(sdk: &Seen, raw: &Seen) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------- output
-
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("model name"))
-                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cores} cores, {model}")
-}
 
 fn ratio_verdict(ratio: f64, target: f64, at_least: bool) -> &'static str {
     let met = if at_least {
