@@ -32,6 +32,7 @@
 
 use std::fmt;
 
+pub mod convert;
 pub mod lint;
 pub mod operations;
 pub mod prepare;
