@@ -36,7 +36,10 @@ pub fn conversions(
             continue;
         };
         let update_fields = structs.get(&update).ok_or_else(|| {
-            format!("{read}: {} names {update}, which is not an object component", rules::UPDATE_SCHEMA)
+            format!(
+                "{read}: {} names {update}, which is not an object component",
+                rules::UPDATE_SCHEMA
+            )
         })?;
         let mut inits = Vec::new();
         for target in update_fields {
@@ -185,7 +188,12 @@ fn convert(
         let field = structs
             .get(&name)
             .and_then(|fields| fields.iter().find(|f| f.json == *property))
-            .ok_or_else(|| format!("{name}: {} names no property `{property}`", rules::UPDATE_VALUE))?;
+            .ok_or_else(|| {
+                format!(
+                    "{name}: {} names no property `{property}`",
+                    rules::UPDATE_VALUE
+                )
+            })?;
         if field.optional {
             return Err(format!(
                 "{name}.{property}: {} needs a required property",

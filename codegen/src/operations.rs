@@ -159,7 +159,9 @@ fn operation_info(
         }
         Some(ReferenceOr::Item(body)) => {
             let media = body.content.get("application/json").ok_or_else(|| {
-                format!("{id}: the request body is not application/json, the only media type supported")
+                format!(
+                    "{id}: the request body is not application/json, the only media type supported"
+                )
             })?;
             let schema = media
                 .schema
@@ -188,7 +190,10 @@ fn operation_info(
         ));
     }
     if let ReferenceOr::Item(response) = response
-        && response.content.keys().any(|media| media != "application/json")
+        && response
+            .content
+            .keys()
+            .any(|media| media != "application/json")
     {
         return Err(format!(
             "{id}: the success response is not application/json, the only media type supported"
@@ -504,8 +509,7 @@ fn rewrite_docs(
     let (intro, parse, body_setter) = match (&op.body, &body_ty) {
         (Some(body), Some(schema)) => match &body.example {
             Some(example) => {
-                let example =
-                    serde_json::to_string_pretty(example).map_err(|e| e.to_string())?;
+                let example = serde_json::to_string_pretty(example).map_err(|e| e.to_string())?;
                 (
                     "Sends the spec's example body.",
                     format!(
@@ -516,7 +520,11 @@ fn rewrite_docs(
             }
             None => {
                 signature.push_str(&format!(", body: &webex_calling::types::{schema}"));
-                ("Sends a body the caller has built.", String::new(), "    .body(body)\n")
+                (
+                    "Sends a body the caller has built.",
+                    String::new(),
+                    "    .body(body)\n",
+                )
             }
         },
         _ => ("Sends the request.", String::new(), ""),

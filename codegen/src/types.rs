@@ -421,10 +421,7 @@ fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, Stri
                 .into_iter()
                 .filter(|path| {
                     let last = path.segments.last().map(|s| s.ident.to_string());
-                    !matches!(
-                        last.as_deref(),
-                        Some("Copy" | "Serialize" | "Deserialize")
-                    )
+                    !matches!(last.as_deref(), Some("Copy" | "Serialize" | "Deserialize"))
                 })
                 .collect();
             *attr = parse_quote!(#[derive(#(#kept),*)]);

@@ -17,7 +17,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_spec_is_valid_and_complete() {
     let summary = check::spec(&xtask::root()).unwrap();
-    assert!(summary.contains("lint clean (2 operations"), "{summary}");
+    assert!(summary.contains("lint clean (4 operations"), "{summary}");
 }
 
 #[test]

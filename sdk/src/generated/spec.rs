@@ -973,7 +973,7 @@ pub const OPENAPI_JSON: &str = r##"{
           },
           "dialByName": {
             "type": "string",
-            "description": "Name callers can dial the hunt group by from the directory."
+            "description": "Name callers can dial the hunt group by, from the directory."
           }
         }
       },

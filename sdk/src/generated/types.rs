@@ -1096,7 +1096,7 @@ pub struct HuntGroupDetails {
     ///How calls are routed to agents, as read.
     #[serde(rename = "callPolicies")]
     pub call_policies: HuntGroupCallPoliciesDetails,
-    ///Name callers can dial the hunt group by from the directory.
+    ///Name callers can dial the hunt group by, from the directory.
     #[serde(
         rename = "dialByName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1188,7 +1188,7 @@ impl HuntGroupDetails {
     }
     ///Sets `dialByName`.
     ///
-    ///Name callers can dial the hunt group by from the directory.
+    ///Name callers can dial the hunt group by, from the directory.
     #[must_use]
     pub fn dial_by_name(
         mut self,
