@@ -87,7 +87,7 @@ pub fn settings() -> progenitor_impl::GenerationSettings {
 
 /// Generates every file of `sdk/src/generated/` from the spec's text.
 pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
-    let spec = parse_spec(spec_yaml)?;
+    let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
     let mut generator = progenitor_impl::Generator::new(&settings());
     let tokens = generator
         .generate_tokens(&prepare::for_progenitor(&spec))

@@ -924,10 +924,11 @@ fn send_fn(
          On success the service answers `{success}`."
     );
     let body_field = op.body.as_ref().map(|_| quote!(body,));
-    Ok(quote! {
-        #[doc = #doc]
-        pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
-            let Self { client, #(#idents,)* #body_field } = self;
+    // An operation with neither parameters nor a body has nothing to check.
+    let checks = if op.params.is_empty() && op.body.is_none() {
+        quote!()
+    } else {
+        quote! {
             let root = crate::validate::Path::Root;
             let mut violations = crate::validate::Violations::default();
             let out = &mut violations;
@@ -935,6 +936,13 @@ fn send_fn(
             #body_take
             #unwrap
             violations.into_result()?;
+        }
+    };
+    Ok(quote! {
+        #[doc = #doc]
+        pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
+            let Self { client, #(#idents,)* #body_field } = self;
+            #checks
             #(#to_text)*
             let mut url = client.url_buffer(#literal_len #(+ #path_params)*);
             #(#pieces)*

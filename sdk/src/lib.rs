@@ -283,6 +283,8 @@ mod client;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+#[cfg(test)]
+mod fixture_tests;
 #[rustfmt::skip]
 mod generated;
 mod runtime;
