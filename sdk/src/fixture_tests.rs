@@ -10,21 +10,33 @@
 #[path = "../../tests/src/scripted.rs"]
 mod scripted;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/get-200-query-params-inline-response/mod.rs"]
 mod get_200_query_params_inline_response;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/delete-204-path-level-params/mod.rs"]
 mod delete_204_path_level_params;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/post-201-required-body-without-example/mod.rs"]
 mod post_201_required_body_without_example;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/operation-ids-acronyms-hyphens-shared-prefix/mod.rs"]
 mod operation_ids_acronyms_hyphens_shared_prefix;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/put-200-enum-bounded-string/mod.rs"]
 mod put_200_enum_bounded_string;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
 #[path = "../../codegen/tests/snapshots/put-204-optional-array/mod.rs"]
 mod put_204_optional_array;
 

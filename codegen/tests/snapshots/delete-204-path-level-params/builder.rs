@@ -29,20 +29,18 @@ impl<'a> GetSprocket<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `200`.*/
+On success the service answers `200`.*/
     pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
-        let Self {
-            client,
-            sprocket_id,
-        } = self;
+        let Self { client, sprocket_id } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
-        let sprocket_id = out.take(&root.field("sprocketId"), sprocket_id, "is required");
+        let sprocket_id = out
+            .take(&root.field("sprocketId"), sprocket_id, "is required");
         if let ::std::option::Option::Some(value) = &sprocket_id {
             let at = root.field("sprocketId");
             out.length(
@@ -110,21 +108,18 @@ impl<'a> DeleteSprocket<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `204`.*/
+On success the service answers `204`.*/
     pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        let Self {
-            client,
-            sprocket_id,
-            force,
-        } = self;
+        let Self { client, sprocket_id, force } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
-        let sprocket_id = out.take(&root.field("sprocketId"), sprocket_id, "is required");
+        let sprocket_id = out
+            .take(&root.field("sprocketId"), sprocket_id, "is required");
         if let ::std::option::Option::Some(value) = &sprocket_id {
             let at = root.field("sprocketId");
             out.length(

@@ -4,55 +4,55 @@
 impl crate::Client {
     /**Read a sprocket
 
-    Answers with the sprocket.
+Answers with the sprocket.
 
-    Sends a `GET` request to `/sprockets/{sprocketId}`
+Sends a `GET` request to `/sprockets/{sprocketId}`
 
-    Arguments:
-    - `sprocket_id`: ID of the sprocket.
+Arguments:
+- `sprocket_id`: ID of the sprocket.
 
-    # Example
+# Example
 
-    Sends the request.
+Sends the request.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let response = client
-        .get_sprocket()
-        .sprocket_id("sprocket-id-from-webex")
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_sprocket()
+    .sprocket_id("sprocket-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn get_sprocket(&self) -> super::builder::GetSprocket<'_> {
         super::builder::GetSprocket::new(self)
     }
     /**Delete a sprocket
 
-    Answers with no body.
+Answers with no body.
 
-    Sends a `DELETE` request to `/sprockets/{sprocketId}`
+Sends a `DELETE` request to `/sprockets/{sprocketId}`
 
-    Arguments:
-    - `sprocket_id`: ID of the sprocket.
-    - `force`: Delete even when in use.
+Arguments:
+- `sprocket_id`: ID of the sprocket.
+- `force`: Delete even when in use.
 
-    # Example
+# Example
 
-    Sends the request.
+Sends the request.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    client
-        .delete_sprocket()
-        .sprocket_id("sprocket-id-from-webex")
-        .send()
-        .await?;
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .delete_sprocket()
+    .sprocket_id("sprocket-id-from-webex")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
     pub fn delete_sprocket(&self) -> super::builder::DeleteSprocket<'_> {
         super::builder::DeleteSprocket::new(self)
     }

@@ -26,7 +26,10 @@ impl<'a> ListGadgets<'a> {
         }
     }
     ///Sets `kind`. Required. Which kind of gadget.
-    pub fn kind(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+    pub fn kind(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
         self.kind = Ok(value.into());
         self
     }
@@ -41,7 +44,10 @@ impl<'a> ListGadgets<'a> {
         self
     }
     ///Sets `name`. Optional. Only gadgets whose name contains this.
-    pub fn name(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
         self.name = Ok(::std::option::Option::Some(value.into()));
         self
     }
@@ -57,19 +63,15 @@ impl<'a> ListGadgets<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `200`.*/
-    pub async fn send(self) -> ::std::result::Result<types::ListGadgetsResponse, crate::Error> {
-        let Self {
-            client,
-            kind,
-            max,
-            start,
-            name,
-        } = self;
+On success the service answers `200`.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ListGadgetsResponse, crate::Error> {
+        let Self { client, kind, max, start, name } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -83,9 +85,7 @@ impl<'a> ListGadgets<'a> {
                 ::std::option::Option::None,
             );
         }
-        let max = out
-            .take(&root.field("max"), max, "is not a valid value")
-            .flatten();
+        let max = out.take(&root.field("max"), max, "is not a valid value").flatten();
         if let ::std::option::Option::Some(value) = &max {
             let at = root.field("max");
             out.range(
@@ -107,9 +107,7 @@ impl<'a> ListGadgets<'a> {
                 ::std::option::Option::None,
             );
         }
-        let name = out
-            .take(&root.field("name"), name, "is not a valid value")
-            .flatten();
+        let name = out.take(&root.field("name"), name, "is not a valid value").flatten();
         let (::std::option::Option::Some(kind),) = (kind,) else {
             return ::std::result::Result::Err(violations.into_error());
         };

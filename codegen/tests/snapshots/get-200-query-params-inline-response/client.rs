@@ -4,31 +4,31 @@
 impl crate::Client {
     /**List gadgets
 
-    A page of gadgets of one kind, filtered by name.
+A page of gadgets of one kind, filtered by name.
 
-    Sends a `GET` request to `/gadgets`
+Sends a `GET` request to `/gadgets`
 
-    Arguments:
-    - `kind`: Which kind of gadget.
-    - `max`: At most this many, 1 to 100.
-    - `name`: Only gadgets whose name contains this.
-    - `start`: Where the page starts.
+Arguments:
+- `kind`: Which kind of gadget.
+- `max`: At most this many, 1 to 100.
+- `name`: Only gadgets whose name contains this.
+- `start`: Where the page starts.
 
-    # Example
+# Example
 
-    Sends the request.
+Sends the request.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let response = client
-        .list_gadgets()
-        .kind("kind-from-webex")
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .list_gadgets()
+    .kind("kind-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn list_gadgets(&self) -> super::builder::ListGadgets<'_> {
         super::builder::ListGadgets::new(self)
     }

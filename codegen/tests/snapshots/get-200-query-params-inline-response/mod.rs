@@ -3,6 +3,6 @@
 //! Code generated from `spec/webex-calling.yaml`.
 pub mod builder;
 mod client;
-pub mod spec;
 pub mod types;
+pub mod spec;
 mod validate;

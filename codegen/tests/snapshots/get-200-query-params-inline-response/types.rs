@@ -12,10 +12,10 @@ pub struct ListGadgetsResponse {
 impl ListGadgetsResponse {
     ///Creates a value from its required fields (`items`); set the others with the methods below.
     #[allow(clippy::new_without_default)]
-    pub fn new(items: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>) -> Self {
-        Self {
-            items: items.into(),
-        }
+    pub fn new(
+        items: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        Self { items: items.into() }
     }
 }
 /// Error types.
@@ -24,12 +24,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }

@@ -20,17 +20,20 @@ impl<'a> GetXmlData<'a> {
         }
     }
     ///Sets `docId`. Required. ID of the document.
-    pub fn doc_id(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+    pub fn doc_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
         self.doc_id = Ok(value.into());
         self
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `200`.*/
+On success the service answers `200`.*/
     pub async fn send(self) -> ::std::result::Result<types::Panel, crate::Error> {
         let Self { client, doc_id } = self;
         let root = crate::validate::Path::Root;
@@ -75,11 +78,11 @@ impl<'a> ListReports<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `204`.*/
+On success the service answers `204`.*/
     pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
         let Self { client } = self;
         let mut url = client.url_buffer(8usize);
@@ -145,17 +148,13 @@ impl<'a> UpdatePanel<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `204`.*/
+On success the service answers `204`.*/
     pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        let Self {
-            client,
-            panel_id,
-            body,
-        } = self;
+        let Self { client, panel_id, body } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -168,9 +167,10 @@ impl<'a> UpdatePanel<'a> {
         if let ::std::option::Option::Some(body) = &body {
             crate::validate::Rules::check(&**body, &root, out);
         }
-        let (::std::option::Option::Some(panel_id), ::std::option::Option::Some(body)) =
-            (panel_id, body)
-        else {
+        let (::std::option::Option::Some(panel_id), ::std::option::Option::Some(body)) = (
+            panel_id,
+            body,
+        ) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
@@ -238,17 +238,13 @@ impl<'a> UpdatePanelAgents<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `200`.*/
+On success the service answers `200`.*/
     pub async fn send(self) -> ::std::result::Result<types::Panel, crate::Error> {
-        let Self {
-            client,
-            panel_id,
-            body,
-        } = self;
+        let Self { client, panel_id, body } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -261,9 +257,10 @@ impl<'a> UpdatePanelAgents<'a> {
         if let ::std::option::Option::Some(body) = &body {
             crate::validate::Rules::check(&**body, &root, out);
         }
-        let (::std::option::Option::Some(panel_id), ::std::option::Option::Some(body)) =
-            (panel_id, body)
-        else {
+        let (::std::option::Option::Some(panel_id), ::std::option::Option::Some(body)) = (
+            panel_id,
+            body,
+        ) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
@@ -288,19 +285,20 @@ impl<'a> ::std::convert::From<types::Panel> for ::std::borrow::Cow<'a, types::Pa
         ::std::borrow::Cow::Owned(value)
     }
 }
-impl<'a> ::std::convert::From<&'a types::Panel> for ::std::borrow::Cow<'a, types::Panel> {
+impl<'a> ::std::convert::From<&'a types::Panel>
+for ::std::borrow::Cow<'a, types::Panel> {
     fn from(value: &'a types::Panel) -> Self {
         ::std::borrow::Cow::Borrowed(value)
     }
 }
-impl<'a> ::std::convert::From<types::PanelAgents> for ::std::borrow::Cow<'a, types::PanelAgents> {
+impl<'a> ::std::convert::From<types::PanelAgents>
+for ::std::borrow::Cow<'a, types::PanelAgents> {
     fn from(value: types::PanelAgents) -> Self {
         ::std::borrow::Cow::Owned(value)
     }
 }
 impl<'a> ::std::convert::From<&'a types::PanelAgents>
-    for ::std::borrow::Cow<'a, types::PanelAgents>
-{
+for ::std::borrow::Cow<'a, types::PanelAgents> {
     fn from(value: &'a types::PanelAgents) -> Self {
         ::std::borrow::Cow::Borrowed(value)
     }

@@ -4,119 +4,119 @@
 impl crate::Client {
     /**Read a document as data
 
-    An acronym in the operationId.
+An acronym in the operationId.
 
-    Sends a `GET` request to `/documents/{docId}/xml`
+Sends a `GET` request to `/documents/{docId}/xml`
 
-    Arguments:
-    - `doc_id`: ID of the document.
+Arguments:
+- `doc_id`: ID of the document.
 
-    # Example
+# Example
 
-    Sends the request.
+Sends the request.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let response = client
-        .get_xml_data()
-        .doc_id("doc-id-from-webex")
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_xml_data()
+    .doc_id("doc-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn get_xml_data(&self) -> super::builder::GetXmlData<'_> {
         super::builder::GetXmlData::new(self)
     }
     /**List reports
 
-    A hyphen in the operationId.
+A hyphen in the operationId.
 
-    Sends a `GET` request to `/reports`
+Sends a `GET` request to `/reports`
 
-    # Example
+# Example
 
-    Sends the request.
+Sends the request.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    client
-        .list_reports()
-        .send()
-        .await?;
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .list_reports()
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
     pub fn list_reports(&self) -> super::builder::ListReports<'_> {
         super::builder::ListReports::new(self)
     }
     /**Update a panel
 
-    Its ID is a prefix of the next operation's.
+Its ID is a prefix of the next operation's.
 
-    Sends a `PUT` request to `/panels/{panelId}`
+Sends a `PUT` request to `/panels/{panelId}`
 
-    Arguments:
-    - `panel_id`: ID of the panel.
-    - `body`
+Arguments:
+- `panel_id`: ID of the panel.
+- `body`
 
-    # Example
+# Example
 
-    Sends the spec's example body.
+Sends the spec's example body.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let body = webex_calling::parse_body::<webex_calling::types::Panel>(r#"
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::Panel>(r#"
 {
   "title": "Front"
 }
 "#)?;
-    client
-        .update_panel()
-        .panel_id("panel-id-from-webex")
-        .body(body)
-        .send()
-        .await?;
-    # Ok(())
-    # }
-    ```*/
+client
+    .update_panel()
+    .panel_id("panel-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
     pub fn update_panel(&self) -> super::builder::UpdatePanel<'_> {
         super::builder::UpdatePanel::new(self)
     }
     /**Replace a panel's agents
 
-    Shares the prefix `updatePanel`.
+Shares the prefix `updatePanel`.
 
-    Sends a `PUT` request to `/panels/{panelId}/agents`
+Sends a `PUT` request to `/panels/{panelId}/agents`
 
-    Arguments:
-    - `panel_id`: ID of the panel.
-    - `body`
+Arguments:
+- `panel_id`: ID of the panel.
+- `body`
 
-    # Example
+# Example
 
-    Sends the spec's example body.
+Sends the spec's example body.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let body = webex_calling::parse_body::<webex_calling::types::PanelAgents>(r#"
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::PanelAgents>(r#"
 {
   "agents": [
     "a1"
   ]
 }
 "#)?;
-    let response = client
-        .update_panel_agents()
-        .panel_id("panel-id-from-webex")
-        .body(body)
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+let response = client
+    .update_panel_agents()
+    .panel_id("panel-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn update_panel_agents(&self) -> super::builder::UpdatePanelAgents<'_> {
         super::builder::UpdatePanelAgents::new(self)
     }

@@ -22,7 +22,10 @@ impl Panel {
     ///
     ///Its title.
     #[must_use]
-    pub fn title(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn title(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         self.title = ::std::option::Option::Some(value.into());
         self
     }
@@ -37,10 +40,10 @@ pub struct PanelAgents {
 impl PanelAgents {
     ///Creates a value from its required fields (`agents`); set the others with the methods below.
     #[allow(clippy::new_without_default)]
-    pub fn new(agents: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>) -> Self {
-        Self {
-            agents: agents.into(),
-        }
+    pub fn new(
+        agents: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+    ) -> Self {
+        Self { agents: agents.into() }
     }
 }
 /// Error types.
@@ -49,12 +52,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }

@@ -39,11 +39,11 @@ impl<'a> CreateCrate<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `201`.*/
+On success the service answers `201`.*/
     pub async fn send(self) -> ::std::result::Result<types::Crate, crate::Error> {
         let Self { client, body } = self;
         let root = crate::validate::Path::Root;
@@ -72,15 +72,13 @@ impl<'a> CreateCrate<'a> {
     }
 }
 impl<'a> ::std::convert::From<types::CreateCrateBody>
-    for ::std::borrow::Cow<'a, types::CreateCrateBody>
-{
+for ::std::borrow::Cow<'a, types::CreateCrateBody> {
     fn from(value: types::CreateCrateBody) -> Self {
         ::std::borrow::Cow::Owned(value)
     }
 }
 impl<'a> ::std::convert::From<&'a types::CreateCrateBody>
-    for ::std::borrow::Cow<'a, types::CreateCrateBody>
-{
+for ::std::borrow::Cow<'a, types::CreateCrateBody> {
     fn from(value: &'a types::CreateCrateBody) -> Self {
         ::std::borrow::Cow::Borrowed(value)
     }

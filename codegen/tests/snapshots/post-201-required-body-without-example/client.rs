@@ -4,25 +4,25 @@
 impl crate::Client {
     /**Create a crate
 
-    The body is written inline, has required fields and no example.
+The body is written inline, has required fields and no example.
 
-    Sends a `POST` request to `/crates`
+Sends a `POST` request to `/crates`
 
-    # Example
+# Example
 
-    Sends a body the caller has built.
+Sends a body the caller has built.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client, body: &webex_calling::types::CreateCrateBody) -> Result<(), webex_calling::Error> {
-    let response = client
-        .create_crate()
-        .body(body)
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+```no_run
+# async fn example(client: &webex_calling::Client, body: &webex_calling::types::CreateCrateBody) -> Result<(), webex_calling::Error> {
+let response = client
+    .create_crate()
+    .body(body)
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn create_crate(&self) -> super::builder::CreateCrate<'_> {
         super::builder::CreateCrate::new(self)
     }

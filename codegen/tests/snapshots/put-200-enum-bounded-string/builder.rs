@@ -49,17 +49,13 @@ impl<'a> RenameThing<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `200`.*/
+On success the service answers `200`.*/
     pub async fn send(self) -> ::std::result::Result<types::ThingId, crate::Error> {
-        let Self {
-            client,
-            thing_id,
-            body,
-        } = self;
+        let Self { client, thing_id, body } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -78,9 +74,10 @@ impl<'a> RenameThing<'a> {
         if let ::std::option::Option::Some(body) = &body {
             crate::validate::Rules::check(&**body, &root, out);
         }
-        let (::std::option::Option::Some(thing_id), ::std::option::Option::Some(body)) =
-            (thing_id, body)
-        else {
+        let (::std::option::Option::Some(thing_id), ::std::option::Option::Some(body)) = (
+            thing_id,
+            body,
+        ) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
@@ -99,14 +96,14 @@ impl<'a> RenameThing<'a> {
         response.json()
     }
 }
-impl<'a> ::std::convert::From<types::RenameThing> for ::std::borrow::Cow<'a, types::RenameThing> {
+impl<'a> ::std::convert::From<types::RenameThing>
+for ::std::borrow::Cow<'a, types::RenameThing> {
     fn from(value: types::RenameThing) -> Self {
         ::std::borrow::Cow::Owned(value)
     }
 }
 impl<'a> ::std::convert::From<&'a types::RenameThing>
-    for ::std::borrow::Cow<'a, types::RenameThing>
-{
+for ::std::borrow::Cow<'a, types::RenameThing> {
     fn from(value: &'a types::RenameThing) -> Self {
         ::std::borrow::Cow::Borrowed(value)
     }

@@ -4,36 +4,36 @@
 impl crate::Client {
     /**Rename a thing
 
-    Renames one thing and answers with its ID.
+Renames one thing and answers with its ID.
 
-    Sends a `PUT` request to `/things/{thingId}`
+Sends a `PUT` request to `/things/{thingId}`
 
-    Arguments:
-    - `thing_id`: ID of the thing.
-    - `body`
+Arguments:
+- `thing_id`: ID of the thing.
+- `body`
 
-    # Example
+# Example
 
-    Sends the spec's example body.
+Sends the spec's example body.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let body = webex_calling::parse_body::<webex_calling::types::RenameThing>(r#"
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::RenameThing>(r#"
 {
   "name": "Lamp",
   "colour": "RED"
 }
 "#)?;
-    let response = client
-        .rename_thing()
-        .thing_id("thing-id-from-webex")
-        .body(body)
-        .send()
-        .await?;
-    println!("{response:?}");
-    # Ok(())
-    # }
-    ```*/
+let response = client
+    .rename_thing()
+    .thing_id("thing-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
     pub fn rename_thing(&self) -> super::builder::RenameThing<'_> {
         super::builder::RenameThing::new(self)
     }

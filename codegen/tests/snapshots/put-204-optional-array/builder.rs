@@ -24,12 +24,18 @@ impl<'a> FillBox<'a> {
         }
     }
     ///Sets `boxId`. Required. ID of the box.
-    pub fn box_id(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+    pub fn box_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
         self.box_id = Ok(value.into());
         self
     }
     ///Sets `note`. Optional. A note for the log.
-    pub fn note(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
+    pub fn note(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
         self.note = Ok(::std::option::Option::Some(value.into()));
         self
     }
@@ -53,18 +59,13 @@ impl<'a> FillBox<'a> {
     }
     /**Checks every rule of the spec, then sends the request.
 
-    # Errors
+# Errors
 
-    [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-    On success the service answers `204`.*/
+On success the service answers `204`.*/
     pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        let Self {
-            client,
-            box_id,
-            note,
-            body,
-        } = self;
+        let Self { client, box_id, note, body } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -73,16 +74,15 @@ impl<'a> FillBox<'a> {
             let at = root.field("boxId");
             out.path_segment(&at, value);
         }
-        let note = out
-            .take(&root.field("note"), note, "is not a valid value")
-            .flatten();
+        let note = out.take(&root.field("note"), note, "is not a valid value").flatten();
         let body = out.take(&root.field("body"), body, "is not a valid body");
         if let ::std::option::Option::Some(body) = &body {
             crate::validate::Rules::check(&**body, &root, out);
         }
-        let (::std::option::Option::Some(box_id), ::std::option::Option::Some(body)) =
-            (box_id, body)
-        else {
+        let (::std::option::Option::Some(box_id), ::std::option::Option::Some(body)) = (
+            box_id,
+            body,
+        ) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
@@ -104,12 +104,14 @@ impl<'a> FillBox<'a> {
         }
     }
 }
-impl<'a> ::std::convert::From<types::FillBox> for ::std::borrow::Cow<'a, types::FillBox> {
+impl<'a> ::std::convert::From<types::FillBox>
+for ::std::borrow::Cow<'a, types::FillBox> {
     fn from(value: types::FillBox) -> Self {
         ::std::borrow::Cow::Owned(value)
     }
 }
-impl<'a> ::std::convert::From<&'a types::FillBox> for ::std::borrow::Cow<'a, types::FillBox> {
+impl<'a> ::std::convert::From<&'a types::FillBox>
+for ::std::borrow::Cow<'a, types::FillBox> {
     fn from(value: &'a types::FillBox) -> Self {
         ::std::borrow::Cow::Borrowed(value)
     }

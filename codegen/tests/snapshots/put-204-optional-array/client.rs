@@ -4,35 +4,35 @@
 impl crate::Client {
     /**Fill a box
 
-    Replaces the items of a box; answers with no body.
+Replaces the items of a box; answers with no body.
 
-    Sends a `PUT` request to `/boxes/{boxId}`
+Sends a `PUT` request to `/boxes/{boxId}`
 
-    Arguments:
-    - `box_id`: ID of the box.
-    - `note`: A note for the log.
-    - `body`
+Arguments:
+- `box_id`: ID of the box.
+- `note`: A note for the log.
+- `body`
 
-    # Example
+# Example
 
-    Sends the spec's example body.
+Sends the spec's example body.
 
-    ```no_run
-    # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-    let body = webex_calling::parse_body::<webex_calling::types::FillBox>(r#"
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::FillBox>(r#"
 {
   "items": []
 }
 "#)?;
-    client
-        .fill_box()
-        .box_id("box-id-from-webex")
-        .body(body)
-        .send()
-        .await?;
-    # Ok(())
-    # }
-    ```*/
+client
+    .fill_box()
+    .box_id("box-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
     pub fn fill_box(&self) -> super::builder::FillBox<'_> {
         super::builder::FillBox::new(self)
     }
