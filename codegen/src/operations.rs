@@ -615,10 +615,17 @@ fn replace_send(
             "body" => body_fn(types)?,
             "body_map" => body_map_fn(op, types)?,
             _ => match op.params.iter().find(|p| p.ident == name) {
-                // progenitor's setter of a number or an enum converts its
-                // value already; only string setters are made to borrow.
                 Some(param) if !types.non_string.contains(&param.ident) => param_fn(param),
-                Some(_) | None => continue,
+                // progenitor's setter of a number or an enum converts its
+                // value already; only string setters are made to borrow, but
+                // every setter is documented.
+                Some(param) => {
+                    function.attrs.retain(|a| !a.path().is_ident("doc"));
+                    let doc = param_doc(param);
+                    function.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                    continue;
+                }
+                None => continue,
             },
         };
         *function = syn::parse2(replacement).map_err(|e| e.to_string())?;
@@ -686,16 +693,20 @@ fn rewrite_builder_struct(
     Ok((types, extra))
 }
 
-/// A parameter setter that keeps what it is given: a borrowed ID is not
-/// copied, an owned one is moved.
-fn param_fn(param: &ParamInfo) -> TokenStream {
-    let ident = format_ident!("{}", param.ident);
+fn param_doc(param: &ParamInfo) -> String {
     let need = if param.required {
         "Required"
     } else {
         "Optional"
     };
-    let doc = format!("Sets `{}`. {need}. {}", param.name, param.description);
+    format!("Sets `{}`. {need}. {}", param.name, param.description)
+}
+
+/// A parameter setter that keeps what it is given: a borrowed ID is not
+/// copied, an owned one is moved.
+fn param_fn(param: &ParamInfo) -> TokenStream {
+    let ident = format_ident!("{}", param.ident);
+    let doc = param_doc(param);
     let value = if param.required {
         quote!(value.into())
     } else {

@@ -143,3 +143,20 @@ fn an_ignored_rust_block_fails_the_docs_check() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_construct_the_generator_cannot_take_fails_the_check_naming_it() {
+    let dir = scratch("unsupported");
+    let spec = dir.join("spec/webex-calling.yaml");
+    edit(
+        &spec,
+        "        - $ref: \"#/components/parameters/OrgId\"\n",
+        "        - $ref: \"#/components/parameters/OrgId\"\n        - name: X-Request-Source\n          in: header\n          description: Who sends it.\n          schema:\n            type: string\n",
+    );
+    let message = check::spec(&dir).unwrap_err();
+    assert!(
+        message.contains("parameter X-Request-Source is a header or cookie parameter"),
+        "{message}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

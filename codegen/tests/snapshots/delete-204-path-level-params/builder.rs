@@ -96,6 +96,7 @@ impl<'a> DeleteSprocket<'a> {
         self.sprocket_id = Ok(value.into());
         self
     }
+    ///Sets `force`. Optional. Delete even when in use.
     pub fn force<V>(mut self, value: V) -> Self
     where
         V: std::convert::TryInto<bool>,

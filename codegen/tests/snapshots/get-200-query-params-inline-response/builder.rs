@@ -33,6 +33,7 @@ impl<'a> ListGadgets<'a> {
         self.kind = Ok(value.into());
         self
     }
+    ///Sets `max`. Optional. At most this many, 1 to 100.
     pub fn max<V>(mut self, value: V) -> Self
     where
         V: std::convert::TryInto<i64>,
@@ -51,6 +52,7 @@ impl<'a> ListGadgets<'a> {
         self.name = Ok(::std::option::Option::Some(value.into()));
         self
     }
+    ///Sets `start`. Optional. Where the page starts.
     pub fn start<V>(mut self, value: V) -> Self
     where
         V: std::convert::TryInto<i64>,
