@@ -4,7 +4,7 @@
 impl crate::Client {
     /**Get details for a call pickup group
 
-Reads the name, notification settings and members of one call pickup group. `to_update()` on the answer gives the update that writes it back unchanged. Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
+Reads the name, notification settings and members of one call pickup group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
 
 Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
 
@@ -78,7 +78,7 @@ println!("{response:?}");
     }
     /**Get details for a hunt group
 
-Reads the settings, numbers, routing policy and agents of one hunt group. `to_update()` on the answer gives the update that writes it back unchanged. Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
+Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
 
 Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}`
 

@@ -9,7 +9,7 @@ pub const OPENAPI_JSON: &str = r##"{
   "info": {
     "title": "Webex Calling",
     "version": "1.0.0",
-    "description": "The two Webex Calling admin operations that change call routing: update a call pickup group and update a hunt group. Both are idempotent PUTs that change only the fields sent; lists that are sent replace the stored list."
+    "description": "The Webex Calling admin operations that read and change call routing: get and update a call pickup group, get and update a hunt group. The updates are idempotent PUTs that change only the fields sent; lists that are sent replace the stored list, so a read comes first when a list is to be extended."
   },
   "servers": [
     {
@@ -40,7 +40,7 @@ pub const OPENAPI_JSON: &str = r##"{
           "Call Pickup"
         ],
         "summary": "Get details for a call pickup group.",
-        "description": "Reads the name, notification settings and members of one call pickup group. `to_update()` on the answer gives the update that writes it back unchanged. Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "description": "Reads the name, notification settings and members of one call pickup group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
         "x-required-scopes": [
           "spark-admin:telephony_config_read"
         ],
@@ -262,7 +262,7 @@ pub const OPENAPI_JSON: &str = r##"{
           "Hunt Group"
         ],
         "summary": "Get details for a hunt group.",
-        "description": "Reads the settings, numbers, routing policy and agents of one hunt group. `to_update()` on the answer gives the update that writes it back unchanged. Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "description": "Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
         "x-required-scopes": [
           "spark-admin:telephony_config_read"
         ],
@@ -538,7 +538,7 @@ pub const OPENAPI_JSON: &str = r##"{
       "bearerAuth": {
         "type": "http",
         "scheme": "bearer",
-        "description": "A Webex access token of a full or location administrator with the scope `spark-admin:telephony_config_write`."
+        "description": "A Webex access token of an administrator with the scope `spark-admin:telephony_config_write` (updates) or `spark-admin:telephony_config_read` (reads)."
       }
     },
     "parameters": {
