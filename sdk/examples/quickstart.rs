@@ -203,7 +203,7 @@ async fn read_update_read(
     let before = read_pickup(call_pickup.to_string()).await?;
     println!();
     println!(
-        "Call pickup {:?} ({} agents) read.",
+        "Call pickup {:?} read (agents: {}).",
         before.name,
         before.agents.as_ref().map_or(0, Vec::len)
     );
@@ -236,7 +236,7 @@ async fn read_update_read(
     let before = read_hunt().await?;
     println!();
     println!(
-        "Hunt group {:?} ({} agents) read.",
+        "Hunt group {:?} read (agents: {}).",
         before.name,
         before.agents.len()
     );
