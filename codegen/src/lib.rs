@@ -28,10 +28,46 @@
 //! | An operation builder starts each required parameter as `Err("… was not initialized".to_string())`. | One allocation per parameter on every call, for a message nobody reads: `send` names the missing field itself. | [`operations`] starts them as `Err(String::new())`, which does not allocate. |
 //! | `send` builds the URL with `format!` and a `Display` per path parameter. | Two buffers and the formatting machinery on every call. | [`operations`] writes the base URL, literal pieces and percent-encoded segments into one buffer sized up front. |
 //! | An operation builder owns its body (`body<V: TryInto<X>>`) and copies every parameter into a `String`. | Sending one update to many groups would copy it for every call, and every ID is copied once more. | [`operations`] stores the body and the parameters as `Cow`s: `.body(&update)` and `.location_id(&id)` borrow, owned values move. |
-//! | The generated docs carry an `ignore` example with undefined names. | Every doc example must compile. | [`operations`] replaces it with a `no_run` example that sends the spec's example body. |
+//! | The generated docs carry an `ignore` example with undefined names. | Every doc example must compile. | [`operations`] replaces it with a `no_run` example that sends the spec's example body (or a body the caller holds, when the spec has no example). |
+//! | A body schema written inline gets a name only inside typify. | The checks, setters and conversions look schemas up by name. | [`prepare::hoist_inline_bodies`] moves inline bodies into components under progenitor's own names (`{Operation}Body`, `{Operation}Response`). |
+//! | The builder starts the body from `Default`. | A body with required fields has no `Default`. | [`operations`] starts such a body unset; `send` then names it as required. |
+//! | A string enum fails to deserialize on a value it does not list. | Webex adds values before the spec knows them; one would make a whole read fail. | An enum marked `x-extensible-enum` gets an `Unknown(String)` variant that keeps the value; [`types`] writes its serde impls, and its check refuses `Unknown` in a request. |
+//!
+//! # Names
+//!
+//! Method, builder and parameter names are progenitor's: [`operations::snake`]
+//! and [`operations::pascal`] apply progenitor's own `sanitize` rule on
+//! `heck`, so `getXMLData` is `get_xml_data` and `list-reports` is
+//! `list_reports`. Builders are matched to operations by exact name.
+//!
+//! # Extensions the spec may use
+//!
+//! OpenAPI has no keyword for these, so the spec declares them and the
+//! generator reads them; no code here names an operation, a schema or a
+//! field of the spec.
+//!
+//! | extension | on | meaning |
+//! |---|---|---|
+//! | `x-extensible-enum: true` | a string enum component | A value the spec does not list is read into the enum's `Unknown(String)` variant instead of failing; sending it is refused as `InvalidInput` naming the field. |
+//! | `x-aliases: [name, ...]` | an inline property | Other JSON names the property is read from (`#[serde(alias)]`); it is always written under its own name. |
+//! | `x-update-schema: Name` | an object component that is read | The update component that writes it back. The generator emits `From<&Read> for Name` and `Read::to_update()`: properties of the same JSON name are cloned, lists converted item by item, nested objects follow their own `x-update-schema`; properties only the read has are dropped. |
+//! | `x-update-value: property` | an object component that is read | Where an update takes a plain value in place of this object (a list of IDs for a list of members), it takes this property. |
+//!
+//! # What the generator takes, and what it refuses
+//!
+//! Operations with any method; path and query parameters, declared on the
+//! operation or on the path, of string, integer, number, boolean or enum
+//! type; an optional JSON request body, named or inline, with or without
+//! required fields and example; one success status, answered with a JSON
+//! body (named or inline) or none. Anything else (header and cookie
+//! parameters, parameters with `content`, object or array parameters,
+//! non-JSON bodies, several success statuses, `requestBodies` references)
+//! fails [`generate`], and so `cargo xtask check`, with a message naming the
+//! operation and the construct.
 
 use std::fmt;
 
+pub mod convert;
 pub mod lint;
 pub mod operations;
 pub mod prepare;
@@ -86,7 +122,7 @@ pub fn settings() -> progenitor_impl::GenerationSettings {
 
 /// Generates every file of `sdk/src/generated/` from the spec's text.
 pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
-    let spec = parse_spec(spec_yaml)?;
+    let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
     let mut generator = progenitor_impl::Generator::new(&settings());
     let tokens = generator
         .generate_tokens(&prepare::for_progenitor(&spec))

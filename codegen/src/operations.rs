@@ -1,6 +1,8 @@
 //! Passes over progenitor's client: the operation builders stay, the
 //! transport is replaced by the SDK's runtime.
 
+use std::collections::BTreeMap;
+
 use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, StatusCode};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -19,10 +21,19 @@ pub struct OperationInfo {
     pub path: String,
     pub params: Vec<ParamInfo>,
     pub success: u16,
-    pub success_schema: Option<String>,
-    pub request_schema: String,
-    pub request_example: Option<serde_json::Value>,
+    /// The request body, when the operation takes one.
+    pub body: Option<BodyInfo>,
     pub resend: Resend,
+}
+
+/// A request body as the spec declares it. Its Rust type is the one
+/// progenitor chose, read from the builder it emits, so inline schemas work
+/// as well as named components.
+pub struct BodyInfo {
+    /// Whether the body's schema has required properties: such a body has
+    /// no empty value to start from, so the builder starts without one.
+    pub has_required: bool,
+    pub example: Option<serde_json::Value>,
 }
 
 /// Whether an operation may be sent again after a failure that leaves its
@@ -110,14 +121,16 @@ fn resend_of(
     }
 }
 
-/// The top-level property names of a component schema.
-fn properties_of(spec: &OpenAPI, schema: &str) -> Vec<String> {
-    let Some(ReferenceOr::Item(schema)) = spec
-        .components
-        .as_ref()
-        .and_then(|components| components.schemas.get(schema))
-    else {
-        return Vec::new();
+/// The top-level property names of a body schema, inline or a component.
+fn properties_of(spec: &OpenAPI, schema: &ReferenceOr<openapiv3::Schema>) -> Vec<String> {
+    let schema = match schema {
+        ReferenceOr::Item(schema) => schema,
+        ReferenceOr::Reference { reference } => {
+            match rules::component_name(reference).and_then(|name| rules::component(spec, name)) {
+                Ok(schema) => schema,
+                Err(_) => return Vec::new(),
+            }
+        }
     };
     match &schema.schema_kind {
         openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
@@ -135,6 +148,16 @@ pub struct ParamInfo {
     pub required: bool,
     pub description: String,
     pub shape: rules::Shape,
+}
+
+/// What progenitor's builder says about one operation: the Rust types it
+/// chose for the body, the parameters and the success answer.
+#[derive(Default)]
+struct BuilderTypes {
+    body: Option<syn::Type>,
+    /// The parameters whose Rust type is not a string.
+    non_string: Vec<String>,
+    output: Option<syn::Type>,
 }
 
 /// Reads every operation of the spec.
@@ -155,6 +178,14 @@ pub fn operations(spec: &OpenAPI) -> Result<Vec<OperationInfo>, String> {
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
+    for pair in out.windows(2) {
+        if pair[0].method_ident == pair[1].method_ident {
+            return Err(format!(
+                "operationIds {} and {} give the same method name {}",
+                pair[0].id, pair[1].id, pair[0].method_ident
+            ));
+        }
+    }
     Ok(out)
 }
 
@@ -169,22 +200,52 @@ fn operation_info(
         .operation_id
         .clone()
         .ok_or_else(|| format!("{method} {path}: no operationId"))?;
-    let mut params = Vec::new();
-    for parameter in shared.iter().chain(&operation.parameters) {
+    let mut params: Vec<ParamInfo> = Vec::new();
+    // An operation's own parameter overrides a path-level one of the same
+    // name and place, as OpenAPI says.
+    let own: Vec<&Parameter> = operation
+        .parameters
+        .iter()
+        .map(|p| resolve_parameter(spec, p))
+        .collect::<Result<_, _>>()?;
+    let mut all: Vec<&Parameter> = Vec::new();
+    for parameter in shared {
         let parameter = resolve_parameter(spec, parameter)?;
+        let data = parameter.parameter_data_ref();
+        let overridden = own.iter().any(|o| {
+            o.parameter_data_ref().name == data.name
+                && std::mem::discriminant(*o) == std::mem::discriminant(parameter)
+        });
+        if !overridden {
+            all.push(parameter);
+        }
+    }
+    all.extend(own);
+    for parameter in all {
         let data = parameter.parameter_data_ref();
         let in_path = matches!(parameter, Parameter::Path { .. });
         if !in_path && !matches!(parameter, Parameter::Query { .. }) {
             return Err(format!(
-                "{id}: only path and query parameters are supported"
+                "{id}: parameter {} is a header or cookie parameter; only path and query parameters are supported",
+                data.name
             ));
         }
         let shape = match &data.format {
-            openapiv3::ParameterSchemaOrContent::Schema(schema) => rules::shape_of(spec, schema)?,
+            openapiv3::ParameterSchemaOrContent::Schema(schema) => rules::shape_of(spec, schema)
+                .map_err(|e| format!("{id}: parameter {}: {e}", data.name))?,
             openapiv3::ParameterSchemaOrContent::Content(_) => {
-                return Err(format!("{id}: parameter {} uses content", data.name));
+                return Err(format!(
+                    "{id}: parameter {} uses `content`, which is not supported; give it a `schema`",
+                    data.name
+                ));
             }
         };
+        if matches!(shape, rules::Shape::Object(_) | rules::Shape::Array { .. }) {
+            return Err(format!(
+                "{id}: parameter {} is an object or array, which is not supported",
+                data.name
+            ));
+        }
         params.push(ParamInfo {
             name: data.name.clone(),
             ident: snake(&data.name),
@@ -194,22 +255,32 @@ fn operation_info(
             shape,
         });
     }
+    let mut body_properties = Vec::new();
     let body = match &operation.request_body {
-        Some(ReferenceOr::Item(body)) => body,
-        _ => return Err(format!("{id}: expected an inline request body")),
-    };
-    let media = body
-        .content
-        .get("application/json")
-        .ok_or_else(|| format!("{id}: the request body is not application/json"))?;
-    let request_schema = match &media.schema {
-        Some(ReferenceOr::Reference { reference }) => rules::component_name(reference)?.to_string(),
-        _ => {
+        None => None,
+        Some(ReferenceOr::Reference { .. }) => {
             return Err(format!(
-                "{id}: the request body must reference a component schema"
+                "{id}: a request body given as a $ref to components.requestBodies is not supported; write it inline"
             ));
         }
+        Some(ReferenceOr::Item(body)) => {
+            let media = body.content.get("application/json").ok_or_else(|| {
+                format!(
+                    "{id}: the request body is not application/json, the only media type supported"
+                )
+            })?;
+            let schema = media
+                .schema
+                .as_ref()
+                .ok_or_else(|| format!("{id}: the request body has no schema"))?;
+            body_properties = properties_of(spec, schema);
+            Some(BodyInfo {
+                has_required: !rules::required_of(spec, schema).is_empty(),
+                example: media.example.clone(),
+            })
+        }
     };
+    let resend = resend_of(&id, method, operation, &body_properties)?;
     let mut successes = operation
         .responses
         .responses
@@ -222,47 +293,30 @@ fn operation_info(
         .next()
         .ok_or_else(|| format!("{id}: no success response"))?;
     if successes.next().is_some() {
-        return Err(format!("{id}: more than one success response"));
+        return Err(format!(
+            "{id}: more than one success response, which is not supported"
+        ));
     }
-    let response = match response {
-        ReferenceOr::Item(response) => response,
-        ReferenceOr::Reference { .. } => {
-            return Err(format!("{id}: the success response must be inline"));
-        }
-    };
-    let success_schema = match response
-        .content
-        .get("application/json")
-        .and_then(|m| m.schema.as_ref())
+    if let ReferenceOr::Item(response) = response
+        && response
+            .content
+            .keys()
+            .any(|media| media != "application/json")
     {
-        Some(ReferenceOr::Reference { reference }) => {
-            Some(rules::component_name(reference)?.to_string())
-        }
-        Some(ReferenceOr::Item(_)) => {
-            return Err(format!(
-                "{id}: the success body must reference a component schema"
-            ));
-        }
-        None => None,
-    };
-    let resend = resend_of(
-        &id,
-        method,
-        operation,
-        &properties_of(spec, &request_schema),
-    )?;
+        return Err(format!(
+            "{id}: the success response is not application/json, the only media type supported"
+        ));
+    }
     Ok(OperationInfo {
-        resend,
         method_ident: snake(&id),
-        builder_ident: upper_camel(&id),
+        builder_ident: pascal(&id),
         id,
         method: method.to_ascii_uppercase(),
         path: path.to_string(),
         params,
         success,
-        success_schema,
-        request_schema,
-        request_example: media.example.clone(),
+        body,
+        resend,
     })
 }
 
@@ -288,27 +342,43 @@ fn resolve_parameter<'a>(
     }
 }
 
-/// `updateCallPickup` → `update_call_pickup`.
+/// The identifier progenitor gives a name in snake case (methods,
+/// parameters): `getXMLData` → `get_xml_data`, `list-widgets` →
+/// `list_widgets`. It is progenitor's own rule, on heck, so the two agree.
 pub fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    sanitize(name, heck::ToSnakeCase::to_snake_case)
 }
 
-fn upper_camel(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-        None => String::new(),
+/// The identifier progenitor gives a name in Pascal case (builders).
+pub fn pascal(name: &str) -> String {
+    sanitize(name, heck::ToPascalCase::to_pascal_case)
+}
+
+/// progenitor's `sanitize`: drop apostrophes, turn anything that cannot be
+/// in an identifier into `-`, change case, and make the result a valid
+/// identifier.
+fn sanitize(name: &str, case: fn(&str) -> String) -> String {
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = case(&cleaned);
+    let out = match out.chars().next() {
+        None => case("x"),
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("_{out}"),
+    };
+    if syn::parse_str::<syn::Ident>(&out).is_ok() {
+        out
+    } else {
+        format!("{out}_")
     }
 }
 
@@ -332,6 +402,17 @@ impl VisitMut for CheapUnsetFields {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Starts a builder's body as not set, like a required parameter.
+struct UnsetBody;
+
+impl VisitMut for UnsetBody {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if matches!(&field.member, syn::Member::Named(name) if name == "body") {
+            field.expr = parse_quote!(Err(::std::string::String::new()));
+        }
     }
 }
 
@@ -377,7 +458,7 @@ pub fn rewrite(
 ) -> Result<(Vec<Item>, Vec<Item>), String> {
     let ops = operations(spec)?;
     let mut builder_items = None;
-    let mut client_items = Vec::new();
+    let mut client_blocks = Vec::new();
     for item in items {
         match item {
             Item::Mod(module) if module.ident == "builder" => {
@@ -385,7 +466,7 @@ pub fn rewrite(
                 builder_items = Some(content);
             }
             Item::Impl(block) if is_inherent_client_impl(&block) && has_operation_fns(&block) => {
-                client_items.push(Item::Impl(rewrite_client_impl(block, &ops)?));
+                client_blocks.push(block);
             }
             _ => {}
         }
@@ -396,18 +477,37 @@ pub fn rewrite(
         Item::Use(use_item) => quote!(#use_item).to_string().contains("types"),
         _ => true,
     });
+    let mut found: BTreeMap<String, BuilderTypes> = BTreeMap::new();
     let mut extra = Vec::new();
     for item in builder_items.iter_mut() {
         RetargetPaths.visit_item_mut(item);
         CheapUnsetFields.visit_item_mut(item);
-        if let Item::Struct(builder) = item {
-            extra.extend(borrow_body(builder, &ops)?);
+        if let Item::Struct(builder) = item
+            && let Some(op) = ops.iter().find(|op| builder.ident == op.builder_ident)
+        {
+            let (types, items) = rewrite_builder_struct(builder, op)?;
+            found.insert(op.builder_ident.clone(), types);
+            extra.extend(items);
         }
+    }
+    for item in builder_items.iter_mut() {
         if let Item::Impl(block) = item {
-            replace_send(block, &ops, checks)?;
+            replace_send(block, &ops, &mut found, checks)?;
         }
     }
     builder_items.extend(extra);
+    let mut client_items = Vec::new();
+    for block in client_blocks {
+        client_items.push(Item::Impl(rewrite_client_impl(block, &ops, &found)?));
+    }
+    for op in &ops {
+        if !found.contains_key(&op.builder_ident) {
+            return Err(format!(
+                "{}: progenitor emitted no builder named {}",
+                op.id, op.builder_ident
+            ));
+        }
+    }
     Ok((builder_items, client_items))
 }
 
@@ -419,7 +519,41 @@ fn has_operation_fns(block: &ItemImpl) -> bool {
     block.items.iter().any(|item| matches!(item, ImplItem::Fn(f) if f.sig.ident != "new" && f.sig.ident != "new_with_client"))
 }
 
-fn rewrite_client_impl(mut block: ItemImpl, ops: &[OperationInfo]) -> Result<ItemImpl, String> {
+/// The identifier a type path ends with (`types::Foo` → `Foo`).
+fn last_ident(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The `T` of `Name<T>`, where `Name` is the last segment of `ty`.
+fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+fn is_unit(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Tuple(tuple) if tuple.elems.is_empty())
+}
+
+fn rewrite_client_impl(
+    mut block: ItemImpl,
+    ops: &[OperationInfo],
+    found: &BTreeMap<String, BuilderTypes>,
+) -> Result<ItemImpl, String> {
     block.self_ty = parse_quote!(crate::Client);
     for item in block.items.iter_mut() {
         let ImplItem::Fn(function) = item else {
@@ -430,17 +564,25 @@ fn rewrite_client_impl(mut block: ItemImpl, ops: &[OperationInfo]) -> Result<Ite
             .iter()
             .find(|op| op.method_ident == name)
             .ok_or_else(|| format!("no operation for client method {name}"))?;
+        let types = found
+            .get(&op.builder_ident)
+            .ok_or_else(|| format!("{}: no builder", op.id))?;
         let builder = format_ident!("{}", op.builder_ident);
         function.sig.output = parse_quote!(-> super::builder::#builder<'_>);
         function.block = parse_quote!({ super::builder::#builder::new(self) });
-        function.attrs = rewrite_docs(&function.attrs, op)?;
+        function.attrs = rewrite_docs(&function.attrs, op, types)?;
     }
     Ok(block)
 }
 
 /// Keeps progenitor's prose but swaps its `ignore` example for one that
-/// compiles and sends the spec's own request example.
-fn rewrite_docs(attrs: &[Attribute], op: &OperationInfo) -> Result<Vec<Attribute>, String> {
+/// compiles: it sends the spec's own request example when there is one, and
+/// a body the caller holds when there is none.
+fn rewrite_docs(
+    attrs: &[Attribute],
+    op: &OperationInfo,
+    types: &BuilderTypes,
+) -> Result<Vec<Attribute>, String> {
     let mut text = String::new();
     for attr in attrs {
         if let syn::Meta::NameValue(nv) = &attr.meta
@@ -463,30 +605,50 @@ fn rewrite_docs(attrs: &[Attribute], op: &OperationInfo) -> Result<Vec<Attribute
     let mut setters = String::new();
     for param in &op.params {
         if param.required {
-            setters.push_str(&format!(
-                "    .{}(\"{}\")\n",
-                param.ident,
-                placeholder(&param.name)
-            ));
+            let value = if types.non_string.contains(&param.ident) {
+                "1".to_string()
+            } else {
+                format!("\"{}\"", placeholder(&param.name))
+            };
+            setters.push_str(&format!("    .{}({value})\n", param.ident));
         }
     }
-    let example = op
-        .request_example
-        .as_ref()
-        .ok_or_else(|| format!("{}: the request body has no example", op.id))?;
-    let example = serde_json::to_string_pretty(example).map_err(|e| e.to_string())?;
-    let (binding, use_line) = if op.success_schema.is_some() {
+    let body_ty = types.body.as_ref().and_then(last_ident);
+    let mut signature = "client: &webex_calling::Client".to_string();
+    let (intro, parse, body_setter) = match (&op.body, &body_ty) {
+        (Some(body), Some(schema)) => match &body.example {
+            Some(example) => {
+                let example = serde_json::to_string_pretty(example).map_err(|e| e.to_string())?;
+                (
+                    "Sends the spec's example body.",
+                    format!(
+                        "let body = webex_calling::parse_body::<webex_calling::types::{schema}>(r#\"\n{example}\n\"#)?;\n"
+                    ),
+                    "    .body(body)\n",
+                )
+            }
+            None => {
+                signature.push_str(&format!(", body: &webex_calling::types::{schema}"));
+                (
+                    "Sends a body the caller has built.",
+                    String::new(),
+                    "    .body(body)\n",
+                )
+            }
+        },
+        _ => ("Sends the request.", String::new(), ""),
+    };
+    let returns_value = types.output.as_ref().is_some_and(|ty| !is_unit(ty));
+    let (binding, use_line) = if returns_value {
         ("let response = ", "println!(\"{response:?}\");\n")
     } else {
         ("", "")
     };
     let doc = format!(
-        "{prose}\n\n# Example\n\nSends the spec's example body.\n\n```no_run\n\
-         # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {{\n\
-         let body = webex_calling::parse_body::<webex_calling::types::{schema}>(r#\"\n{example}\n\"#)?;\n\
-         {binding}client\n    .{method}()\n{setters}    .body(body)\n    .send()\n    .await?;\n{use_line}\
+        "{prose}\n\n# Example\n\n{intro}\n\n```no_run\n\
+         # async fn example({signature}) -> Result<(), webex_calling::Error> {{\n\
+         {parse}{binding}client\n    .{method}()\n{setters}{body_setter}    .send()\n    .await?;\n{use_line}\
          # Ok(())\n# }}\n```",
-        schema = op.request_schema,
         method = op.method_ident,
     );
     Ok(vec![parse_quote!(#[doc = #doc])])
@@ -499,16 +661,45 @@ fn placeholder(name: &str) -> String {
 fn replace_send(
     block: &mut ItemImpl,
     ops: &[OperationInfo],
+    found: &mut BTreeMap<String, BuilderTypes>,
     checks: &mut Checks,
 ) -> Result<(), String> {
     if block.trait_.is_some() {
         return Ok(());
     }
-    let ty = &block.self_ty;
-    let ty_name = quote!(#ty).to_string();
-    let Some(op) = ops.iter().find(|op| ty_name.starts_with(&op.builder_ident)) else {
+    // Builders are matched to operations by their exact name: with
+    // `updateHuntGroup` and `updateHuntGroupAgents` both in the spec, a
+    // prefix would match the wrong one.
+    let Some(name) = last_ident(&block.self_ty) else {
         return Ok(());
     };
+    let Some(op) = ops.iter().find(|op| name == op.builder_ident) else {
+        return Ok(());
+    };
+    let types = found
+        .get_mut(&op.builder_ident)
+        .ok_or_else(|| format!("{}: the builder's struct was not seen", op.id))?;
+    // progenitor's `send` returns `Result<ResponseValue<T>, Error<E>>`; `T`
+    // is the success body's type, whatever name progenitor gave it.
+    for item in &block.items {
+        if let ImplItem::Fn(function) = item
+            && function.sig.ident == "send"
+        {
+            let syn::ReturnType::Type(_, ty) = &function.sig.output else {
+                return Err(format!("{}: progenitor's send returns nothing", op.id));
+            };
+            let output = generic_arg(ty, "Result")
+                .and_then(|ok| generic_arg(ok, "ResponseValue"))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: the success response is not JSON or empty, which is not supported",
+                        op.id
+                    )
+                })?;
+            types.output = Some(output.clone());
+        }
+    }
+    let types = &*types;
     for item in block.items.iter_mut() {
         let ImplItem::Fn(function) = item else {
             continue;
@@ -522,13 +713,27 @@ fn replace_send(
                     op.method_ident
                 );
                 function.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                if op.body.as_ref().is_some_and(|b| b.has_required) {
+                    // progenitor starts the body from `Default`, which a
+                    // body with required fields does not have.
+                    UnsetBody.visit_block_mut(&mut function.block);
+                }
                 continue;
             }
-            "send" => send_fn(op, checks)?,
-            "body" => body_fn(op),
-            "body_map" => body_map_fn(op),
+            "send" => send_fn(op, types, checks)?,
+            "body" => body_fn(types)?,
+            "body_map" => body_map_fn(op, types)?,
             _ => match op.params.iter().find(|p| p.ident == name) {
-                Some(param) => param_fn(param),
+                Some(param) if !types.non_string.contains(&param.ident) => param_fn(param),
+                // progenitor's setter of a number or an enum converts its
+                // value already; only string setters are made to borrow, but
+                // every setter is documented.
+                Some(param) => {
+                    function.attrs.retain(|a| !a.path().is_ident("doc"));
+                    let doc = param_doc(param);
+                    function.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                    continue;
+                }
                 None => continue,
             },
         };
@@ -537,37 +742,56 @@ fn replace_send(
     Ok(())
 }
 
-/// The builder holds its body and parameters as `Cow`s: one update sent to
-/// many groups is borrowed by every call instead of copied into each, and an
-/// ID the caller already holds is not copied either.
-fn borrow_body(builder: &mut syn::ItemStruct, ops: &[OperationInfo]) -> Result<Vec<Item>, String> {
-    let Some(op) = ops.iter().find(|op| builder.ident == op.builder_ident) else {
-        return Ok(Vec::new());
-    };
-    let schema = format_ident!("{}", op.request_schema);
+/// The builder holds its body and string parameters as `Cow`s: one update
+/// sent to many groups is borrowed by every call instead of copied into
+/// each, and an ID the caller already holds is not copied either.
+fn rewrite_builder_struct(
+    builder: &mut syn::ItemStruct,
+    op: &OperationInfo,
+) -> Result<(BuilderTypes, Vec<Item>), String> {
     let syn::Fields::Named(fields) = &mut builder.fields else {
         return Err(format!("{}: expected named fields", builder.ident));
     };
-    let body = fields
-        .named
-        .iter_mut()
-        .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"))
-        .ok_or_else(|| format!("{}: no body field", builder.ident))?;
-    body.ty = parse_quote!(Result<::std::borrow::Cow<'a, types::#schema>, String>);
+    let mut types = BuilderTypes::default();
+    let mut extra = Vec::new();
+    if op.body.is_some() {
+        let body = fields
+            .named
+            .iter_mut()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"))
+            .ok_or_else(|| format!("{}: no body field", builder.ident))?;
+        let schema = generic_arg(&body.ty, "Result")
+            .cloned()
+            .ok_or_else(|| format!("{}: unexpected body field type", builder.ident))?;
+        body.ty = parse_quote!(Result<::std::borrow::Cow<'a, #schema>, String>);
+        extra.push(parse_quote! {
+            impl<'a> ::std::convert::From<#schema> for ::std::borrow::Cow<'a, #schema> {
+                fn from(value: #schema) -> Self {
+                    ::std::borrow::Cow::Owned(value)
+                }
+            }
+        });
+        extra.push(parse_quote! {
+            impl<'a> ::std::convert::From<&'a #schema> for ::std::borrow::Cow<'a, #schema> {
+                fn from(value: &'a #schema) -> Self {
+                    ::std::borrow::Cow::Borrowed(value)
+                }
+            }
+        });
+        types.body = Some(schema);
+    }
     for param in &op.params {
         let field = fields
             .named
             .iter_mut()
             .find(|f| f.ident.as_ref().is_some_and(|i| *i == param.ident))
             .ok_or_else(|| format!("{}: no field for {}", builder.ident, param.name))?;
-        if !matches!(
-            param.shape,
-            rules::Shape::String { .. } | rules::Shape::Free
-        ) {
-            return Err(format!(
-                "{}: only string parameters are supported",
-                param.name
-            ));
+        let inner = generic_arg(&field.ty, "Result")
+            .map(|ty| generic_arg(ty, "Option").unwrap_or(ty))
+            .ok_or_else(|| format!("{}: unexpected type of {}", builder.ident, param.name))?;
+        if last_ident(inner).as_deref() != Some("String") {
+            types.non_string.push(param.ident.clone());
+            continue;
         }
         field.ty = if param.required {
             parse_quote!(Result<::std::borrow::Cow<'a, str>, String>)
@@ -575,34 +799,23 @@ fn borrow_body(builder: &mut syn::ItemStruct, ops: &[OperationInfo]) -> Result<V
             parse_quote!(Result<Option<::std::borrow::Cow<'a, str>>, String>)
         };
     }
-    Ok(vec![
-        parse_quote! {
-            impl<'a> ::std::convert::From<types::#schema> for ::std::borrow::Cow<'a, types::#schema> {
-                fn from(value: types::#schema) -> Self {
-                    ::std::borrow::Cow::Owned(value)
-                }
-            }
-        },
-        parse_quote! {
-            impl<'a> ::std::convert::From<&'a types::#schema> for ::std::borrow::Cow<'a, types::#schema> {
-                fn from(value: &'a types::#schema) -> Self {
-                    ::std::borrow::Cow::Borrowed(value)
-                }
-            }
-        },
-    ])
+    Ok((types, extra))
+}
+
+fn param_doc(param: &ParamInfo) -> String {
+    let need = if param.required {
+        "Required"
+    } else {
+        "Optional"
+    };
+    format!("Sets `{}`. {need}. {}", param.name, param.description)
 }
 
 /// A parameter setter that keeps what it is given: a borrowed ID is not
 /// copied, an owned one is moved.
 fn param_fn(param: &ParamInfo) -> TokenStream {
     let ident = format_ident!("{}", param.ident);
-    let need = if param.required {
-        "Required"
-    } else {
-        "Optional"
-    };
-    let doc = format!("Sets `{}`. {need}. {}", param.name, param.description);
+    let doc = param_doc(param);
     let value = if param.required {
         quote!(value.into())
     } else {
@@ -617,54 +830,98 @@ fn param_fn(param: &ParamInfo) -> TokenStream {
     }
 }
 
-fn body_fn(op: &OperationInfo) -> TokenStream {
-    let schema = format_ident!("{}", op.request_schema);
+fn body_type(types: &BuilderTypes) -> Result<&syn::Type, String> {
+    types
+        .body
+        .as_ref()
+        .ok_or_else(|| "a body setter on a builder without a body".to_string())
+}
+
+fn body_fn(types: &BuilderTypes) -> Result<TokenStream, String> {
+    let schema = body_type(types)?;
+    let name = last_ident(schema).unwrap_or_default();
     let doc = format!(
-        "Sets the request body: a [`types::{schema}`], or a reference to one, which sends \
-         the same update many times without copying it. Only the fields set in it are sent."
+        "Sets the request body: a [`types::{name}`], or a reference to one, which sends \
+         the same body many times without copying it. Only the fields set in it are sent."
     );
-    quote! {
+    Ok(quote! {
         #[doc = #doc]
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::Into<::std::borrow::Cow<'a, types::#schema>>,
+            V: ::std::convert::Into<::std::borrow::Cow<'a, #schema>>,
         {
             self.body = Ok(value.into());
             self
         }
-    }
+    })
 }
 
-fn body_map_fn(op: &OperationInfo) -> TokenStream {
-    let schema = format_ident!("{}", op.request_schema);
-    quote! {
-        /// Changes the request body set so far (empty by default); a
-        /// borrowed body is copied first.
+fn body_map_fn(op: &OperationInfo, types: &BuilderTypes) -> Result<TokenStream, String> {
+    let schema = body_type(types)?;
+    let doc = if op.body.as_ref().is_some_and(|b| b.has_required) {
+        "Changes the request body set so far; a borrowed body is copied first. \
+         Until a body is set there is nothing to change."
+    } else {
+        "Changes the request body set so far (empty by default); a borrowed body is \
+         copied first."
+    };
+    Ok(quote! {
+        #[doc = #doc]
         pub fn body_map<F>(mut self, f: F) -> Self
         where
-            F: ::std::ops::FnOnce(types::#schema) -> types::#schema,
+            F: ::std::ops::FnOnce(#schema) -> #schema,
         {
             self.body = self
                 .body
                 .map(|body| ::std::borrow::Cow::Owned(f(body.into_owned())));
             self
         }
+    })
+}
+
+/// The `crate::runtime::Operation` the generated `send` hands to the
+/// runtime: every fact about the operation the runtime needs, in one place.
+fn operation_literal(op: &OperationInfo) -> TokenStream {
+    let id = &op.id;
+    let method = format_ident!("{}", op.method);
+    let success = op.success;
+    let resend = match &op.resend.unless_body_sets {
+        None => quote!(crate::runtime::Resend::Always),
+        Some(names) if names.is_empty() => quote!(crate::runtime::Resend::Never),
+        Some(names) => quote!(crate::runtime::Resend::UnlessBodySets(&[#(#names),*])),
+    };
+    let check = &op.resend.check;
+    quote! {
+        crate::runtime::Operation {
+            id: #id,
+            method: ::reqwest::Method::#method,
+            success: #success,
+            resend: #resend,
+            if_unknown: #check,
+        }
     }
 }
 
 /// The body of `send`: check every rule, then hand the request to the
 /// runtime, then decode the success body.
-fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, String> {
+fn send_fn(
+    op: &OperationInfo,
+    types: &BuilderTypes,
+    checks: &mut Checks,
+) -> Result<TokenStream, String> {
     let idents: Vec<_> = op
         .params
         .iter()
         .map(|p| format_ident!("{}", p.ident))
         .collect();
     let mut take = Vec::new();
+    // Values that must be there: unwrapped together once every rule has
+    // been checked, so that one error names every missing field.
+    let mut required = Vec::new();
     for (param, ident) in op.params.iter().zip(&idents) {
         let name = &param.name;
         let mut check = checks.check(&param.shape, &quote!(value));
-        if param.in_path {
+        if param.in_path && !types.non_string.contains(&param.ident) {
             // A path parameter must stay one segment: `.` and `..` would be
             // resolved away by any URL parser, even percent-encoded.
             check = quote!(#check out.path_segment(&at, value););
@@ -673,27 +930,66 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
             take.push(quote! {
                 let #ident = out.take(&root.field(#name), #ident, "is required");
             });
-            if !check.is_empty() {
-                take.push(quote! {
-                    if let ::std::option::Option::Some(value) = &#ident {
-                        let at = root.field(#name);
-                        #check
-                    }
-                });
-            }
-            take.push(quote!(let #ident = #ident.unwrap_or_default();));
+            required.push(ident.clone());
         } else {
             take.push(quote! {
                 let #ident = out.take(&root.field(#name), #ident, "is not a valid value").flatten();
             });
-            if !check.is_empty() {
-                take.push(quote! {
-                    if let ::std::option::Option::Some(value) = &#ident {
-                        let at = root.field(#name);
-                        #check
+        }
+        if !check.is_empty() {
+            take.push(quote! {
+                if let ::std::option::Option::Some(value) = &#ident {
+                    let at = root.field(#name);
+                    #check
+                }
+            });
+        }
+    }
+    let body_ident = format_ident!("body");
+    let (body_take, body_arg) = match &op.body {
+        Some(body) => {
+            let rule = if body.has_required {
+                "is required"
+            } else {
+                "is not a valid body"
+            };
+            required.push(body_ident.clone());
+            (
+                quote! {
+                    let body = out.take(&root.field("body"), body, #rule);
+                    if let ::std::option::Option::Some(body) = &body {
+                        crate::validate::Rules::check(&**body, &root, out);
                     }
-                });
-            }
+                },
+                quote!(::std::option::Option::Some(&*body)),
+            )
+        }
+        None => (quote!(), quote!(::std::option::Option::None::<&()>)),
+    };
+    let unwrap = if required.is_empty() {
+        quote!()
+    } else {
+        let patterns = required
+            .iter()
+            .map(|ident| quote!(::std::option::Option::Some(#ident)));
+        quote! {
+            let (#(#patterns,)*) = (#(#required,)*) else {
+                return ::std::result::Result::Err(violations.into_error());
+            };
+        }
+    };
+    // Numbers and enums go into the URL as text.
+    let mut to_text = Vec::new();
+    for (param, ident) in op.params.iter().zip(&idents) {
+        if !types.non_string.contains(&param.ident) {
+            continue;
+        }
+        if param.required {
+            to_text.push(quote!(let #ident = ::std::string::ToString::to_string(&#ident);));
+        } else {
+            to_text.push(
+                quote!(let #ident = #ident.map(|value| ::std::string::ToString::to_string(&value));),
+            );
         }
     }
     // The URL, written into one buffer: literal pieces as they are, each
@@ -729,33 +1025,25 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
         .map(|(p, ident)| {
             let name = &p.name;
             if p.required {
-                quote!((#name, ::std::option::Option::Some(#ident.as_str())))
+                quote!((#name, ::std::option::Option::Some(&*#ident)))
             } else {
                 quote!((#name, #ident.as_deref()))
             }
         });
-    let id = &op.id;
-    let resend = match &op.resend.unless_body_sets {
-        None => quote!(crate::runtime::Resend::Always),
-        Some(names) if names.is_empty() => quote!(crate::runtime::Resend::Never),
-        Some(names) => quote!(crate::runtime::Resend::UnlessBodySets(&[#(#names),*])),
-    };
-    let check = &op.resend.check;
-    let method = format_ident!("{}", op.method);
     let success = op.success;
-    let (output, decode) = match &op.success_schema {
-        Some(schema) => {
-            let schema = format_ident!("{}", schema);
-            (quote!(types::#schema), quote!(response.json()))
-        }
-        None => (
-            quote!(()),
-            quote!({
-                let _ = response;
-                ::std::result::Result::Ok(())
-            }),
-        ),
+    let output = types
+        .output
+        .clone()
+        .ok_or_else(|| format!("{}: progenitor emitted no send", op.id))?;
+    let decode = if is_unit(&output) {
+        quote!({
+            let _ = response;
+            ::std::result::Result::Ok(())
+        })
+    } else {
+        quote!(response.json())
     };
+    let operation = operation_literal(op);
     let doc = format!(
         "Checks every rule of the spec, then sends the request.\n\n\
          # Errors\n\n\
@@ -763,28 +1051,32 @@ fn send_fn(op: &OperationInfo, checks: &mut Checks) -> Result<TokenStream, Strin
          spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].\n\n\
          On success the service answers `{success}`."
     );
-    Ok(quote! {
-        #[doc = #doc]
-        pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
-            let Self { client, #(#idents,)* body } = self;
+    let body_field = op.body.as_ref().map(|_| quote!(body,));
+    // An operation with neither parameters nor a body has nothing to check.
+    let checks = if op.params.is_empty() && op.body.is_none() {
+        quote!()
+    } else {
+        quote! {
             let root = crate::validate::Path::Root;
             let mut violations = crate::validate::Violations::default();
             let out = &mut violations;
             #(#take)*
-            let body = out.take(&root.field("body"), body, "is not a valid body").unwrap_or_default();
-            crate::validate::Rules::check(&*body, &root, out);
+            #body_take
+            #unwrap
             violations.into_result()?;
+        }
+    };
+    Ok(quote! {
+        #[doc = #doc]
+        pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
+            let Self { client, #(#idents,)* #body_field } = self;
+            #checks
+            #(#to_text)*
             let mut url = client.url_buffer(#literal_len #(+ #path_params)*);
             #(#pieces)*
             crate::runtime::push_query(&mut url, &[#(#query),*]);
-            let operation = crate::runtime::Operation {
-                id: #id,
-                method: ::reqwest::Method::#method,
-                success: #success,
-                resend: #resend,
-                if_unknown: #check,
-            };
-            let response = client.execute(&operation, url, &*body).await?;
+            let operation = #operation;
+            let response = client.execute(&operation, url, #body_arg).await?;
             #decode
         }
     })

@@ -128,3 +128,73 @@ fn strip_schema(schema: &mut Schema) {
         _ => {}
     }
 }
+
+/// Moves request and response bodies written inline into components, under
+/// the names progenitor gives them (`{Operation}Body`, `{Operation}Response`),
+/// so that the rest of the generator finds every body type by name.
+pub fn hoist_inline_bodies(mut spec: OpenAPI) -> Result<OpenAPI, String> {
+    let mut hoisted = Vec::new();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(id) = operation.operation_id.clone() else {
+                return Err(format!("{path}: an operation has no operationId"));
+            };
+            let name = crate::operations::pascal(&id);
+            if let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() {
+                for media in body.content.values_mut() {
+                    hoist(&mut media.schema, format!("{name}Body"), &mut hoisted);
+                }
+            }
+            for response in operation.responses.responses.values_mut() {
+                if let ReferenceOr::Item(response) = response {
+                    for media in response.content.values_mut() {
+                        hoist(&mut media.schema, format!("{name}Response"), &mut hoisted);
+                    }
+                }
+            }
+        }
+    }
+    if hoisted.is_empty() {
+        return Ok(spec);
+    }
+    let components = spec.components.get_or_insert_with(Default::default);
+    for (name, schema) in hoisted {
+        if components.schemas.contains_key(&name) {
+            return Err(format!(
+                "an inline body would be named {name}, which a component schema already is"
+            ));
+        }
+        components.schemas.insert(name, ReferenceOr::Item(schema));
+    }
+    Ok(spec)
+}
+
+fn hoist(
+    slot: &mut Option<ReferenceOr<Schema>>,
+    name: String,
+    hoisted: &mut Vec<(String, Schema)>,
+) {
+    let Some(ReferenceOr::Item(schema)) = slot else {
+        return;
+    };
+    if !matches!(schema.schema_kind, SchemaKind::Type(Type::Object(_))) {
+        return;
+    }
+    let reference = format!("#/components/schemas/{name}");
+    if let Some(ReferenceOr::Item(schema)) = slot.replace(ReferenceOr::Reference { reference }) {
+        hoisted.push((name, schema));
+    }
+}

@@ -26,8 +26,46 @@ pub enum Shape {
         max: Option<usize>,
         items: Box<Shape>,
     },
-    /// Anything whose type alone says all: booleans, enums, free strings.
+    /// An enum that keeps values the spec does not list (`x-extensible-enum`):
+    /// such a value may be read, but is refused when sent.
+    Enum { name: String, values: Vec<String> },
+    /// Anything whose type alone says all: booleans, closed enums, free
+    /// strings.
     Free,
+}
+
+/// `x-extensible-enum: true` on a string enum component: a value the spec
+/// does not list is kept when read (as the enum's `Unknown` variant) and
+/// refused when sent.
+pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
+/// `x-aliases: [name, ...]` on a property: other JSON names the property is
+/// read from.
+pub const ALIASES: &str = "x-aliases";
+/// `x-update-schema: Name` on an object component that is read: the update
+/// component that writes it back; the generator converts one into the other
+/// by same-named properties.
+pub const UPDATE_SCHEMA: &str = "x-update-schema";
+/// `x-update-value: property` on an object component that is read: where
+/// an update takes a plain value in its place, it takes this property.
+pub const UPDATE_VALUE: &str = "x-update-value";
+
+/// The string values of an extension, or of one string.
+pub fn extension_strings(schema: &Schema, name: &str) -> Vec<String> {
+    match schema.schema_data.extensions.get(name) {
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether the component `name` is an extensible enum.
+pub fn is_extensible_enum(spec: &OpenAPI, name: &str) -> bool {
+    component(spec, name).is_ok_and(|schema| {
+        schema.schema_data.extensions.get(EXTENSIBLE_ENUM) == Some(&serde_json::Value::Bool(true))
+    })
 }
 
 impl Shape {
@@ -40,6 +78,7 @@ impl Shape {
             }
             Shape::Integer { min, max } => min.is_some() || max.is_some(),
             Shape::Array { min, max, items } => min.is_some() || max.is_some() || items.has_rules(),
+            Shape::Enum { .. } => true,
             Shape::Free => false,
         }
     }
@@ -53,6 +92,14 @@ pub fn shape_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Result<Shape, S
             let target = component(spec, name)?;
             match &target.schema_kind {
                 SchemaKind::Type(Type::Object(_)) => Ok(Shape::Object(name.to_string())),
+                SchemaKind::Type(Type::String(string))
+                    if !string.enumeration.is_empty() && is_extensible_enum(spec, name) =>
+                {
+                    Ok(Shape::Enum {
+                        name: name.to_string(),
+                        values: string.enumeration.iter().flatten().cloned().collect(),
+                    })
+                }
                 _ => shape_of_item(spec, target),
             }
         }
@@ -172,5 +219,33 @@ pub fn required(spec: &OpenAPI, name: &str) -> Vec<String> {
     match component(spec, name).map(|schema| &schema.schema_kind) {
         Ok(SchemaKind::Type(Type::Object(object))) => object.required.clone(),
         _ => Vec::new(),
+    }
+}
+
+/// The `required` list of a body schema, inline or a component.
+pub fn required_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Vec<String> {
+    let schema = match schema {
+        ReferenceOr::Item(schema) => schema,
+        ReferenceOr::Reference { reference } => {
+            match component_name(reference).and_then(|name| component(spec, name)) {
+                Ok(schema) => schema,
+                Err(_) => return Vec::new(),
+            }
+        }
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => object.required.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The inline schema of property `json` of the object component `name`.
+pub fn inline_property<'a>(spec: &'a OpenAPI, name: &str, json: &str) -> Option<&'a Schema> {
+    let SchemaKind::Type(Type::Object(object)) = &component(spec, name).ok()?.schema_kind else {
+        return None;
+    };
+    match object.properties.get(json)? {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { .. } => None,
     }
 }

@@ -26,24 +26,31 @@ pub struct Output {
 pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
     let mut out = Vec::new();
     let mut checks = Checks::default();
+    let mut structs = BTreeMap::new();
     for item in items {
         match item {
             // typify's struct builders are replaced by setters on the types.
             Item::Mod(module) if module.ident == "builder" => {}
             Item::Impl(block) if is_builder_fn_impl(&block) => {}
+            // An extensible enum gets a `Display` of its own, which covers
+            // its `Unknown` variant.
+            Item::Impl(block) if is_display_of_extensible_enum(spec, &block) => {}
             Item::Struct(mut item) => {
-                let extra = rewrite_struct(spec, &mut item, &mut checks)?;
+                let (extra, infos) = rewrite_struct(spec, &mut item, &mut checks)?;
+                structs.insert(item.ident.to_string(), infos);
                 out.push(Item::Struct(item));
                 out.extend(extra);
             }
             Item::Enum(mut item) => {
-                let extra = rewrite_enum(&mut item)?;
+                let extensible = rules::is_extensible_enum(spec, &item.ident.to_string());
+                let extra = rewrite_enum(&mut item, extensible)?;
                 out.push(Item::Enum(item));
-                out.push(extra);
+                out.extend(extra);
             }
             other => out.push(other),
         }
     }
+    out.extend(crate::convert::conversions(spec, &structs)?);
     let statics = checks.pattern_statics();
     let impls = checks.impls;
     Ok(Output {
@@ -56,6 +63,21 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
             #(#impls)*
         },
     })
+}
+
+fn is_display_of_extensible_enum(spec: &OpenAPI, block: &syn::ItemImpl) -> bool {
+    let Some((path, _)) = &block.trait_ else {
+        return false;
+    };
+    let Type::Path(ty) = &*block.self_ty else {
+        return false;
+    };
+    path.segments.last().is_some_and(|s| s.ident == "Display")
+        && ty
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| rules::is_extensible_enum(spec, &s.ident.to_string()))
 }
 
 fn is_builder_fn_impl(block: &syn::ItemImpl) -> bool {
@@ -123,13 +145,13 @@ fn doc_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
         .collect()
 }
 
-/// One field as the setters and checks see it.
-struct FieldInfo {
-    ident: Ident,
-    json: String,
+/// One field as the setters, checks and conversions see it.
+pub struct FieldInfo {
+    pub ident: Ident,
+    pub json: String,
     /// The type inside `Option`, or the field's type when it is required.
-    value_ty: Type,
-    optional: bool,
+    pub value_ty: Type,
+    pub optional: bool,
     docs: Vec<Attribute>,
     shape: Shape,
 }
@@ -138,7 +160,7 @@ fn rewrite_struct(
     spec: &OpenAPI,
     item: &mut ItemStruct,
     checks: &mut Checks,
-) -> Result<Vec<Item>, String> {
+) -> Result<(Vec<Item>, Vec<FieldInfo>), String> {
     let name = item.ident.to_string();
     let shapes: BTreeMap<String, Shape> = rules::properties(spec, &name)?.into_iter().collect();
     item.attrs.push(schemars_derive());
@@ -167,6 +189,12 @@ fn rewrite_struct(
         {
             field.attrs.insert(0, parse_quote!(#[doc = #doc]));
         }
+        // Other spellings the service is known to use for this property.
+        if let Some(property) = rules::inline_property(spec, &name, &json) {
+            for alias in rules::extension_strings(property, rules::ALIASES) {
+                field.attrs.push(parse_quote!(#[serde(alias = #alias)]));
+            }
+        }
         let shape = shapes.get(&json).cloned().unwrap_or(Shape::Free);
         field.attrs.extend(schemars_bounds(&shape));
         let (value_ty, optional) = match generic_of(&field.ty, "Option") {
@@ -194,7 +222,7 @@ fn rewrite_struct(
     };
     let mut by_spec = infos;
     by_spec.sort_by_key(|f| (rank(f), f.json.clone()));
-    Ok(vec![setters(&item.ident, &by_spec)])
+    Ok((vec![setters(&item.ident, &by_spec)], by_spec))
 }
 
 /// `schemars` attributes that state a shape's bounds.
@@ -230,7 +258,7 @@ fn schemars_bounds(shape: &Shape) -> Vec<Attribute> {
                     parts.push(quote!(length(#length)));
                 }
             }
-            Shape::Object(_) | Shape::Free => {}
+            Shape::Object(_) | Shape::Enum { .. } | Shape::Free => {}
         }
         parts
     };
@@ -328,11 +356,14 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
     }
 }
 
-/// Adds `schemars` and an `as_str` to a string enum.
-fn rewrite_enum(item: &mut ItemEnum) -> Result<Item, String> {
-    item.attrs.push(schemars_derive());
+/// Adds `schemars` and an `as_str` to a string enum. An extensible enum
+/// also gets an `Unknown(String)` variant and serde impls that keep a value
+/// the spec does not list instead of failing the whole read.
+fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, String> {
     let ty = item.ident.clone();
     let mut arms = Vec::new();
+    let mut wires = Vec::new();
+    let mut idents = Vec::new();
     for variant in item.variants.iter_mut() {
         let mut wire = None;
         for attr in &variant.attrs {
@@ -348,23 +379,134 @@ fn rewrite_enum(item: &mut ItemEnum) -> Result<Item, String> {
             }
         }
         let ident = &variant.ident;
+        if extensible && ident == "Unknown" {
+            return Err(format!(
+                "{ty}: an extensible enum cannot have a value named like its `Unknown` variant"
+            ));
+        }
         let wire = wire.unwrap_or_else(|| ident.to_string());
         if !variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
             let doc = format!("`{wire}` on the wire.");
             variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
         }
+        if extensible {
+            variant.attrs.retain(|a| !a.path().is_ident("serde"));
+        }
         arms.push(quote!(Self::#ident => #wire));
+        wires.push(wire);
+        idents.push(ident.clone());
     }
-    Ok(parse_quote! {
-        impl #ty {
-            /// The value as it is sent on the wire.
-            pub fn as_str(&self) -> &'static str {
-                match self {
-                    #(#arms,)*
+    if !extensible {
+        item.attrs.push(schemars_derive());
+        return Ok(vec![parse_quote! {
+            impl #ty {
+                /// The value as it is sent on the wire.
+                pub fn as_str(&self) -> &'static str {
+                    match self {
+                        #(#arms,)*
+                    }
                 }
             }
+        }]);
+    }
+    // serde and schemars are implemented by hand below; `Copy` cannot hold
+    // the unknown value's text.
+    for attr in item.attrs.iter_mut() {
+        if attr.path().is_ident("derive") {
+            let kept: Vec<syn::Path> = attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .map_err(|e| format!("{ty}: unreadable derive: {e}"))?
+                .into_iter()
+                .filter(|path| {
+                    let last = path.segments.last().map(|s| s.ident.to_string());
+                    !matches!(last.as_deref(), Some("Copy" | "Serialize" | "Deserialize"))
+                })
+                .collect();
+            *attr = parse_quote!(#[derive(#(#kept),*)]);
         }
-    })
+    }
+    item.attrs.retain(|a| !a.path().is_ident("serde"));
+    item.variants.push(parse_quote! {
+        /// A value this version of the crate does not know, kept as it was
+        /// read. Sending it back is refused before anything is sent.
+        Unknown(::std::string::String)
+    });
+    let ty_name = ty.to_string();
+    Ok(vec![
+        parse_quote! {
+            impl #ty {
+                /// The value as it is sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(#arms,)*
+                        Self::Unknown(value) => value.as_str(),
+                    }
+                }
+
+                /// Whether the value is one the spec lists.
+                pub fn is_known(&self) -> bool {
+                    !matches!(self, Self::Unknown(_))
+                }
+            }
+        },
+        parse_quote! {
+            impl ::std::fmt::Display for #ty {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        },
+        parse_quote! {
+            impl ::serde::Serialize for #ty {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::std::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        },
+        parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #ty {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::std::result::Result<Self, D::Error> {
+                    let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                    ::std::result::Result::Ok(match value.as_str() {
+                        #(#wires => Self::#idents,)*
+                        _ => Self::Unknown(value),
+                    })
+                }
+            }
+        },
+        parse_quote! {
+            // The schema lists the values the spec lists; `Unknown` is for
+            // reading only and is never sent.
+            #[cfg(feature = "schemars")]
+            impl ::schemars::JsonSchema for #ty {
+                fn schema_name() -> ::std::string::String {
+                    #ty_name.to_string()
+                }
+
+                fn json_schema(
+                    _: &mut ::schemars::r#gen::SchemaGenerator,
+                ) -> ::schemars::schema::Schema {
+                    ::schemars::schema::SchemaObject {
+                        instance_type: ::std::option::Option::Some(
+                            ::schemars::schema::InstanceType::String.into(),
+                        ),
+                        enum_values: ::std::option::Option::Some(::std::vec![
+                            #(::serde_json::Value::from(#wires)),*
+                        ]),
+                        ..::std::default::Default::default()
+                    }
+                    .into()
+                }
+            }
+        },
+    ])
 }
 
 /// The generated `Rules` impls and the patterns they share.
@@ -455,6 +597,14 @@ impl Checks {
                     });
                 }
                 quote!(#(#parts)*)
+            }
+            Shape::Enum { name, values } => {
+                let ty = format_ident!("{}", name);
+                quote! {
+                    if let types::#ty::Unknown(unknown) = #value {
+                        out.unknown_value(&at, unknown, &[#(#values),*]);
+                    }
+                }
             }
             Shape::Free => quote!(),
         }

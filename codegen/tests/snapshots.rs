@@ -11,33 +11,68 @@ fn here() -> PathBuf {
 
 /// Every generated file of one spec, in one text.
 fn render(spec: &str) -> String {
-    let files = webex_calling_codegen::generate(spec).unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
-    for file in files {
+    for file in generate(spec) {
         out.push_str(&format!("==> {} <==\n{}\n", file.name, file.contents));
     }
     out
 }
 
-/// Compares each fixture's output with its snapshot in `snapshots`,
-/// rewriting instead when `update` is set.
-fn check_snapshots(fixtures: &Path, snapshots: &Path, update: bool) -> Result<usize, String> {
-    let mut names: Vec<PathBuf> = fs::read_dir(fixtures)
+fn generate(spec: &str) -> Vec<webex_calling_codegen::GeneratedFile> {
+    webex_calling_codegen::generate(spec).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn fixture_names(fixtures: &Path) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = fs::read_dir(fixtures)
         .map_err(|e| e.to_string())?
-        .map(|e| e.unwrap().path())
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
+    Ok(names)
+}
+
+/// Compares each fixture's output with its snapshot folder in `snapshots`
+/// (one file per generated file, so the SDK's tests can compile it),
+/// rewriting instead when `update` is set.
+fn check_snapshots(fixtures: &Path, snapshots: &Path, update: bool) -> Result<usize, String> {
+    let names = fixture_names(fixtures)?;
     let mut stale = Vec::new();
-    for fixture in &names {
-        let stem = fixture.file_stem().unwrap().to_string_lossy().into_owned();
-        let rendered = render(&fs::read_to_string(fixture).map_err(|e| e.to_string())?);
-        let snapshot = snapshots.join(format!("{stem}.snap"));
+    for stem in &names {
+        let spec =
+            fs::read_to_string(fixtures.join(format!("{stem}.yaml"))).map_err(|e| e.to_string())?;
+        let dir = snapshots.join(stem);
+        let files = generate(&spec);
         if update {
-            fs::write(&snapshot, &rendered).map_err(|e| e.to_string())?;
-        } else if fs::read_to_string(&snapshot).unwrap_or_default() != rendered {
-            stale.push(format!(
-                "snapshot {stem}.snap differs from the generator's output"
-            ));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        }
+        for file in &files {
+            let path = dir.join(file.name);
+            if update {
+                fs::write(&path, &file.contents).map_err(|e| e.to_string())?;
+            } else if fs::read_to_string(&path).unwrap_or_default() != file.contents {
+                stale.push(format!(
+                    "snapshot {stem}/{} differs from the generator's output",
+                    file.name
+                ));
+            }
+        }
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !files.iter().any(|f| f.name == name) {
+                    stale.push(format!(
+                        "snapshot {stem}/{name} is not made by the generator"
+                    ));
+                }
+            }
         }
     }
     if stale.is_empty() {
@@ -54,8 +89,33 @@ fn check_snapshots(fixtures: &Path, snapshots: &Path, update: bool) -> Result<us
 fn the_generator_output_for_each_fixture_matches_its_snapshot() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     match check_snapshots(&here().join("fixtures"), &here().join("snapshots"), update) {
-        Ok(count) => assert_eq!(count, 2),
+        Ok(count) => assert_eq!(count, 6),
         Err(message) => panic!("{message}"),
+    }
+}
+
+#[test]
+fn every_fixture_snapshot_is_compiled_and_called_by_the_sdk_tests() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/src/fixture_tests.rs");
+    let tests = fs::read_to_string(&tests).unwrap();
+    for stem in fixture_names(&here().join("fixtures")).unwrap() {
+        let include = format!("codegen/tests/snapshots/{stem}/mod.rs");
+        assert!(
+            tests.contains(&include),
+            "sdk/src/fixture_tests.rs does not compile the snapshot of {stem}; add a module with #[path = \"../../{include}\"] and a test that calls it"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }
 
@@ -64,12 +124,8 @@ fn a_tampered_snapshot_fails_with_the_command_to_run() {
     let scratch =
         std::env::temp_dir().join(format!("webex-calling-snapshots-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(&scratch).unwrap();
-    for entry in fs::read_dir(here().join("snapshots")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), scratch.join(entry.file_name())).unwrap();
-    }
-    let target = scratch.join("put-204-optional-array.snap");
+    copy_dir(&here().join("snapshots"), &scratch);
+    let target = scratch.join("put-204-optional-array/validate.rs");
     let text = fs::read_to_string(&target).unwrap();
     fs::write(
         &target,
@@ -82,7 +138,7 @@ fn a_tampered_snapshot_fails_with_the_command_to_run() {
     .unwrap();
     let message = check_snapshots(&here().join("fixtures"), &scratch, false).unwrap_err();
     assert!(
-        message.contains("put-204-optional-array.snap differs"),
+        message.contains("put-204-optional-array/validate.rs differs"),
         "{message}"
     );
     assert!(message.contains("UPDATE_SNAPSHOTS=1"), "{message}");

@@ -1,5 +1,5 @@
-//! The SDK end to end in one command: the Webex docs' two example updates,
-//! sent through the SDK.
+//! The SDK end to end in one command: each group is read, updated with the
+//! Webex docs' example, and read again, and what changed is printed.
 //!
 //! With no `WEBEX_TOKEN`, they go to a fake Webex started in this process:
 //!
@@ -35,8 +35,9 @@ usage: cargo run -p webex-calling --example quickstart
            --location LOCATION_ID --call-pickup CALL_PICKUP_ID --hunt-group HUNT_GROUP_ID [--org ORG_ID]
            (the updates go to WEBEX_BASE_URL, default https://webexapis.com/v1)
 
-The updates are the Webex docs' examples: the call pickup is renamed
-\"South Alaska-Group\" and the hunt group's settings and agents are replaced.";
+Each group is read, updated with the Webex docs' example (the call pickup is
+renamed \"South Alaska-Group\", the hunt group's settings and agents are
+replaced) and read again; what changed is printed.";
 
 /// The groups to update on Webex.
 #[derive(Debug, Default)]
@@ -178,100 +179,147 @@ fn bodies() -> Result<(UpdateCallPickupRequest, UpdateHuntGroupRequest), Error> 
     ))
 }
 
-/// Sends both updates; returns the call pickup's ID after its update.
-async fn send_both(
+/// Reads each group, sends the docs' example update to it, reads it again
+/// and prints what changed.
+async fn read_update_read(
     client: &Client,
     location: &str,
     call_pickup: &str,
     hunt_group: &str,
     org: Option<&str>,
-) -> Result<String, Error> {
+) -> Result<(), Error> {
     let (pickup_body, hunt_body) = bodies()?;
-    let mut pickup = client
+
+    let read_pickup = |id: String| {
+        let mut get = client
+            .get_call_pickup()
+            .location_id(location)
+            .call_pickup_id(id);
+        if let Some(org) = org {
+            get = get.org_id(org);
+        }
+        get.send()
+    };
+    let before = read_pickup(call_pickup.to_string()).await?;
+    println!();
+    println!(
+        "Call pickup {:?} read (agents: {}).",
+        before.name,
+        before.agents.as_ref().map_or(0, Vec::len)
+    );
+    let mut update = client
         .update_call_pickup()
         .location_id(location)
         .call_pickup_id(call_pickup)
-        .body(pickup_body);
-    let mut hunt = client
+        .body(&pickup_body);
+    if let Some(org) = org {
+        update = update.org_id(org);
+    }
+    let new_id = update.send().await?.id;
+    let after = read_pickup(new_id.clone()).await?;
+    println!("Updated with the docs' example, then read again at its new ID:");
+    print_changes(&json(&before), &json(&after));
+    if new_id != call_pickup {
+        println!("  Renaming it changed its ID, as Webex does; use the new ID from now on.");
+    }
+
+    let read_hunt = || {
+        let mut get = client
+            .get_hunt_group()
+            .location_id(location)
+            .hunt_group_id(hunt_group);
+        if let Some(org) = org {
+            get = get.org_id(org);
+        }
+        get.send()
+    };
+    let before = read_hunt().await?;
+    println!();
+    println!(
+        "Hunt group {:?} read (agents: {}).",
+        before.name,
+        before.agents.len()
+    );
+    let mut update = client
         .update_hunt_group()
         .location_id(location)
         .hunt_group_id(hunt_group)
-        .body(hunt_body);
+        .body(&hunt_body);
     if let Some(org) = org {
-        pickup = pickup.org_id(org);
-        hunt = hunt.org_id(org);
+        update = update.org_id(org);
     }
-    let updated = pickup.send().await?;
-    hunt.send().await?;
-    Ok(updated.id)
+    update.send().await?;
+    let after = read_hunt().await?;
+    println!("Updated with the docs' example (answer 204), then read again:");
+    print_changes(&json(&before), &json(&after));
+    Ok(())
+}
+
+fn json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// Prints every field whose value differs, objects field by field.
+fn print_changes(before: &Value, after: &Value) {
+    let mut lines = Vec::new();
+    changes("", before, after, &mut lines);
+    if lines.is_empty() {
+        println!("  nothing changed");
+    }
+    for line in lines {
+        println!("  {line}");
+    }
+}
+
+fn changes(at: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+    if before == after {
+        return;
+    }
+    match (before, after) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+            names.sort();
+            names.dedup();
+            for name in names {
+                let path = if at.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{at}.{name}")
+                };
+                changes(
+                    &path,
+                    old.get(name).unwrap_or(&Value::Null),
+                    new.get(name).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (Value::Array(_), _) | (_, Value::Array(_)) => out.push(format!(
+            "{at}: {} entries -> {} entries",
+            count(before),
+            count(after)
+        )),
+        _ => out.push(format!("{at}: {} -> {}", text(before), text(after))),
+    }
 }
 
 async fn on_the_fake() -> Result<(), Error> {
     let fake = fake::FakeWebex::start().await;
-    let location = fake::fixtures::LOCATION_ID;
     println!(
-        "No WEBEX_TOKEN set: sending the Webex docs' two example updates to a fake Webex at {}.",
+        "No WEBEX_TOKEN set: reading, updating and reading again both groups on a fake Webex at {}.",
         fake.base_url()
     );
-    let client = fake.client();
-    let old_id = fake::fixtures::CALL_PICKUP_ID;
-    let new_id = send_both(
-        &client,
-        location,
-        old_id,
+    read_update_read(
+        &fake.client(),
+        fake::fixtures::LOCATION_ID,
+        fake::fixtures::CALL_PICKUP_ID,
         fake::fixtures::HUNT_GROUP_ID,
         None,
     )
     .await?;
-
-    let pickup = fake.call_pickup(location, &new_id).unwrap_or_default();
     println!();
     println!(
-        "Call pickup {:?} is now {:?}: {} notifications after {} s, {} agents.",
-        fake::fixtures::CALL_PICKUP_NAME,
-        text(&pickup["name"]),
-        text(&pickup["notificationType"]),
-        text(&pickup["notificationDelayTimerSeconds"]),
-        count(&pickup["agents"]),
-    );
-    println!("  Renaming it changed its ID, as Webex does:");
-    println!("    was {old_id}");
-    println!("    now {new_id}");
-
-    let hunt = fake
-        .hunt_group(location, fake::fixtures::HUNT_GROUP_ID)
-        .unwrap_or_default();
-    let policies = &hunt["callPolicies"];
-    println!();
-    println!(
-        "Hunt group {} answered 204 and now reads:",
-        fake::fixtures::HUNT_GROUP_ID
-    );
-    println!(
-        "  name {:?}, number {}, extension {}, {}",
-        text(&hunt["name"]),
-        text(&hunt["phoneNumber"]),
-        text(&hunt["extension"]),
-        if hunt["enabled"] == true {
-            "enabled"
-        } else {
-            "disabled"
-        },
-    );
-    println!(
-        "  policy {}, next agent after {} rings, {} agents",
-        text(&policies["policy"]),
-        text(&policies["noAnswer"]["nextAgentRings"]),
-        count(&hunt["agents"]),
-    );
-    println!(
-        "  busy redirect to {}, business continuity redirect to {}",
-        text(&policies["busyRedirect"]["destination"]),
-        text(&policies["businessContinuityRedirect"]["destination"]),
-    );
-    println!();
-    println!(
-        "{} requests reached the fake. Set WEBEX_TOKEN to send the same updates to Webex (--help for how).",
+        "{} requests reached the fake. Set WEBEX_TOKEN to do the same on Webex (--help for how).",
         fake.requests().len()
     );
     Ok(())
@@ -280,23 +328,17 @@ async fn on_the_fake() -> Result<(), Error> {
 async fn on_webex(targets: &Targets) -> Result<(), Error> {
     let client = Client::from_env()?;
     println!(
-        "Sending the Webex docs' two example updates to {}.",
+        "Reading, updating with the Webex docs' examples and reading again both groups on {}.",
         client.base_url()
     );
-    let new_id = send_both(
+    read_update_read(
         &client,
         &targets.location,
         &targets.call_pickup,
         &targets.hunt_group,
         targets.org.as_deref(),
     )
-    .await?;
-    println!("Call pickup updated: its ID is now {new_id}.");
-    if new_id != targets.call_pickup {
-        println!("  It changed because the name did; use the new ID from now on.");
-    }
-    println!("Hunt group {} updated.", targets.hunt_group);
-    Ok(())
+    .await
 }
 
 /// A JSON value as plain text, without the quotes of a string.

@@ -548,18 +548,22 @@ impl Client {
     }
 
     /// Sends one call with every policy of the client, and returns the
-    /// answer when it has the operation's success status.
+    /// answer when it has the operation's success status. `body` is `None`
+    /// for an operation that takes none (a read, a delete): nothing is sent.
     pub(crate) async fn execute<B: Serialize>(
         &self,
         operation: &Operation,
         url: String,
-        body: &B,
+        body: Option<&B>,
     ) -> Result<Response, Error> {
         // Sized from the largest body so far, so serializing seldom regrows.
         let hint = self.inner.body_size_hint.load(Ordering::Relaxed);
-        let mut buffer = Vec::with_capacity(hint);
-        serde_json::to_writer(&mut buffer, body)
-            .map_err(|e| Error::Config(format!("the request body could not be serialized: {e}")))?;
+        let mut buffer = Vec::with_capacity(if body.is_some() { hint } else { 0 });
+        if let Some(body) = body {
+            serde_json::to_writer(&mut buffer, body).map_err(|e| {
+                Error::Config(format!("the request body could not be serialized: {e}"))
+            })?;
+        }
         if buffer.len() > hint && buffer.len() <= MAX_BODY_SIZE_HINT {
             self.inner
                 .body_size_hint

@@ -149,12 +149,12 @@
 //!
 //! # Retries and rate limits
 //!
-//! Both operations are idempotent `PUT`s, so a call is retried on `429`,
-//! `423`, `502`, `503` and `504`, when the connection fails and when an
-//! attempt times out; never on any other status. The wait before a retry is
-//! the answer's `Retry-After` (delta-seconds or an HTTP-date) when it has a
-//! usable one; a malformed, negative or very long value falls back to
-//! exponential backoff with jitter. A call stops after
+//! The reads are `GET`s and the updates idempotent `PUT`s, so a call is
+//! retried on `429`, `423`, `502`, `503` and `504`, when the connection
+//! fails and when an attempt times out; never on any other status. The
+//! wait before a retry is the answer's `Retry-After` (delta-seconds or an
+//! HTTP-date) when it has a usable one; a malformed, negative or very long
+//! value falls back to exponential backoff with jitter. A call stops after
 //! [`RetryPolicy::max_attempts`] attempts or when its next wait would end
 //! after [`RetryPolicy::budget`], and the error says how many attempts were
 //! made.
@@ -283,6 +283,8 @@ mod client;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+#[cfg(test)]
+mod fixture_tests;
 #[rustfmt::skip]
 mod generated;
 mod limiter;

@@ -15,12 +15,16 @@
 //!    knows nothing about.
 //! 2. The first refusal ends a burst: the requests the service accepted just
 //!    before it estimate the size of its bucket. After the `Retry-After`, the
-//!    rate starts from that burst spread over the wait and doubles every
-//!    quarter second until the next refusal.
+//!    rate starts from two such bursts spread over the wait and doubles
+//!    every quarter second until the next refusal.
 //! 3. At every later refusal the limiter fits a token bucket to what the
 //!    service accepted since the previous wait ended (when its bucket was
-//!    full again): the lowest refill rate that explains every accepted
-//!    request. It then paces at 98 % of that rate.
+//!    full again): midway between the lowest refill rate that explains every
+//!    accepted request and the highest that explains the refusal. It then
+//!    paces at 99 % of that rate. A limit that dropped under a pace that
+//!    used to hold is fitted this way too, at the cost of a second refusal:
+//!    the first fit is close to the old pace, and the second, over a phase
+//!    that starts with a full bucket, is close to the new limit.
 //! 4. The rate is held for a minute, then rises by 1 % a second, so that a
 //!    limit that went up is found again at the cost of one refusal a minute
 //!    at most.
@@ -116,6 +120,9 @@ const INITIAL_WINDOW: usize = 4;
 const MAX_ACCEPTS: usize = 4096;
 /// The share of the fitted rate the limiter paces at.
 const MARGIN: f64 = 0.99;
+/// The rate a search starts from, in bursts per `Retry-After`: the
+/// service refilled at least that much during the wait, most likely more.
+const RAMP_START: f64 = 2.0;
 /// How often the rate doubles while it is searched for.
 const RAMP_DOUBLING: Duration = Duration::from_millis(250);
 /// How long a fitted rate is held before it is probed upwards.
@@ -161,8 +168,10 @@ struct State {
     /// The estimated size of the service's bucket.
     burst: Option<f64>,
     /// After the first refusal: the send times between which an accepted
-    /// request still counts towards the burst (its answer may come after
-    /// the refusal's), and the wait the ramp spreads the burst over.
+    /// request still counts towards the burst (up to the refusal's arrival:
+    /// requests on other connections may reach the service in another order
+    /// than they were sent, and be answered later), and the wait the ramp
+    /// spreads the burst over.
     burst_window: Option<(Instant, Instant, f64)>,
 }
 
@@ -386,7 +395,7 @@ impl Limiter {
         state.burst = Some(burst);
         if let Rate::Ramp { since, .. } = state.rate {
             state.rate = Rate::Ramp {
-                from: (burst / wait).max(0.1),
+                from: (RAMP_START * burst / wait).max(0.1),
                 since,
             };
         }
@@ -445,9 +454,9 @@ impl Limiter {
                     .max(1) as f64;
                 state.burst = Some(burst);
                 let wait = wait.as_secs_f64().max(0.001);
-                state.burst_window = Some((window_start, sent, wait));
+                state.burst_window = Some((window_start, received, wait));
                 Rate::Ramp {
-                    from: (burst / wait).max(0.1),
+                    from: (RAMP_START * burst / wait).max(0.1),
                     since: resume,
                 }
             }
@@ -468,7 +477,7 @@ impl Limiter {
                             since: resume,
                         },
                         None => Rate::Ramp {
-                            from: (burst / wait.as_secs_f64().max(0.001)).max(0.1),
+                            from: (RAMP_START * burst / wait.as_secs_f64().max(0.001)).max(0.1),
                             since: resume,
                         },
                     },
@@ -509,7 +518,7 @@ fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -
         let elapsed = refused.saturating_duration_since(last).as_secs_f64();
         Some((level + rate * elapsed).min(burst))
     };
-    // A quarter of a token of slack absorbs the jitter between sending a
+    // A tenth of a token of slack absorbs the jitter between sending a
     // request and its arrival.
     let explains_accepts = |rate: f64| simulate(rate, -SLACK).is_some();
     if accepts.is_empty() || explains_accepts(0.0) {
@@ -539,11 +548,14 @@ fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -
         top *= 2.0;
     }
     let highest = lowest + bisect(0.0, top - lowest, |extra| !explains_refusal(lowest + extra));
-    Some((lowest + highest) / 2.0)
+    Some(lowest + (highest - lowest) * LEAN)
 }
 
+/// Where between the lowest and the highest fitting rate the estimate is.
+const LEAN: f64 = 0.5;
+
 /// Tokens of slack in the fit.
-const SLACK: f64 = 0.25;
+const SLACK: f64 = 0.1;
 
 /// The smallest `x` in `[low, high]` for which `holds` is true, where
 /// `holds` is false below some point and true above it.
@@ -570,26 +582,51 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn the_fit_finds_the_refill_rate_of_a_bucket_drained_by_a_faster_pace() {
-        let start = Instant::now();
-        // A bucket of 10 refilling at 50/s, drained by a pace of 80/s: it
-        // runs dry after 10 / 30 s, about 27 requests.
-        let accepts = paced(start, 80.0, 27);
-        let refused = start + Duration::from_secs_f64(27.0 / 80.0);
-        let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
-        assert!((40.0..=52.0).contains(&rate), "{rate}");
+    /// What a token bucket (`rate`, `burst`, full at `start`) does with
+    /// requests sent at `sends`: the times it accepted, and the first it
+    /// refused.
+    fn bucket(start: Instant, rate: f64, burst: f64, sends: &[Instant]) -> (Vec<Instant>, Instant) {
+        let mut level = burst;
+        let mut last = start;
+        let mut accepted = Vec::new();
+        for at in sends {
+            level = (level + rate * (*at - last).as_secs_f64()).min(burst);
+            last = *at;
+            if level < 1.0 {
+                return (accepted, *at);
+            }
+            level -= 1.0;
+            accepted.push(*at);
+        }
+        panic!("the bucket never ran dry");
     }
 
     #[test]
-    fn the_fit_of_a_long_phase_is_close_to_the_rate() {
+    fn the_fit_finds_the_refill_rate_of_a_bucket_drained_by_a_faster_pace() {
         let start = Instant::now();
-        // 5 s at 51/s against 50/s and a bucket of 10: 255 requests, dry
-        // after 10 s would be needed, so this phase fits any rate near 49.
-        let accepts = paced(start, 51.0, 255);
-        let refused = start + Duration::from_secs_f64(255.0 / 51.0);
+        for pace in [51.0, 60.0, 80.0] {
+            let (accepts, refused) = bucket(start, 50.0, 10.0, &paced(start, pace, 10_000));
+            let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
+            assert!((49.0..=51.0).contains(&rate), "pace {pace}: {rate}");
+        }
+    }
+
+    #[test]
+    fn the_fit_finds_the_rate_after_a_ramp_that_started_below_it() {
+        let start = Instant::now();
+        let ramp = Rate::Ramp {
+            from: 10.0,
+            since: start,
+        };
+        let mut sends = vec![start];
+        while sends.len() < 10_000 {
+            let last = *sends.last().unwrap();
+            let rate = ramp.per_second(last).unwrap();
+            sends.push(last + Duration::from_secs_f64(1.0 / rate));
+        }
+        let (accepts, refused) = bucket(start, 50.0, 10.0, &sends);
         let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
-        assert!((48.0..=51.0).contains(&rate), "{rate}");
+        assert!((48.5..=51.5).contains(&rate), "{rate}");
     }
 
     #[test]

@@ -198,6 +198,25 @@ impl Violations {
         }
     }
 
+    /// A value of an enum that the spec does not list: it may be read, but
+    /// it is never sent.
+    pub fn unknown_value(&mut self, at: &Path<'_>, value: &str, known: &[&str]) {
+        let known: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        self.push(
+            at,
+            format!(
+                "unknown variant `{value}`, expected one of {}",
+                known.join(", ")
+            ),
+        );
+    }
+
+    /// The error for a request that cannot be sent: the rules broken so
+    /// far, which name every field that was not set.
+    pub fn into_error(self) -> Error {
+        Error::InvalidInput(InvalidInput::new(self.list))
+    }
+
     /// `Ok` when no rule was broken.
     pub fn into_result(self) -> Result<(), Error> {
         if self.list.is_empty() {

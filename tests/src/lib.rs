@@ -24,6 +24,20 @@ pub fn request_example(operation_id: &str) -> Value {
     panic!("no operation {operation_id} in the spec")
 }
 
+/// The example of the `200` answer of the operation `operation_id`.
+pub fn response_example(operation_id: &str) -> Value {
+    let spec = spec();
+    for item in spec["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("path item").values() {
+            if operation["operationId"] == operation_id {
+                return operation["responses"]["200"]["content"]["application/json"]["example"]
+                    .clone();
+            }
+        }
+    }
+    panic!("no operation {operation_id} in the spec")
+}
+
 /// A client whose base URL is a closed port on loopback: a request that was
 /// sent would fail to connect, so a refusal proves nothing left.
 pub fn unreachable_client() -> webex_calling::Client {

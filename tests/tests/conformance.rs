@@ -238,9 +238,15 @@ impl Relay {
             .expect("client")
     }
 
-    /// Asserts that Prism received exactly one request, found no violation
+    /// Asserts that Prism received exactly one `PUT`, found no violation
     /// in it and answered `status`; returns that request.
     fn conforming_exchange(&self, status: u16) -> Exchange {
+        self.conforming_exchange_of("PUT", status)
+    }
+
+    /// Asserts that Prism received exactly one request with `method`, found
+    /// no violation in it and answered `status`; returns that request.
+    fn conforming_exchange_of(&self, method: &str, status: u16) -> Exchange {
         let mut exchanges = self.exchanges.lock().expect("relay record");
         assert_eq!(exchanges.len(), 1, "requests relayed: {exchanges:?}");
         let exchange = exchanges
@@ -252,7 +258,7 @@ impl Relay {
             "Prism found violations in {exchange:#?}"
         );
         assert_eq!(exchange.status, status, "{exchange:#?}");
-        assert_eq!(exchange.method, "PUT", "{exchange:#?}");
+        assert_eq!(exchange.method, method, "{exchange:#?}");
         exchange
     }
 }
@@ -353,8 +359,13 @@ async fn relay(
     Ok(Exchange {
         method,
         target,
-        body: serde_json::from_slice(&body)
-            .map_err(|e| format!("the SDK sent a body that is not JSON: {e}"))?,
+        // A read sends no body.
+        body: if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body)
+                .map_err(|e| format!("the SDK sent a body that is not JSON: {e}"))?
+        },
         status: status.as_u16(),
         violations,
     })
@@ -572,6 +583,62 @@ async fn call_pickup_agents_emptied_to_remove_every_member_pass_prism() {
 
 /// Sends `body` to Prism as is, past the SDK and its checks, and returns the
 /// status and the violations Prism listed.
+#[tokio::test]
+async fn a_call_pickup_read_passes_prism_and_its_example_answer_is_read() {
+    let relay = Relay::start().await;
+    let read = relay
+        .client()
+        .get_call_pickup()
+        .location_id(LOCATION)
+        .call_pickup_id(CALL_PICKUP)
+        .org_id("Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi8x")
+        .send()
+        .await
+        .unwrap();
+    let exchange = relay.conforming_exchange_of("GET", 200);
+    assert_eq!(exchange.body, Value::Null);
+    assert!(exchange.target.contains("?orgId="), "{exchange:#?}");
+    assert_eq!(read.name, "South Alaska-Group");
+    let agents = read.agents.unwrap();
+    assert!(agents[0].phone_number.is_some(), "{agents:?}");
+}
+
+#[tokio::test]
+async fn a_hunt_group_read_passes_prism_and_its_example_answer_is_read() {
+    let relay = Relay::start().await;
+    let read = relay
+        .client()
+        .get_hunt_group()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .send()
+        .await
+        .unwrap();
+    let exchange = relay.conforming_exchange_of("GET", 200);
+    assert_eq!(exchange.body, Value::Null);
+    assert_eq!(read.call_policies.policy, HuntPolicy::Uniform);
+    assert_eq!(
+        read.call_policies.no_answer.system_max_number_of_rings,
+        Some(15)
+    );
+}
+
+#[tokio::test]
+async fn a_hunt_group_read_written_back_passes_prism() {
+    let relay = Relay::start().await;
+    let client = relay.client();
+    let read = client
+        .get_hunt_group()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .send()
+        .await
+        .unwrap();
+    relay.exchanges.lock().expect("relay record").clear();
+    send_hunt_group(&relay, read.to_update()).await.unwrap();
+    relay.conforming_exchange(204);
+}
+
 async fn send_raw(path: &str, body: &Value, token: Option<&str>) -> (u16, Vec<Value>) {
     let mut request = reqwest::Client::builder()
         .no_proxy()

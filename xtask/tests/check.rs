@@ -17,7 +17,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_spec_is_valid_and_complete() {
     let summary = check::spec(&xtask::root()).unwrap();
-    assert!(summary.contains("lint clean (2 operations"), "{summary}");
+    assert!(summary.contains("lint clean (4 operations"), "{summary}");
 }
 
 #[test]
@@ -139,6 +139,23 @@ fn an_ignored_rust_block_fails_the_docs_check() {
     let message = check::docs(&dir).unwrap_err();
     assert!(
         message.contains("marked `ignore` is never compiled"),
+        "{message}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_construct_the_generator_cannot_take_fails_the_check_naming_it() {
+    let dir = scratch("unsupported");
+    let spec = dir.join("spec/webex-calling.yaml");
+    edit(
+        &spec,
+        "        - $ref: \"#/components/parameters/OrgId\"\n",
+        "        - $ref: \"#/components/parameters/OrgId\"\n        - name: X-Request-Source\n          in: header\n          description: Who sends it.\n          schema:\n            type: string\n",
+    );
+    let message = check::spec(&dir).unwrap_err();
+    assert!(
+        message.contains("parameter X-Request-Source is a header or cookie parameter"),
         "{message}"
     );
     fs::remove_dir_all(dir).unwrap();

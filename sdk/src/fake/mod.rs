@@ -3,8 +3,12 @@
 //!
 //! [`FakeWebex::start`] starts an HTTP server on `127.0.0.1`, on a random
 //! port, in the current Tokio runtime; it stops when the [`FakeWebex`] is
-//! dropped. For the two operations of this crate it behaves as Webex does:
+//! dropped. For the operations of this crate it behaves as Webex does:
 //!
+//! - It answers both reads from its state, so an update is what the next
+//!   read returns: a call pickup's members come back as objects with their
+//!   `type`, a hunt group's `noAnswer` carries `systemMaxNumberOfRings`, and
+//!   a renamed call pickup is read at its new ID and is `404` at the old one.
 //! - It holds locations, call pickups and hunt groups in memory, starting
 //!   with the [`fixtures`] (the Webex docs' IDs among them). Tests add more
 //!   with [`FakeWebex::add_call_pickup`] and [`FakeWebex::add_hunt_group`],

@@ -278,6 +278,22 @@ impl Shared {
                 )?;
                 Ok(Answer::json(operation.success, json!({ "id": id })))
             }
+            "getCallPickup" => {
+                let answer = state.read_call_pickup(
+                    param("locationId")?,
+                    param("callPickupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::json(operation.success, answer))
+            }
+            "getHuntGroup" => {
+                let answer = state.read_hunt_group(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::json(operation.success, answer))
+            }
             "updateHuntGroup" => {
                 state.update_hunt_group(
                     param("locationId")?,

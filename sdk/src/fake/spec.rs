@@ -310,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn both_operations_are_routed_under_the_server_path() {
+    fn every_operation_is_routed_under_the_server_path() {
         let spec = spec();
         match spec.route(
             "PUT",
@@ -337,10 +337,17 @@ mod tests {
         ));
         assert!(matches!(
             spec.route(
-                "GET",
+                "DELETE",
                 &segments_of("/v1/telephony/config/locations/L/callPickups/C")
             ),
             Route::MethodNotAllowed
+        ));
+        assert!(matches!(
+            spec.route(
+                "GET",
+                &segments_of("/v1/telephony/config/locations/L/callPickups/C")
+            ),
+            Route::Found(operation, _) if operation.id == "getCallPickup"
         ));
     }
 

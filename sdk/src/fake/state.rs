@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::ids::call_pickup_id;
+use super::ids::{base64, call_pickup_id};
 
 /// An error answer: status, Webex's `message`, and `errors[].description`.
 #[derive(Debug)]
@@ -209,6 +209,122 @@ impl State {
         merge(stored, fields);
         Ok(())
     }
+}
+
+/// The largest `numberOfRings` the fake allows, as its reads report.
+const SYSTEM_MAX_NUMBER_OF_RINGS: i64 = 20;
+
+impl State {
+    /// A call pickup as `GET` answers it: each member as an object.
+    pub(crate) fn read_call_pickup(
+        &mut self,
+        location_id: &str,
+        call_pickup_id: &str,
+        org_id: Option<&str>,
+    ) -> Result<Value, Problem> {
+        let location = self.location(location_id, org_id)?;
+        let Some(stored) = location.call_pickups.get(call_pickup_id) else {
+            return Err(Problem::new(
+                404,
+                format!("Call pickup {call_pickup_id} was not found in location {location_id}."),
+            ));
+        };
+        let mut out = json_object(with_id(call_pickup_id, stored));
+        if let Some(Value::Array(agents)) = out.get_mut("agents") {
+            for agent in agents.iter_mut() {
+                let id = agent.as_str().unwrap_or_default().to_string();
+                let mut member = Map::new();
+                if let Some(kind) = member_type(&id) {
+                    member.insert("type".into(), Value::from(kind));
+                }
+                member.insert("id".into(), Value::String(id));
+                member.insert("phoneNumber".into(), json!([]));
+                *agent = Value::Object(member);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// A hunt group as `GET` answers it: every field Webex always sends,
+    /// with the read-only ones beside what was stored.
+    pub(crate) fn read_hunt_group(
+        &mut self,
+        location_id: &str,
+        hunt_group_id: &str,
+        org_id: Option<&str>,
+    ) -> Result<Value, Problem> {
+        let location = self.location(location_id, org_id)?;
+        let Some(stored) = location.hunt_groups.get(hunt_group_id) else {
+            return Err(Problem::new(
+                404,
+                format!("Hunt group {hunt_group_id} was not found in location {location_id}."),
+            ));
+        };
+        let mut out = json_object(json!({
+            "name": hunt_group_id,
+            "enabled": true,
+            "distinctiveRing": false,
+            "alternateNumbers": [],
+            "callPolicies": {
+                "policy": "REGULAR",
+                "noAnswer": {
+                    "nextAgentEnabled": false,
+                    "nextAgentRings": 5,
+                    "forwardEnabled": false,
+                    "numberOfRings": 15,
+                    "destinationVoicemailEnabled": false,
+                },
+            },
+            "agents": [],
+        }));
+        merge(&mut out, stored);
+        let mut out = json_object(with_id(hunt_group_id, &out));
+        if out
+            .get("languageCode")
+            .and_then(Value::as_str)
+            .is_some_and(|code| code.starts_with("en"))
+        {
+            out.insert("language".into(), Value::from("English"));
+        }
+        if let Some(Value::Object(no_answer)) = out
+            .get_mut("callPolicies")
+            .and_then(|policies| policies.get_mut("noAnswer"))
+        {
+            no_answer.insert(
+                "systemMaxNumberOfRings".into(),
+                Value::from(SYSTEM_MAX_NUMBER_OF_RINGS),
+            );
+        }
+        if let Some(Value::Array(agents)) = out.get_mut("agents") {
+            for agent in agents.iter_mut() {
+                if let Value::Object(agent) = agent
+                    && let Some(kind) = agent
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(member_type)
+                {
+                    agent.insert("type".into(), Value::from(kind));
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The kind of member an ID names, read from its `ciscospark://` URI.
+fn member_type(id: &str) -> Option<&'static str> {
+    [
+        ("ciscospark://us/PEOPLE/", "PEOPLE"),
+        ("ciscospark://us/PLACE/", "PLACE"),
+        ("ciscospark://us/VIRTUAL_LINE/", "VIRTUAL_LINE"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| {
+        // Only whole groups of three bytes encode the same whatever follows.
+        let whole = prefix.len() / 3 * 3;
+        id.starts_with(&base64(&prefix.as_bytes()[..whole], false))
+    })
+    .map(|(_, kind)| kind)
 }
 
 /// Applies `patch` to `target`: objects merge field by field, everything

@@ -272,7 +272,7 @@ async fn unknown_paths_answer_404_and_other_methods_405() {
     assert_eq!(answer.status, 404);
     let answer = send(
         &fake,
-        "GET",
+        "DELETE",
         &hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID),
         &[("Authorization", &auth)],
         "",

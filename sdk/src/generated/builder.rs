@@ -3,6 +3,118 @@
 //! One builder per operation, opened from [`crate::Client`].
 #![allow(clippy::all)]
 use super::types;
+/**Builder for [`Client::get_call_pickup`]
+
+[`Client::get_call_pickup`]: crate::Client::get_call_pickup*/
+#[derive(Debug, Clone)]
+pub struct GetCallPickup<'a> {
+    client: &'a crate::Client,
+    location_id: Result<::std::borrow::Cow<'a, str>, String>,
+    call_pickup_id: Result<::std::borrow::Cow<'a, str>, String>,
+    org_id: Result<Option<::std::borrow::Cow<'a, str>>, String>,
+}
+impl<'a> GetCallPickup<'a> {
+    ///Starts a request; [`crate::Client::get_call_pickup`] is the usual way in.
+    pub fn new(client: &'a crate::Client) -> Self {
+        Self {
+            client: client,
+            location_id: Err(::std::string::String::new()),
+            call_pickup_id: Err(::std::string::String::new()),
+            org_id: Ok(None),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = Ok(value.into());
+        self
+    }
+    ///Sets `callPickupId`. Required. ID of the call pickup to read.
+    pub fn call_pickup_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.call_pickup_id = Ok(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = Ok(::std::option::Option::Some(value.into()));
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::CallPickupDetails, crate::Error> {
+        let Self { client, location_id, call_pickup_id, org_id } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let location_id = out
+            .take(&root.field("locationId"), location_id, "is required");
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let call_pickup_id = out
+            .take(&root.field("callPickupId"), call_pickup_id, "is required");
+        if let ::std::option::Option::Some(value) = &call_pickup_id {
+            let at = root.field("callPickupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let org_id = out
+            .take(&root.field("orgId"), org_id, "is not a valid value")
+            .flatten();
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(call_pickup_id),
+        ) = (location_id, call_pickup_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups/");
+        crate::runtime::push_segment(&mut url, &call_pickup_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let operation = crate::runtime::Operation {
+            id: "getCallPickup",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .await?;
+        response.json()
+    }
+}
 /**Builder for [`Client::update_call_pickup`]
 
 [`Client::update_call_pickup`]: crate::Client::update_call_pickup*/
@@ -49,7 +161,7 @@ impl<'a> UpdateCallPickup<'a> {
         self.org_id = Ok(::std::option::Option::Some(value.into()));
         self
     }
-    ///Sets the request body: a [`types::UpdateCallPickupRequest`], or a reference to one, which sends the same update many times without copying it. Only the fields set in it are sent.
+    ///Sets the request body: a [`types::UpdateCallPickupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
     pub fn body<V>(mut self, value: V) -> Self
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
@@ -57,8 +169,7 @@ impl<'a> UpdateCallPickup<'a> {
         self.body = Ok(value.into());
         self
     }
-    /// Changes the request body set so far (empty by default); a
-    /// borrowed body is copied first.
+    ///Changes the request body set so far (empty by default); a borrowed body is copied first.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: ::std::ops::FnOnce(
@@ -96,7 +207,6 @@ On success the service answers `200`.*/
             );
             out.path_segment(&at, value);
         }
-        let location_id = location_id.unwrap_or_default();
         let call_pickup_id = out
             .take(&root.field("callPickupId"), call_pickup_id, "is required");
         if let ::std::option::Option::Some(value) = &call_pickup_id {
@@ -109,14 +219,20 @@ On success the service answers `200`.*/
             );
             out.path_segment(&at, value);
         }
-        let call_pickup_id = call_pickup_id.unwrap_or_default();
         let org_id = out
             .take(&root.field("orgId"), org_id, "is not a valid value")
             .flatten();
-        let body = out
-            .take(&root.field("body"), body, "is not a valid body")
-            .unwrap_or_default();
-        crate::validate::Rules::check(&*body, &root, out);
+        let body = out.take(&root.field("body"), body, "is not a valid body");
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(call_pickup_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, call_pickup_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
         violations.into_result()?;
         let mut url = client
             .url_buffer(41usize + location_id.len() + call_pickup_id.len());
@@ -132,7 +248,121 @@ On success the service answers `200`.*/
             resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
             if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again.",
         };
-        let response = client.execute(&operation, url, &*body).await?;
+        let response = client
+            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .await?;
+        response.json()
+    }
+}
+/**Builder for [`Client::get_hunt_group`]
+
+[`Client::get_hunt_group`]: crate::Client::get_hunt_group*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroup<'a> {
+    client: &'a crate::Client,
+    location_id: Result<::std::borrow::Cow<'a, str>, String>,
+    hunt_group_id: Result<::std::borrow::Cow<'a, str>, String>,
+    org_id: Result<Option<::std::borrow::Cow<'a, str>>, String>,
+}
+impl<'a> GetHuntGroup<'a> {
+    ///Starts a request; [`crate::Client::get_hunt_group`] is the usual way in.
+    pub fn new(client: &'a crate::Client) -> Self {
+        Self {
+            client: client,
+            location_id: Err(::std::string::String::new()),
+            hunt_group_id: Err(::std::string::String::new()),
+            org_id: Ok(None),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = Ok(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group to read.
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = Ok(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = Ok(::std::option::Option::Some(value.into()));
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let location_id = out
+            .take(&root.field("locationId"), location_id, "is required");
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out
+            .take(&root.field("huntGroupId"), hunt_group_id, "is required");
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let org_id = out
+            .take(&root.field("orgId"), org_id, "is not a valid value")
+            .flatten();
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+        ) = (location_id, hunt_group_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let operation = crate::runtime::Operation {
+            id: "getHuntGroup",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .await?;
         response.json()
     }
 }
@@ -182,7 +412,7 @@ impl<'a> UpdateHuntGroup<'a> {
         self.org_id = Ok(::std::option::Option::Some(value.into()));
         self
     }
-    ///Sets the request body: a [`types::UpdateHuntGroupRequest`], or a reference to one, which sends the same update many times without copying it. Only the fields set in it are sent.
+    ///Sets the request body: a [`types::UpdateHuntGroupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
     pub fn body<V>(mut self, value: V) -> Self
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
@@ -190,8 +420,7 @@ impl<'a> UpdateHuntGroup<'a> {
         self.body = Ok(value.into());
         self
     }
-    /// Changes the request body set so far (empty by default); a
-    /// borrowed body is copied first.
+    ///Changes the request body set so far (empty by default); a borrowed body is copied first.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: ::std::ops::FnOnce(
@@ -227,7 +456,6 @@ On success the service answers `204`.*/
             );
             out.path_segment(&at, value);
         }
-        let location_id = location_id.unwrap_or_default();
         let hunt_group_id = out
             .take(&root.field("huntGroupId"), hunt_group_id, "is required");
         if let ::std::option::Option::Some(value) = &hunt_group_id {
@@ -240,14 +468,20 @@ On success the service answers `204`.*/
             );
             out.path_segment(&at, value);
         }
-        let hunt_group_id = hunt_group_id.unwrap_or_default();
         let org_id = out
             .take(&root.field("orgId"), org_id, "is not a valid value")
             .flatten();
-        let body = out
-            .take(&root.field("body"), body, "is not a valid body")
-            .unwrap_or_default();
-        crate::validate::Rules::check(&*body, &root, out);
+        let body = out.take(&root.field("body"), body, "is not a valid body");
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, hunt_group_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
         violations.into_result()?;
         let mut url = client
             .url_buffer(40usize + location_id.len() + hunt_group_id.len());
@@ -263,7 +497,9 @@ On success the service answers `204`.*/
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client.execute(&operation, url, &*body).await?;
+        let response = client
+            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .await?;
         {
             let _ = response;
             ::std::result::Result::Ok(())

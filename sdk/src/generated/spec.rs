@@ -9,7 +9,7 @@ pub const OPENAPI_JSON: &str = r##"{
   "info": {
     "title": "Webex Calling",
     "version": "1.0.0",
-    "description": "The two Webex Calling admin operations that change call routing: update a call pickup group and update a hunt group. Both are idempotent PUTs that change only the fields sent; lists that are sent replace the stored list."
+    "description": "The Webex Calling admin operations that read and change call routing: get and update a call pickup group, get and update a hunt group. The updates are idempotent PUTs that change only the fields sent; lists that are sent replace the stored list, so a read comes first when a list is to be extended."
   },
   "servers": [
     {
@@ -34,6 +34,117 @@ pub const OPENAPI_JSON: &str = r##"{
   ],
   "paths": {
     "/telephony/config/locations/{locationId}/callPickups/{callPickupId}": {
+      "get": {
+        "operationId": "getCallPickup",
+        "tags": [
+          "Call Pickup"
+        ],
+        "summary": "Get details for a call pickup group.",
+        "description": "Reads the name, notification settings and members of one call pickup group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "name": "callPickupId",
+            "in": "path",
+            "required": true,
+            "description": "ID of the call pickup to read.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The call pickup's details.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CallPickupDetails"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNEST0",
+                  "name": "South Alaska-Group",
+                  "notificationType": "AUDIO_ONLY",
+                  "notificationDelayTimerSeconds": 20,
+                  "agents": [
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS80NDVkMzMzMC1mNjE3LTExZWItOWQyZS01NzViODE3ZGE2NmE",
+                      "firstName": "John",
+                      "lastName": "Brown",
+                      "displayName": "johnBrown",
+                      "type": "PEOPLE",
+                      "email": "john.brown@example.com",
+                      "numbers": [
+                        {
+                          "external": "+19075552859",
+                          "extension": "8080",
+                          "routingPrefix": "1234",
+                          "esn": "12348080",
+                          "primary": "true"
+                        }
+                      ]
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
       "put": {
         "operationId": "updateCallPickup",
         "tags": [
@@ -151,6 +262,152 @@ pub const OPENAPI_JSON: &str = r##"{
       }
     },
     "/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}": {
+      "get": {
+        "operationId": "getHuntGroup",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Get details for a hunt group.",
+        "description": "Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "name": "huntGroupId",
+            "in": "path",
+            "required": true,
+            "description": "ID of the hunt group to read.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The hunt group's details.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HuntGroupDetails"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvaHVudGdyb3VwMQ",
+                  "name": "5714328359",
+                  "enabled": true,
+                  "phoneNumber": "+15558675309",
+                  "extension": "7781",
+                  "distinctiveRing": true,
+                  "alternateNumbers": [
+                    {
+                      "phoneNumber": "+15558675310",
+                      "ringPattern": "NORMAL",
+                      "tollFreeNumber": false
+                    }
+                  ],
+                  "language": "English",
+                  "languageCode": "en_us",
+                  "firstName": "Hakim",
+                  "lastName": "Smith",
+                  "timeZone": "America/Chicago",
+                  "callPolicies": {
+                    "policy": "UNIFORM",
+                    "waitingEnabled": false,
+                    "groupBusyEnabled": true,
+                    "allowMembersToControlGroupBusyEnabled": true,
+                    "noAnswer": {
+                      "nextAgentEnabled": false,
+                      "nextAgentRings": 5,
+                      "forwardEnabled": false,
+                      "numberOfRings": 15,
+                      "systemMaxNumberOfRing": 15,
+                      "destinationVoicemailEnabled": false
+                    },
+                    "busyRedirect": {
+                      "enabled": true,
+                      "destination": "7037344404",
+                      "destinationVoicemailEnabled": false
+                    },
+                    "businessContinuityRedirect": {
+                      "enabled": true,
+                      "destination": "7037344405",
+                      "destinationVoicemailEnabled": false
+                    }
+                  },
+                  "agents": [
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS82YTUwMDk1YS1mZjlmLTExZWItODA2NS04ZjhkOWIxNmIzOTQ",
+                      "firstName": "John",
+                      "lastName": "Brown",
+                      "phoneNumber": "+15558675311",
+                      "extension": "7782",
+                      "routingPrefix": "1234",
+                      "esn": "12347782",
+                      "weight": "50",
+                      "type": "PEOPLE"
+                    }
+                  ],
+                  "huntGroupCallerIdForOutgoingCallsEnabled": true,
+                  "callingFirstName": "Hakim",
+                  "callingLastName": "Smith"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
       "put": {
         "operationId": "updateHuntGroup",
         "tags": [
@@ -288,7 +545,7 @@ pub const OPENAPI_JSON: &str = r##"{
       "bearerAuth": {
         "type": "http",
         "scheme": "bearer",
-        "description": "A Webex access token of a full or location administrator with the scope `spark-admin:telephony_config_write`."
+        "description": "A Webex access token of an administrator with the scope `spark-admin:telephony_config_write` (updates) or `spark-admin:telephony_config_read` (reads)."
       }
     },
     "parameters": {
@@ -516,6 +773,7 @@ pub const OPENAPI_JSON: &str = r##"{
       },
       "CallPickupNotificationType": {
         "type": "string",
+        "x-extensible-enum": true,
         "description": "How members are notified of a call that rings unanswered.",
         "default": "NONE",
         "enum": [
@@ -524,6 +782,335 @@ pub const OPENAPI_JSON: &str = r##"{
           "VISUAL_ONLY",
           "AUDIO_AND_VISUAL"
         ]
+      },
+      "CallPickupDetails": {
+        "type": "object",
+        "description": "A call pickup group as read. Fields this version does not know are ignored.",
+        "x-update-schema": "UpdateCallPickupRequest",
+        "required": [
+          "id",
+          "name"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the call pickup."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the call pickup within its location."
+          },
+          "notificationType": {
+            "$ref": "#/components/schemas/CallPickupNotificationType"
+          },
+          "notificationDelayTimerSeconds": {
+            "type": "integer",
+            "format": "int32",
+            "description": "Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names."
+          },
+          "agents": {
+            "type": "array",
+            "description": "The people, workspaces and virtual lines in the group.",
+            "items": {
+              "$ref": "#/components/schemas/CallPickupAgent"
+            }
+          }
+        }
+      },
+      "CallPickupAgent": {
+        "type": "object",
+        "description": "A member of a call pickup group, as read.",
+        "x-update-value": "id",
+        "required": [
+          "id"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the person, workspace or virtual line."
+          },
+          "firstName": {
+            "type": "string",
+            "description": "First name of the member."
+          },
+          "lastName": {
+            "type": "string",
+            "description": "Last name of the member."
+          },
+          "displayName": {
+            "type": "string",
+            "description": "Display name of the member."
+          },
+          "type": {
+            "$ref": "#/components/schemas/AgentType"
+          },
+          "email": {
+            "type": "string",
+            "description": "Email address of the member; absent for virtual lines."
+          },
+          "phoneNumber": {
+            "type": "array",
+            "x-aliases": [
+              "numbers"
+            ],
+            "description": "The member's numbers. Webex's examples name this list `numbers`; both names are read.",
+            "items": {
+              "$ref": "#/components/schemas/AgentNumber"
+            }
+          }
+        }
+      },
+      "AgentType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "What kind of member an agent is.",
+        "enum": [
+          "PEOPLE",
+          "PLACE",
+          "VIRTUAL_LINE"
+        ]
+      },
+      "AgentNumber": {
+        "type": "object",
+        "description": "One number of a call pickup member.",
+        "properties": {
+          "external": {
+            "type": "string",
+            "description": "The number in E.164 format."
+          },
+          "extension": {
+            "type": "string",
+            "description": "The extension."
+          },
+          "routingPrefix": {
+            "type": "string",
+            "description": "The routing prefix of the member's location."
+          },
+          "esn": {
+            "type": "string",
+            "description": "The enterprise significant number, routing prefix and extension."
+          },
+          "primary": {
+            "type": "string",
+            "description": "`\"true\"` for the primary number, sent as a string."
+          }
+        }
+      },
+      "HuntGroupDetails": {
+        "type": "object",
+        "description": "A hunt group as read. Fields this version does not know are ignored.",
+        "x-update-schema": "UpdateHuntGroupRequest",
+        "required": [
+          "id",
+          "name",
+          "enabled",
+          "distinctiveRing",
+          "alternateNumbers",
+          "callPolicies",
+          "agents"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the hunt group."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the hunt group."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the hunt group is enabled."
+          },
+          "phoneNumber": {
+            "type": "string",
+            "description": "Primary phone number of the hunt group."
+          },
+          "extension": {
+            "type": "string",
+            "description": "Primary extension of the hunt group."
+          },
+          "distinctiveRing": {
+            "type": "boolean",
+            "description": "Whether alternate numbers may ring with their own ring pattern."
+          },
+          "alternateNumbers": {
+            "type": "array",
+            "description": "Further numbers or extensions that ring the hunt group.",
+            "items": {
+              "$ref": "#/components/schemas/AlternateNumber"
+            }
+          },
+          "language": {
+            "type": "string",
+            "description": "Name of the announcement language, such as `English`; read only."
+          },
+          "languageCode": {
+            "type": "string",
+            "description": "Language code of the hunt group's announcements."
+          },
+          "firstName": {
+            "type": "string",
+            "description": "First name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`."
+          },
+          "lastName": {
+            "type": "string",
+            "description": "Last name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`."
+          },
+          "timeZone": {
+            "type": "string",
+            "description": "Time zone of the hunt group, such as `America/Chicago`."
+          },
+          "callPolicies": {
+            "$ref": "#/components/schemas/HuntGroupCallPoliciesDetails"
+          },
+          "agents": {
+            "type": "array",
+            "description": "People, workspaces and virtual lines that receive the group's calls.",
+            "items": {
+              "$ref": "#/components/schemas/HuntGroupAgentDetails"
+            }
+          },
+          "huntGroupCallerIdForOutgoingCallsEnabled": {
+            "type": "boolean",
+            "description": "Whether agents may place outgoing calls with the hunt group's caller ID."
+          },
+          "directLineCallerIdName": {
+            "$ref": "#/components/schemas/DirectLineCallerIdName"
+          },
+          "dialByName": {
+            "type": "string",
+            "description": "Name callers can dial the hunt group by, from the directory."
+          }
+        }
+      },
+      "HuntGroupCallPoliciesDetails": {
+        "type": "object",
+        "description": "How calls are routed to agents, as read.",
+        "x-update-schema": "HuntGroupCallPolicies",
+        "required": [
+          "policy",
+          "noAnswer"
+        ],
+        "properties": {
+          "policy": {
+            "$ref": "#/components/schemas/HuntPolicy"
+          },
+          "waitingEnabled": {
+            "type": "boolean",
+            "description": "If false, busy agents are skipped (\"advance when busy\"); if true, a call advanced to a busy agent with call waiting waits for them."
+          },
+          "groupBusyEnabled": {
+            "type": "boolean",
+            "description": "If true, the hunt group is busy and every new call gets busy treatment."
+          },
+          "allowMembersToControlGroupBusyEnabled": {
+            "type": "boolean",
+            "description": "Whether agents may change the hunt group's busy status."
+          },
+          "noAnswer": {
+            "$ref": "#/components/schemas/NoAnswerDetails"
+          },
+          "busyRedirect": {
+            "$ref": "#/components/schemas/RedirectSettings"
+          },
+          "businessContinuityRedirect": {
+            "$ref": "#/components/schemas/RedirectSettings"
+          }
+        }
+      },
+      "NoAnswerDetails": {
+        "type": "object",
+        "description": "What happens when a call to the hunt group is not answered, as read.",
+        "x-update-schema": "NoAnswerSettings",
+        "required": [
+          "nextAgentEnabled",
+          "nextAgentRings",
+          "forwardEnabled",
+          "numberOfRings",
+          "destinationVoicemailEnabled"
+        ],
+        "properties": {
+          "nextAgentEnabled": {
+            "type": "boolean",
+            "description": "Whether to advance to the next agent after `nextAgentRings` rings."
+          },
+          "nextAgentRings": {
+            "type": "integer",
+            "format": "int32",
+            "description": "Rings before advancing to the next agent, when `nextAgentEnabled` is true."
+          },
+          "forwardEnabled": {
+            "type": "boolean",
+            "description": "Whether unanswered calls are forwarded to `destination` after `numberOfRings` rings."
+          },
+          "numberOfRings": {
+            "type": "integer",
+            "format": "int32",
+            "description": "Rings before forwarding, when `forwardEnabled` is true."
+          },
+          "systemMaxNumberOfRings": {
+            "type": "integer",
+            "format": "int32",
+            "x-aliases": [
+              "systemMaxNumberOfRing"
+            ],
+            "description": "The largest `numberOfRings` the service allows; read only. Webex's example spells it `systemMaxNumberOfRing`; both names are read."
+          },
+          "destination": {
+            "type": "string",
+            "description": "Where unanswered calls are forwarded, when `forwardEnabled` is true."
+          },
+          "destinationVoicemailEnabled": {
+            "type": "boolean",
+            "description": "Whether forwarded calls go to the destination's voicemail."
+          }
+        }
+      },
+      "HuntGroupAgentDetails": {
+        "type": "object",
+        "description": "An agent of a hunt group, as read.",
+        "x-update-schema": "HuntGroupAgent",
+        "required": [
+          "id"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the person, workspace or virtual line."
+          },
+          "firstName": {
+            "type": "string",
+            "description": "First name of the agent."
+          },
+          "lastName": {
+            "type": "string",
+            "description": "Last name of the agent."
+          },
+          "phoneNumber": {
+            "type": "string",
+            "description": "Phone number of the agent."
+          },
+          "extension": {
+            "type": "string",
+            "description": "Extension of the agent."
+          },
+          "routingPrefix": {
+            "type": "string",
+            "description": "The routing prefix of the agent's location."
+          },
+          "esn": {
+            "type": "string",
+            "description": "The enterprise significant number, routing prefix and extension."
+          },
+          "weight": {
+            "type": "string",
+            "description": "Share of calls as a whole percentage, as a string; used by WEIGHTED."
+          },
+          "type": {
+            "$ref": "#/components/schemas/AgentType"
+          }
+        }
       },
       "UpdateCallPickupResponse": {
         "type": "object",
@@ -629,6 +1216,7 @@ pub const OPENAPI_JSON: &str = r##"{
       },
       "RingPattern": {
         "type": "string",
+        "x-extensible-enum": true,
         "description": "Ring pattern for calls to an alternate number; applies only when the hunt group's `distinctiveRing` is enabled.",
         "default": "NORMAL",
         "enum": [
@@ -674,6 +1262,7 @@ pub const OPENAPI_JSON: &str = r##"{
       },
       "HuntPolicy": {
         "type": "string",
+        "x-extensible-enum": true,
         "description": "How calls are dispatched to agents: CIRCULAR continues after the agent who took the last call, REGULAR starts from the top each time, SIMULTANEOUS rings everyone, UNIFORM rings the longest-idle agent first, WEIGHTED uses each agent's `weight`.",
         "enum": [
           "CIRCULAR",
@@ -779,6 +1368,7 @@ pub const OPENAPI_JSON: &str = r##"{
       },
       "DirectLineCallerIdSelection": {
         "type": "string",
+        "x-extensible-enum": true,
         "description": "Which name to show for the direct line.",
         "enum": [
           "CUSTOM_NAME",

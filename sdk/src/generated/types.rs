@@ -2,6 +2,208 @@
 
 //! Request and response types of the Webex Calling API.
 #![allow(clippy::all)]
+///One number of a call pickup member.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct AgentNumber {
+    ///The enterprise significant number, routing prefix and extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub esn: ::std::option::Option<::std::string::String>,
+    ///The extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///The number in E.164 format.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub external: ::std::option::Option<::std::string::String>,
+    ///`"true"` for the primary number, sent as a string.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub primary: ::std::option::Option<::std::string::String>,
+    ///The routing prefix of the member's location.
+    #[serde(
+        rename = "routingPrefix",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub routing_prefix: ::std::option::Option<::std::string::String>,
+}
+impl AgentNumber {
+    ///Creates a value with no field set; set fields with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            esn: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+            external: ::std::option::Option::None,
+            primary: ::std::option::Option::None,
+            routing_prefix: ::std::option::Option::None,
+        }
+    }
+    ///Sets `esn`.
+    ///
+    ///The enterprise significant number, routing prefix and extension.
+    #[must_use]
+    pub fn esn(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.esn = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `extension`.
+    ///
+    ///The extension.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `external`.
+    ///
+    ///The number in E.164 format.
+    #[must_use]
+    pub fn external(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.external = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `primary`.
+    ///
+    ///`"true"` for the primary number, sent as a string.
+    #[must_use]
+    pub fn primary(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.primary = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `routingPrefix`.
+    ///
+    ///The routing prefix of the member's location.
+    #[must_use]
+    pub fn routing_prefix(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.routing_prefix = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///What kind of member an agent is.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum AgentType {
+    ///`PEOPLE` on the wire.
+    People,
+    ///`PLACE` on the wire.
+    Place,
+    ///`VIRTUAL_LINE` on the wire.
+    VirtualLine,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl AgentType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::People => "PEOPLE",
+            Self::Place => "PLACE",
+            Self::VirtualLine => "VIRTUAL_LINE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for AgentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for AgentType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "PEOPLE" => Self::People,
+                "PLACE" => Self::Place,
+                "VIRTUAL_LINE" => Self::VirtualLine,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for AgentType {
+    fn schema_name() -> ::std::string::String {
+        "AgentType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("PEOPLE"),
+                    ::serde_json::Value::from("PLACE"),
+                    ::serde_json::Value::from("VIRTUAL_LINE")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::str::FromStr for AgentType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "PEOPLE" => Ok(Self::People),
+            "PLACE" => Ok(Self::Place),
+            "VIRTUAL_LINE" => Ok(Self::VirtualLine),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///A further number that rings the hunt group.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -38,53 +240,284 @@ impl AlternateNumber {
         self
     }
 }
-///How members are notified of a call that rings unanswered.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+///A member of a call pickup group, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct CallPickupAgent {
+    ///Display name of the member.
+    #[serde(
+        rename = "displayName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub display_name: ::std::option::Option<::std::string::String>,
+    ///Email address of the member; absent for virtual lines.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    ///First name of the member.
+    #[serde(
+        rename = "firstName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    ///ID of the person, workspace or virtual line.
+    pub id: ::std::string::String,
+    ///Last name of the member.
+    #[serde(rename = "lastName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    ///The member's numbers. Webex's examples name this list `numbers`; both names are read.
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    #[serde(alias = "numbers")]
+    pub phone_number: ::std::option::Option<::std::vec::Vec<AgentNumber>>,
+    ///What kind of member an agent is.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<AgentType>,
+}
+impl CallPickupAgent {
+    ///Creates a value from its required fields (`id`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            display_name: ::std::option::Option::None,
+            email: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            type_: ::std::option::Option::None,
+        }
+    }
+    ///Sets `displayName`.
+    ///
+    ///Display name of the member.
+    #[must_use]
+    pub fn display_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.display_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `email`.
+    ///
+    ///Email address of the member; absent for virtual lines.
+    #[must_use]
+    pub fn email(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.email = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `firstName`.
+    ///
+    ///First name of the member.
+    #[must_use]
+    pub fn first_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.first_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `lastName`.
+    ///
+    ///Last name of the member.
+    #[must_use]
+    pub fn last_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.last_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///The member's numbers. Webex's examples name this list `numbers`; both names are read.
+    #[must_use]
+    pub fn phone_number<T: ::std::convert::Into<AgentNumber>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+    ///Sets `type`.
+    ///
+    ///What kind of member an agent is.
+    #[must_use]
+    pub fn type_(mut self, value: impl ::std::convert::Into<AgentType>) -> Self {
+        self.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A call pickup group as read. Fields this version does not know are ignored.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct CallPickupDetails {
+    ///The people, workspaces and virtual lines in the group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub agents: ::std::option::Option<::std::vec::Vec<CallPickupAgent>>,
+    ///ID of the call pickup.
+    pub id: ::std::string::String,
+    ///Unique name of the call pickup within its location.
+    pub name: ::std::string::String,
+    ///Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names.
+    #[serde(
+        rename = "notificationDelayTimerSeconds",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub notification_delay_timer_seconds: ::std::option::Option<i32>,
+    ///How members are notified of a call that rings unanswered.
+    #[serde(
+        rename = "notificationType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub notification_type: ::std::option::Option<CallPickupNotificationType>,
+}
+impl CallPickupDetails {
+    ///Creates a value from its required fields (`id`, `name`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            agents: ::std::option::Option::None,
+            notification_delay_timer_seconds: ::std::option::Option::None,
+            notification_type: ::std::option::Option::None,
+        }
+    }
+    ///Sets `agents`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///The people, workspaces and virtual lines in the group.
+    #[must_use]
+    pub fn agents<T: ::std::convert::Into<CallPickupAgent>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.agents = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+    ///Sets `notificationDelayTimerSeconds`.
+    ///
+    ///Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names.
+    #[must_use]
+    pub fn notification_delay_timer_seconds(
+        mut self,
+        value: impl ::std::convert::Into<i32>,
+    ) -> Self {
+        self.notification_delay_timer_seconds = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `notificationType`.
+    ///
+    ///How members are notified of a call that rings unanswered.
+    #[must_use]
+    pub fn notification_type(
+        mut self,
+        value: impl ::std::convert::Into<CallPickupNotificationType>,
+    ) -> Self {
+        self.notification_type = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///How members are notified of a call that rings unanswered.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CallPickupNotificationType {
     ///`NONE` on the wire.
-    #[serde(rename = "NONE")]
     None,
     ///`AUDIO_ONLY` on the wire.
-    #[serde(rename = "AUDIO_ONLY")]
     AudioOnly,
     ///`VISUAL_ONLY` on the wire.
-    #[serde(rename = "VISUAL_ONLY")]
     VisualOnly,
     ///`AUDIO_AND_VISUAL` on the wire.
-    #[serde(rename = "AUDIO_AND_VISUAL")]
     AudioAndVisual,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
 }
 impl CallPickupNotificationType {
     /// The value as it is sent on the wire.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::None => "NONE",
             Self::AudioOnly => "AUDIO_ONLY",
             Self::VisualOnly => "VISUAL_ONLY",
             Self::AudioAndVisual => "AUDIO_AND_VISUAL",
+            Self::Unknown(value) => value.as_str(),
         }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::fmt::Display for CallPickupNotificationType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::None => f.write_str("NONE"),
-            Self::AudioOnly => f.write_str("AUDIO_ONLY"),
-            Self::VisualOnly => f.write_str("VISUAL_ONLY"),
-            Self::AudioAndVisual => f.write_str("AUDIO_AND_VISUAL"),
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for CallPickupNotificationType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CallPickupNotificationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "NONE" => Self::None,
+                "AUDIO_ONLY" => Self::AudioOnly,
+                "VISUAL_ONLY" => Self::VisualOnly,
+                "AUDIO_AND_VISUAL" => Self::AudioAndVisual,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for CallPickupNotificationType {
+    fn schema_name() -> ::std::string::String {
+        "CallPickupNotificationType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("NONE"),
+                    ::serde_json::Value::from("AUDIO_ONLY"),
+                    ::serde_json::Value::from("VISUAL_ONLY"),
+                    ::serde_json::Value::from("AUDIO_AND_VISUAL")
+                ],
+            ),
+            ..::std::default::Default::default()
         }
+            .into()
     }
 }
 impl ::std::str::FromStr for CallPickupNotificationType {
@@ -154,42 +587,80 @@ impl DirectLineCallerIdName {
     }
 }
 ///Which name to show for the direct line.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DirectLineCallerIdSelection {
     ///`CUSTOM_NAME` on the wire.
-    #[serde(rename = "CUSTOM_NAME")]
     CustomName,
     ///`DISPLAY_NAME` on the wire.
-    #[serde(rename = "DISPLAY_NAME")]
     DisplayName,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
 }
 impl DirectLineCallerIdSelection {
     /// The value as it is sent on the wire.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::CustomName => "CUSTOM_NAME",
             Self::DisplayName => "DISPLAY_NAME",
+            Self::Unknown(value) => value.as_str(),
         }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::fmt::Display for DirectLineCallerIdSelection {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::CustomName => f.write_str("CUSTOM_NAME"),
-            Self::DisplayName => f.write_str("DISPLAY_NAME"),
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for DirectLineCallerIdSelection {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for DirectLineCallerIdSelection {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "CUSTOM_NAME" => Self::CustomName,
+                "DISPLAY_NAME" => Self::DisplayName,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for DirectLineCallerIdSelection {
+    fn schema_name() -> ::std::string::String {
+        "DirectLineCallerIdSelection".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("CUSTOM_NAME"),
+                    ::serde_json::Value::from("DISPLAY_NAME")
+                ],
+            ),
+            ..::std::default::Default::default()
         }
+            .into()
     }
 }
 impl ::std::str::FromStr for DirectLineCallerIdSelection {
@@ -244,6 +715,148 @@ impl HuntGroupAgent {
     ///Sets `weight`.
     ///
     ///Share of calls as a whole percentage from "0" to "100", sent as a string; applied only when the policy is WEIGHTED.
+    #[must_use]
+    pub fn weight(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.weight = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///An agent of a hunt group, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct HuntGroupAgentDetails {
+    ///The enterprise significant number, routing prefix and extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub esn: ::std::option::Option<::std::string::String>,
+    ///Extension of the agent.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///First name of the agent.
+    #[serde(
+        rename = "firstName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    ///ID of the person, workspace or virtual line.
+    pub id: ::std::string::String,
+    ///Last name of the agent.
+    #[serde(rename = "lastName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    ///Phone number of the agent.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///The routing prefix of the agent's location.
+    #[serde(
+        rename = "routingPrefix",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub routing_prefix: ::std::option::Option<::std::string::String>,
+    ///What kind of member an agent is.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<AgentType>,
+    ///Share of calls as a whole percentage, as a string; used by WEIGHTED.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub weight: ::std::option::Option<::std::string::String>,
+}
+impl HuntGroupAgentDetails {
+    ///Creates a value from its required fields (`id`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            esn: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            routing_prefix: ::std::option::Option::None,
+            type_: ::std::option::Option::None,
+            weight: ::std::option::Option::None,
+        }
+    }
+    ///Sets `esn`.
+    ///
+    ///The enterprise significant number, routing prefix and extension.
+    #[must_use]
+    pub fn esn(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.esn = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `extension`.
+    ///
+    ///Extension of the agent.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `firstName`.
+    ///
+    ///First name of the agent.
+    #[must_use]
+    pub fn first_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.first_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `lastName`.
+    ///
+    ///Last name of the agent.
+    #[must_use]
+    pub fn last_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.last_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///Phone number of the agent.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `routingPrefix`.
+    ///
+    ///The routing prefix of the agent's location.
+    #[must_use]
+    pub fn routing_prefix(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.routing_prefix = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `type`.
+    ///
+    ///What kind of member an agent is.
+    #[must_use]
+    pub fn type_(mut self, value: impl ::std::convert::Into<AgentType>) -> Self {
+        self.type_ = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `weight`.
+    ///
+    ///Share of calls as a whole percentage, as a string; used by WEIGHTED.
     #[must_use]
     pub fn weight(
         mut self,
@@ -362,58 +975,420 @@ impl HuntGroupCallPolicies {
         self
     }
 }
-///How calls are dispatched to agents: CIRCULAR continues after the agent who took the last call, REGULAR starts from the top each time, SIMULTANEOUS rings everyone, UNIFORM rings the longest-idle agent first, WEIGHTED uses each agent's `weight`.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+///How calls are routed to agents, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct HuntGroupCallPoliciesDetails {
+    ///Whether agents may change the hunt group's busy status.
+    #[serde(
+        rename = "allowMembersToControlGroupBusyEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub allow_members_to_control_group_busy_enabled: ::std::option::Option<bool>,
+    ///Where calls are diverted, and whether to its voicemail.
+    #[serde(
+        rename = "businessContinuityRedirect",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_continuity_redirect: ::std::option::Option<RedirectSettings>,
+    ///Where calls are diverted, and whether to its voicemail.
+    #[serde(
+        rename = "busyRedirect",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub busy_redirect: ::std::option::Option<RedirectSettings>,
+    ///If true, the hunt group is busy and every new call gets busy treatment.
+    #[serde(
+        rename = "groupBusyEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub group_busy_enabled: ::std::option::Option<bool>,
+    ///What happens when a call to the hunt group is not answered, as read.
+    #[serde(rename = "noAnswer")]
+    pub no_answer: NoAnswerDetails,
+    ///How calls are dispatched to agents: CIRCULAR continues after the agent who took the last call, REGULAR starts from the top each time, SIMULTANEOUS rings everyone, UNIFORM rings the longest-idle agent first, WEIGHTED uses each agent's `weight`.
+    pub policy: HuntPolicy,
+    ///If false, busy agents are skipped ("advance when busy"); if true, a call advanced to a busy agent with call waiting waits for them.
+    #[serde(
+        rename = "waitingEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub waiting_enabled: ::std::option::Option<bool>,
+}
+impl HuntGroupCallPoliciesDetails {
+    ///Creates a value from its required fields (`policy`, `noAnswer`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        policy: impl ::std::convert::Into<HuntPolicy>,
+        no_answer: impl ::std::convert::Into<NoAnswerDetails>,
+    ) -> Self {
+        Self {
+            policy: policy.into(),
+            no_answer: no_answer.into(),
+            allow_members_to_control_group_busy_enabled: ::std::option::Option::None,
+            business_continuity_redirect: ::std::option::Option::None,
+            busy_redirect: ::std::option::Option::None,
+            group_busy_enabled: ::std::option::Option::None,
+            waiting_enabled: ::std::option::Option::None,
+        }
+    }
+    ///Sets `allowMembersToControlGroupBusyEnabled`.
+    ///
+    ///Whether agents may change the hunt group's busy status.
+    #[must_use]
+    pub fn allow_members_to_control_group_busy_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.allow_members_to_control_group_busy_enabled = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `businessContinuityRedirect`.
+    ///
+    ///Where calls are diverted, and whether to its voicemail.
+    #[must_use]
+    pub fn business_continuity_redirect(
+        mut self,
+        value: impl ::std::convert::Into<RedirectSettings>,
+    ) -> Self {
+        self.business_continuity_redirect = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `busyRedirect`.
+    ///
+    ///Where calls are diverted, and whether to its voicemail.
+    #[must_use]
+    pub fn busy_redirect(
+        mut self,
+        value: impl ::std::convert::Into<RedirectSettings>,
+    ) -> Self {
+        self.busy_redirect = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `groupBusyEnabled`.
+    ///
+    ///If true, the hunt group is busy and every new call gets busy treatment.
+    #[must_use]
+    pub fn group_busy_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.group_busy_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `waitingEnabled`.
+    ///
+    ///If false, busy agents are skipped ("advance when busy"); if true, a call advanced to a busy agent with call waiting waits for them.
+    #[must_use]
+    pub fn waiting_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.waiting_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A hunt group as read. Fields this version does not know are ignored.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct HuntGroupDetails {
+    ///People, workspaces and virtual lines that receive the group's calls.
+    pub agents: ::std::vec::Vec<HuntGroupAgentDetails>,
+    ///Further numbers or extensions that ring the hunt group.
+    #[serde(rename = "alternateNumbers")]
+    pub alternate_numbers: ::std::vec::Vec<AlternateNumber>,
+    ///How calls are routed to agents, as read.
+    #[serde(rename = "callPolicies")]
+    pub call_policies: HuntGroupCallPoliciesDetails,
+    ///Name callers can dial the hunt group by, from the directory.
+    #[serde(
+        rename = "dialByName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub dial_by_name: ::std::option::Option<::std::string::String>,
+    ///The name shown to callers reached from the hunt group's direct line.
+    #[serde(
+        rename = "directLineCallerIdName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub direct_line_caller_id_name: ::std::option::Option<DirectLineCallerIdName>,
+    ///Whether alternate numbers may ring with their own ring pattern.
+    #[serde(rename = "distinctiveRing")]
+    pub distinctive_ring: bool,
+    ///Whether the hunt group is enabled.
+    pub enabled: bool,
+    ///Primary extension of the hunt group.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///First name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`.
+    #[serde(
+        rename = "firstName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    ///Whether agents may place outgoing calls with the hunt group's caller ID.
+    #[serde(
+        rename = "huntGroupCallerIdForOutgoingCallsEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub hunt_group_caller_id_for_outgoing_calls_enabled: ::std::option::Option<bool>,
+    ///ID of the hunt group.
+    pub id: ::std::string::String,
+    ///Name of the announcement language, such as `English`; read only.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub language: ::std::option::Option<::std::string::String>,
+    ///Language code of the hunt group's announcements.
+    #[serde(
+        rename = "languageCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub language_code: ::std::option::Option<::std::string::String>,
+    ///Last name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`.
+    #[serde(rename = "lastName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    ///Unique name of the hunt group.
+    pub name: ::std::string::String,
+    ///Primary phone number of the hunt group.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///Time zone of the hunt group, such as `America/Chicago`.
+    #[serde(rename = "timeZone", skip_serializing_if = "::std::option::Option::is_none")]
+    pub time_zone: ::std::option::Option<::std::string::String>,
+}
+impl HuntGroupDetails {
+    ///Creates a value from its required fields (`id`, `name`, `enabled`, `distinctiveRing`, `alternateNumbers`, `callPolicies`, `agents`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+        enabled: impl ::std::convert::Into<bool>,
+        distinctive_ring: impl ::std::convert::Into<bool>,
+        alternate_numbers: impl ::std::convert::Into<::std::vec::Vec<AlternateNumber>>,
+        call_policies: impl ::std::convert::Into<HuntGroupCallPoliciesDetails>,
+        agents: impl ::std::convert::Into<::std::vec::Vec<HuntGroupAgentDetails>>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            enabled: enabled.into(),
+            distinctive_ring: distinctive_ring.into(),
+            alternate_numbers: alternate_numbers.into(),
+            call_policies: call_policies.into(),
+            agents: agents.into(),
+            dial_by_name: ::std::option::Option::None,
+            direct_line_caller_id_name: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            hunt_group_caller_id_for_outgoing_calls_enabled: ::std::option::Option::None,
+            language: ::std::option::Option::None,
+            language_code: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            time_zone: ::std::option::Option::None,
+        }
+    }
+    ///Sets `dialByName`.
+    ///
+    ///Name callers can dial the hunt group by, from the directory.
+    #[must_use]
+    pub fn dial_by_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.dial_by_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `directLineCallerIdName`.
+    ///
+    ///The name shown to callers reached from the hunt group's direct line.
+    #[must_use]
+    pub fn direct_line_caller_id_name(
+        mut self,
+        value: impl ::std::convert::Into<DirectLineCallerIdName>,
+    ) -> Self {
+        self.direct_line_caller_id_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `extension`.
+    ///
+    ///Primary extension of the hunt group.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `firstName`.
+    ///
+    ///First name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`.
+    #[must_use]
+    pub fn first_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.first_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupCallerIdForOutgoingCallsEnabled`.
+    ///
+    ///Whether agents may place outgoing calls with the hunt group's caller ID.
+    #[must_use]
+    pub fn hunt_group_caller_id_for_outgoing_calls_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.hunt_group_caller_id_for_outgoing_calls_enabled = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `language`.
+    ///
+    ///Name of the announcement language, such as `English`; read only.
+    #[must_use]
+    pub fn language(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.language = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `languageCode`.
+    ///
+    ///Language code of the hunt group's announcements.
+    #[must_use]
+    pub fn language_code(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.language_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `lastName`.
+    ///
+    ///Last name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`.
+    #[must_use]
+    pub fn last_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.last_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///Primary phone number of the hunt group.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `timeZone`.
+    ///
+    ///Time zone of the hunt group, such as `America/Chicago`.
+    #[must_use]
+    pub fn time_zone(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.time_zone = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///How calls are dispatched to agents: CIRCULAR continues after the agent who took the last call, REGULAR starts from the top each time, SIMULTANEOUS rings everyone, UNIFORM rings the longest-idle agent first, WEIGHTED uses each agent's `weight`.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum HuntPolicy {
     ///`CIRCULAR` on the wire.
-    #[serde(rename = "CIRCULAR")]
     Circular,
     ///`REGULAR` on the wire.
-    #[serde(rename = "REGULAR")]
     Regular,
     ///`SIMULTANEOUS` on the wire.
-    #[serde(rename = "SIMULTANEOUS")]
     Simultaneous,
     ///`UNIFORM` on the wire.
-    #[serde(rename = "UNIFORM")]
     Uniform,
     ///`WEIGHTED` on the wire.
-    #[serde(rename = "WEIGHTED")]
     Weighted,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
 }
 impl HuntPolicy {
     /// The value as it is sent on the wire.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Circular => "CIRCULAR",
             Self::Regular => "REGULAR",
             Self::Simultaneous => "SIMULTANEOUS",
             Self::Uniform => "UNIFORM",
             Self::Weighted => "WEIGHTED",
+            Self::Unknown(value) => value.as_str(),
         }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::fmt::Display for HuntPolicy {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Circular => f.write_str("CIRCULAR"),
-            Self::Regular => f.write_str("REGULAR"),
-            Self::Simultaneous => f.write_str("SIMULTANEOUS"),
-            Self::Uniform => f.write_str("UNIFORM"),
-            Self::Weighted => f.write_str("WEIGHTED"),
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for HuntPolicy {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for HuntPolicy {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "CIRCULAR" => Self::Circular,
+                "REGULAR" => Self::Regular,
+                "SIMULTANEOUS" => Self::Simultaneous,
+                "UNIFORM" => Self::Uniform,
+                "WEIGHTED" => Self::Weighted,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for HuntPolicy {
+    fn schema_name() -> ::std::string::String {
+        "HuntPolicy".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("CIRCULAR"),
+                    ::serde_json::Value::from("REGULAR"),
+                    ::serde_json::Value::from("SIMULTANEOUS"),
+                    ::serde_json::Value::from("UNIFORM"),
+                    ::serde_json::Value::from("WEIGHTED")
+                ],
+            ),
+            ..::std::default::Default::default()
         }
+            .into()
     }
 }
 impl ::std::str::FromStr for HuntPolicy {
@@ -445,6 +1420,79 @@ impl ::std::convert::TryFrom<::std::string::String> for HuntPolicy {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///What happens when a call to the hunt group is not answered, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+pub struct NoAnswerDetails {
+    ///Where unanswered calls are forwarded, when `forwardEnabled` is true.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub destination: ::std::option::Option<::std::string::String>,
+    ///Whether forwarded calls go to the destination's voicemail.
+    #[serde(rename = "destinationVoicemailEnabled")]
+    pub destination_voicemail_enabled: bool,
+    ///Whether unanswered calls are forwarded to `destination` after `numberOfRings` rings.
+    #[serde(rename = "forwardEnabled")]
+    pub forward_enabled: bool,
+    ///Whether to advance to the next agent after `nextAgentRings` rings.
+    #[serde(rename = "nextAgentEnabled")]
+    pub next_agent_enabled: bool,
+    ///Rings before advancing to the next agent, when `nextAgentEnabled` is true.
+    #[serde(rename = "nextAgentRings")]
+    pub next_agent_rings: i32,
+    ///Rings before forwarding, when `forwardEnabled` is true.
+    #[serde(rename = "numberOfRings")]
+    pub number_of_rings: i32,
+    ///The largest `numberOfRings` the service allows; read only. Webex's example spells it `systemMaxNumberOfRing`; both names are read.
+    #[serde(
+        rename = "systemMaxNumberOfRings",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    #[serde(alias = "systemMaxNumberOfRing")]
+    pub system_max_number_of_rings: ::std::option::Option<i32>,
+}
+impl NoAnswerDetails {
+    ///Creates a value from its required fields (`nextAgentEnabled`, `nextAgentRings`, `forwardEnabled`, `numberOfRings`, `destinationVoicemailEnabled`); set the others with the methods below.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        next_agent_enabled: impl ::std::convert::Into<bool>,
+        next_agent_rings: impl ::std::convert::Into<i32>,
+        forward_enabled: impl ::std::convert::Into<bool>,
+        number_of_rings: impl ::std::convert::Into<i32>,
+        destination_voicemail_enabled: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        Self {
+            next_agent_enabled: next_agent_enabled.into(),
+            next_agent_rings: next_agent_rings.into(),
+            forward_enabled: forward_enabled.into(),
+            number_of_rings: number_of_rings.into(),
+            destination_voicemail_enabled: destination_voicemail_enabled.into(),
+            destination: ::std::option::Option::None,
+            system_max_number_of_rings: ::std::option::Option::None,
+        }
+    }
+    ///Sets `destination`.
+    ///
+    ///Where unanswered calls are forwarded, when `forwardEnabled` is true.
+    #[must_use]
+    pub fn destination(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `systemMaxNumberOfRings`.
+    ///
+    ///The largest `numberOfRings` the service allows; read only. Webex's example spells it `systemMaxNumberOfRing`; both names are read.
+    #[must_use]
+    pub fn system_max_number_of_rings(
+        mut self,
+        value: impl ::std::convert::Into<i32>,
+    ) -> Self {
+        self.system_max_number_of_rings = ::std::option::Option::Some(value.into());
+        self
     }
 }
 ///What happens when a call to the hunt group is not answered.
@@ -562,52 +1610,90 @@ impl RedirectSettings {
     }
 }
 ///Ring pattern for calls to an alternate number; applies only when the hunt group's `distinctiveRing` is enabled.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RingPattern {
     ///`NORMAL` on the wire.
-    #[serde(rename = "NORMAL")]
     Normal,
     ///`LONG_LONG` on the wire.
-    #[serde(rename = "LONG_LONG")]
     LongLong,
     ///`SHORT_SHORT_LONG` on the wire.
-    #[serde(rename = "SHORT_SHORT_LONG")]
     ShortShortLong,
     ///`SHORT_LONG_SHORT` on the wire.
-    #[serde(rename = "SHORT_LONG_SHORT")]
     ShortLongShort,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
 }
 impl RingPattern {
     /// The value as it is sent on the wire.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Normal => "NORMAL",
             Self::LongLong => "LONG_LONG",
             Self::ShortShortLong => "SHORT_SHORT_LONG",
             Self::ShortLongShort => "SHORT_LONG_SHORT",
+            Self::Unknown(value) => value.as_str(),
         }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::fmt::Display for RingPattern {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Normal => f.write_str("NORMAL"),
-            Self::LongLong => f.write_str("LONG_LONG"),
-            Self::ShortShortLong => f.write_str("SHORT_SHORT_LONG"),
-            Self::ShortLongShort => f.write_str("SHORT_LONG_SHORT"),
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for RingPattern {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for RingPattern {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "NORMAL" => Self::Normal,
+                "LONG_LONG" => Self::LongLong,
+                "SHORT_SHORT_LONG" => Self::ShortShortLong,
+                "SHORT_LONG_SHORT" => Self::ShortLongShort,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for RingPattern {
+    fn schema_name() -> ::std::string::String {
+        "RingPattern".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("NORMAL"),
+                    ::serde_json::Value::from("LONG_LONG"),
+                    ::serde_json::Value::from("SHORT_SHORT_LONG"),
+                    ::serde_json::Value::from("SHORT_LONG_SHORT")
+                ],
+            ),
+            ..::std::default::Default::default()
         }
+            .into()
     }
 }
 impl ::std::str::FromStr for RingPattern {
@@ -1129,5 +2215,175 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+///The [`UpdateCallPickupRequest`] that writes this [`CallPickupDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&CallPickupDetails> for UpdateCallPickupRequest {
+    fn from(value: &CallPickupDetails) -> Self {
+        Self {
+            agents: value
+                .agents
+                .as_ref()
+                .map(|field| {
+                    (field)
+                        .iter()
+                        .map(|item| ::std::clone::Clone::clone(&(item).id))
+                        .collect()
+                }),
+            name: ::std::option::Option::Some(::std::clone::Clone::clone(&value.name)),
+            notification_delay_timer_seconds: value
+                .notification_delay_timer_seconds
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            notification_type: value
+                .notification_type
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+        }
+    }
+}
+impl CallPickupDetails {
+    ///The [`UpdateCallPickupRequest`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> UpdateCallPickupRequest {
+        UpdateCallPickupRequest::from(self)
+    }
+}
+///The [`HuntGroupAgent`] that writes this [`HuntGroupAgentDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&HuntGroupAgentDetails> for HuntGroupAgent {
+    fn from(value: &HuntGroupAgentDetails) -> Self {
+        Self {
+            id: ::std::clone::Clone::clone(&value.id),
+            weight: value.weight.as_ref().map(|field| ::std::clone::Clone::clone(field)),
+        }
+    }
+}
+impl HuntGroupAgentDetails {
+    ///The [`HuntGroupAgent`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> HuntGroupAgent {
+        HuntGroupAgent::from(self)
+    }
+}
+///The [`HuntGroupCallPolicies`] that writes this [`HuntGroupCallPoliciesDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&HuntGroupCallPoliciesDetails> for HuntGroupCallPolicies {
+    fn from(value: &HuntGroupCallPoliciesDetails) -> Self {
+        Self {
+            policy: ::std::clone::Clone::clone(&value.policy),
+            no_answer: NoAnswerSettings::from(&value.no_answer),
+            allow_members_to_control_group_busy_enabled: value
+                .allow_members_to_control_group_busy_enabled
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            business_continuity_redirect: value
+                .business_continuity_redirect
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            busy_redirect: value
+                .busy_redirect
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            group_busy_enabled: value
+                .group_busy_enabled
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            waiting_enabled: value
+                .waiting_enabled
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+        }
+    }
+}
+impl HuntGroupCallPoliciesDetails {
+    ///The [`HuntGroupCallPolicies`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> HuntGroupCallPolicies {
+        HuntGroupCallPolicies::from(self)
+    }
+}
+///The [`UpdateHuntGroupRequest`] that writes this [`HuntGroupDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&HuntGroupDetails> for UpdateHuntGroupRequest {
+    fn from(value: &HuntGroupDetails) -> Self {
+        Self {
+            agents: ::std::option::Option::Some(
+                (&value.agents).iter().map(|item| HuntGroupAgent::from(item)).collect(),
+            ),
+            alternate_numbers: ::std::option::Option::Some(
+                ::std::clone::Clone::clone(&value.alternate_numbers),
+            ),
+            call_policies: ::std::option::Option::Some(
+                HuntGroupCallPolicies::from(&value.call_policies),
+            ),
+            dial_by_name: value
+                .dial_by_name
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            direct_line_caller_id_name: value
+                .direct_line_caller_id_name
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            distinctive_ring: ::std::option::Option::Some(
+                ::std::clone::Clone::clone(&value.distinctive_ring),
+            ),
+            enabled: ::std::option::Option::Some(
+                ::std::clone::Clone::clone(&value.enabled),
+            ),
+            extension: value
+                .extension
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            first_name: value
+                .first_name
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            hunt_group_caller_id_for_outgoing_calls_enabled: value
+                .hunt_group_caller_id_for_outgoing_calls_enabled
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            language_code: value
+                .language_code
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            last_name: value
+                .last_name
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            name: ::std::option::Option::Some(::std::clone::Clone::clone(&value.name)),
+            phone_number: value
+                .phone_number
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+            time_zone: value
+                .time_zone
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+        }
+    }
+}
+impl HuntGroupDetails {
+    ///The [`UpdateHuntGroupRequest`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> UpdateHuntGroupRequest {
+        UpdateHuntGroupRequest::from(self)
+    }
+}
+///The [`NoAnswerSettings`] that writes this [`NoAnswerDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&NoAnswerDetails> for NoAnswerSettings {
+    fn from(value: &NoAnswerDetails) -> Self {
+        Self {
+            next_agent_enabled: ::std::clone::Clone::clone(&value.next_agent_enabled),
+            next_agent_rings: ::std::clone::Clone::clone(&value.next_agent_rings),
+            forward_enabled: ::std::clone::Clone::clone(&value.forward_enabled),
+            number_of_rings: ::std::clone::Clone::clone(&value.number_of_rings),
+            destination_voicemail_enabled: ::std::clone::Clone::clone(
+                &value.destination_voicemail_enabled,
+            ),
+            destination: value
+                .destination
+                .as_ref()
+                .map(|field| ::std::clone::Clone::clone(field)),
+        }
+    }
+}
+impl NoAnswerDetails {
+    ///The [`NoAnswerSettings`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> NoAnswerSettings {
+        NoAnswerSettings::from(self)
     }
 }

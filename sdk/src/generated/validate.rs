@@ -6,6 +6,9 @@ use crate::validate::{Path, Rules, Violations};
 static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
     "^(100|[1-9]?[0-9])$",
 );
+impl Rules for types::AgentNumber {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
 impl Rules for types::AlternateNumber {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
         {
@@ -18,10 +21,66 @@ impl Rules for types::AlternateNumber {
                 ::std::option::Option::None,
             );
         }
+        if let ::std::option::Option::Some(value) = &self.ring_pattern {
+            let at = at.field("ringPattern");
+            if let types::RingPattern::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["NORMAL", "LONG_LONG", "SHORT_SHORT_LONG", "SHORT_LONG_SHORT"],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::CallPickupAgent {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.phone_number {
+            let at = at.field("phoneNumber");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.type_ {
+            let at = at.field("type");
+            if let types::AgentType::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["PEOPLE", "PLACE", "VIRTUAL_LINE"]);
+            }
+        }
+    }
+}
+impl Rules for types::CallPickupDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.agents {
+            let at = at.field("agents");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.notification_type {
+            let at = at.field("notificationType");
+            if let types::CallPickupNotificationType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["NONE", "AUDIO_ONLY", "VISUAL_ONLY", "AUDIO_AND_VISUAL"],
+                );
+            }
+        }
     }
 }
 impl Rules for types::DirectLineCallerIdName {
-    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.selection;
+            let at = at.field("selection");
+            if let types::DirectLineCallerIdSelection::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["CUSTOM_NAME", "DISPLAY_NAME"]);
+            }
+        }
+    }
 }
 impl Rules for types::HuntGroupAgent {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
@@ -41,6 +100,16 @@ impl Rules for types::HuntGroupAgent {
         }
     }
 }
+impl Rules for types::HuntGroupAgentDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.type_ {
+            let at = at.field("type");
+            if let types::AgentType::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["PEOPLE", "PLACE", "VIRTUAL_LINE"]);
+            }
+        }
+    }
+}
 impl Rules for types::HuntGroupCallPolicies {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
         if let ::std::option::Option::Some(value) = &self.business_continuity_redirect {
@@ -56,7 +125,78 @@ impl Rules for types::HuntGroupCallPolicies {
             let at = at.field("noAnswer");
             Rules::check(value, &at, out);
         }
+        {
+            let value = &self.policy;
+            let at = at.field("policy");
+            if let types::HuntPolicy::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["CIRCULAR", "REGULAR", "SIMULTANEOUS", "UNIFORM", "WEIGHTED"],
+                );
+            }
+        }
     }
+}
+impl Rules for types::HuntGroupCallPoliciesDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.business_continuity_redirect {
+            let at = at.field("businessContinuityRedirect");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.busy_redirect {
+            let at = at.field("busyRedirect");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.no_answer;
+            let at = at.field("noAnswer");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.policy;
+            let at = at.field("policy");
+            if let types::HuntPolicy::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["CIRCULAR", "REGULAR", "SIMULTANEOUS", "UNIFORM", "WEIGHTED"],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::HuntGroupDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.agents;
+            let at = at.field("agents");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        {
+            let value = &self.alternate_numbers;
+            let at = at.field("alternateNumbers");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        {
+            let value = &self.call_policies;
+            let at = at.field("callPolicies");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
+            let at = at.field("directLineCallerIdName");
+            Rules::check(value, &at, out);
+        }
+    }
+}
+impl Rules for types::NoAnswerDetails {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
 impl Rules for types::NoAnswerSettings {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
@@ -118,6 +258,16 @@ impl Rules for types::UpdateCallPickupRequest {
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
+        }
+        if let ::std::option::Option::Some(value) = &self.notification_type {
+            let at = at.field("notificationType");
+            if let types::CallPickupNotificationType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["NONE", "AUDIO_ONLY", "VISUAL_ONLY", "AUDIO_AND_VISUAL"],
+                );
+            }
         }
     }
 }

@@ -18,6 +18,13 @@ pub fn scratch(name: &str, parts: &[&str]) -> PathBuf {
 }
 
 fn copy(from: &Path, to: &Path) {
+    // Build output and installed npm packages are not part of the sources.
+    if from
+        .file_name()
+        .is_some_and(|name| name == "target" || name == "node_modules")
+    {
+        return;
+    }
     if from.is_dir() {
         fs::create_dir_all(to).unwrap();
         for entry in fs::read_dir(from).unwrap() {

@@ -1,0 +1,214 @@
+//! Conversions from what is read to the update that writes it back.
+//!
+//! A component marked `x-update-schema: Update` gets `From<&Self> for
+//! Update` and a `to_update()` method. Each property of the update is
+//! filled from the property of the same JSON name: same types are cloned,
+//! lists are converted item by item, objects follow their own
+//! `x-update-schema`, and an object marked `x-update-value: property` gives
+//! that property where the update takes a plain value. Properties only the
+//! read has (read-only ones) are dropped; an optional update property the
+//! read lacks is left unset. Anything else is an error naming the property.
+
+use std::collections::BTreeMap;
+
+use openapiv3::OpenAPI;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Item, Type, parse_quote};
+
+use crate::rules;
+use crate::types::FieldInfo;
+
+/// The conversion items for every component with `x-update-schema`.
+pub fn conversions(
+    spec: &OpenAPI,
+    structs: &BTreeMap<String, Vec<FieldInfo>>,
+) -> Result<Vec<Item>, String> {
+    let mut out = Vec::new();
+    for (read, fields) in structs {
+        let Ok(schema) = rules::component(spec, read) else {
+            continue;
+        };
+        let Some(update) = rules::extension_strings(schema, rules::UPDATE_SCHEMA)
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let update_fields = structs.get(&update).ok_or_else(|| {
+            format!(
+                "{read}: {} names {update}, which is not an object component",
+                rules::UPDATE_SCHEMA
+            )
+        })?;
+        let mut inits = Vec::new();
+        for target in update_fields {
+            let ident = &target.ident;
+            let source = fields.iter().find(|f| f.json == target.json);
+            let value = match source {
+                None if target.optional => quote!(::std::option::Option::None),
+                None => {
+                    return Err(format!(
+                        "{read}: has no property `{}`, which {update} requires",
+                        target.json
+                    ));
+                }
+                Some(source) => {
+                    let from = &source.ident;
+                    let at = format!("{read}.{}", source.json);
+                    match (source.optional, target.optional) {
+                        (false, false) => convert(
+                            spec,
+                            structs,
+                            &at,
+                            &source.value_ty,
+                            &target.value_ty,
+                            quote!(&value.#from),
+                        )?,
+                        (false, true) => {
+                            let inner = convert(
+                                spec,
+                                structs,
+                                &at,
+                                &source.value_ty,
+                                &target.value_ty,
+                                quote!(&value.#from),
+                            )?;
+                            quote!(::std::option::Option::Some(#inner))
+                        }
+                        (true, true) => {
+                            let inner = convert(
+                                spec,
+                                structs,
+                                &at,
+                                &source.value_ty,
+                                &target.value_ty,
+                                quote!(field),
+                            )?;
+                            quote!(value.#from.as_ref().map(|field| #inner))
+                        }
+                        (true, false) => {
+                            return Err(format!(
+                                "{at}: is optional, but {update} requires `{}`; make it required in the read",
+                                target.json
+                            ));
+                        }
+                    }
+                }
+            };
+            inits.push(quote!(#ident: #value));
+        }
+        let read_ty = format_ident!("{}", read);
+        let update_ty = format_ident!("{}", update);
+        let from_doc = format!(
+            "The [`{update}`] that writes this [`{read}`] back unchanged: properties of the \
+             same name are copied, read-only ones are left out."
+        );
+        let method_doc = format!(
+            "The [`{update}`] that writes this back unchanged; change what you need and send \
+             it. Properties only a read carries are left out."
+        );
+        out.push(parse_quote! {
+            #[doc = #from_doc]
+            impl ::std::convert::From<&#read_ty> for #update_ty {
+                fn from(value: &#read_ty) -> Self {
+                    Self { #(#inits,)* }
+                }
+            }
+        });
+        out.push(parse_quote! {
+            impl #read_ty {
+                #[doc = #method_doc]
+                pub fn to_update(&self) -> #update_ty {
+                    #update_ty::from(self)
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+fn ident_of(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn vec_item(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+/// An expression of type `to` made from `value`, a reference to a `from`.
+fn convert(
+    spec: &OpenAPI,
+    structs: &BTreeMap<String, Vec<FieldInfo>>,
+    at: &str,
+    from: &Type,
+    to: &Type,
+    value: TokenStream,
+) -> Result<TokenStream, String> {
+    if quote!(#from).to_string() == quote!(#to).to_string() {
+        return Ok(quote!(::std::clone::Clone::clone(#value)));
+    }
+    if let (Some(from_item), Some(to_item)) = (vec_item(from), vec_item(to)) {
+        let inner = convert(spec, structs, at, from_item, to_item, quote!(item))?;
+        return Ok(quote!((#value).iter().map(|item| #inner).collect()));
+    }
+    let unconvertible = || {
+        format!(
+            "{at}: cannot turn a {} into a {}; declare `{}` or `{}` on the read's schema",
+            quote!(#from),
+            quote!(#to),
+            rules::UPDATE_SCHEMA,
+            rules::UPDATE_VALUE
+        )
+    };
+    let name = ident_of(from).ok_or_else(unconvertible)?;
+    let schema = rules::component(spec, &name).map_err(|_| unconvertible())?;
+    if rules::extension_strings(schema, rules::UPDATE_SCHEMA)
+        .first()
+        .is_some_and(|update| Some(update) == ident_of(to).as_ref())
+    {
+        let to_ident = format_ident!("{}", ident_of(to).unwrap_or_default());
+        return Ok(quote!(#to_ident::from(#value)));
+    }
+    if let Some(property) = rules::extension_strings(schema, rules::UPDATE_VALUE).first() {
+        let field = structs
+            .get(&name)
+            .and_then(|fields| fields.iter().find(|f| f.json == *property))
+            .ok_or_else(|| {
+                format!(
+                    "{name}: {} names no property `{property}`",
+                    rules::UPDATE_VALUE
+                )
+            })?;
+        if field.optional {
+            return Err(format!(
+                "{name}.{property}: {} needs a required property",
+                rules::UPDATE_VALUE
+            ));
+        }
+        let ident = &field.ident;
+        return convert(
+            spec,
+            structs,
+            at,
+            &field.value_ty,
+            to,
+            quote!(&(#value).#ident),
+        );
+    }
+    Err(unconvertible())
+}

@@ -1,0 +1,182 @@
+//! The spec's `x-` extensions: what the generator makes of them, and the
+//! errors that name a misuse.
+
+const SPEC: &str = r##"openapi: 3.0.3
+info:
+  title: Fixture
+  version: "1"
+paths:
+  /lamps/{lampId}:
+    get:
+      operationId: getLamp
+      summary: Read a lamp.
+      description: Answers with the lamp.
+      parameters:
+        - name: lampId
+          in: path
+          required: true
+          description: ID of the lamp.
+          schema:
+            type: string
+      responses:
+        "200":
+          description: The lamp.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/LampDetails"
+    put:
+      operationId: updateLamp
+      summary: Update a lamp.
+      description: Answers with no body.
+      parameters:
+        - name: lampId
+          in: path
+          required: true
+          description: ID of the lamp.
+          schema:
+            type: string
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/UpdateLamp"
+      responses:
+        "204":
+          description: Updated.
+components:
+  schemas:
+    Colour:
+      type: string
+      x-extensible-enum: true
+      description: A colour.
+      enum:
+        - RED
+        - BLUE
+    LampDetails:
+      type: object
+      description: A lamp as read.
+      x-update-schema: UpdateLamp
+      required:
+        - id
+        - colour
+      properties:
+        id:
+          type: string
+          description: Its ID.
+        colour:
+          $ref: "#/components/schemas/Colour"
+        watts:
+          type: integer
+          format: int32
+          x-aliases:
+            - watt
+          description: Its power.
+    UpdateLamp:
+      type: object
+      description: A lamp's update.
+      required:
+        - colour
+      properties:
+        colour:
+          $ref: "#/components/schemas/Colour"
+        watts:
+          type: integer
+          format: int32
+          description: Its power.
+"##;
+
+fn generate(spec: &str) -> Result<String, String> {
+    webex_calling_codegen::generate(spec)
+        .map(|files| files.into_iter().map(|f| f.contents).collect())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_extensible_enum_keeps_unknown_values_and_refuses_them_in_checks() {
+    let out = generate(SPEC).unwrap();
+    assert!(out.contains("Unknown(::std::string::String)"), "{out}");
+    assert!(out.contains("_ => Self::Unknown(value)"), "{out}");
+    assert!(
+        out.contains("if let types::Colour::Unknown(unknown) = value"),
+        "{out}"
+    );
+    assert!(
+        out.contains("out.unknown_value(&at, unknown, &[\"RED\", \"BLUE\"])"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_alias_is_read_but_not_written() {
+    let out = generate(SPEC).unwrap();
+    assert!(out.contains("#[serde(alias = \"watt\")]"), "{out}");
+}
+
+#[test]
+fn a_read_with_an_update_schema_converts_same_named_properties() {
+    let out = generate(SPEC).unwrap();
+    assert!(
+        out.contains("impl ::std::convert::From<&LampDetails> for UpdateLamp"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pub fn to_update(&self) -> UpdateLamp"),
+        "{out}"
+    );
+    assert!(
+        out.contains("colour: ::std::clone::Clone::clone(&value.colour)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_update_property_the_read_only_has_as_optional_is_refused_by_name() {
+    let spec = SPEC.replacen("        - id\n        - colour\n", "        - id\n", 1);
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("LampDetails.colour: is optional, but UpdateLamp requires `colour`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_update_schema_that_does_not_exist_is_refused_by_name() {
+    let spec = SPEC.replacen(
+        "x-update-schema: UpdateLamp",
+        "x-update-schema: UpdateLight",
+        1,
+    );
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("LampDetails: x-update-schema names UpdateLight"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_property_that_cannot_be_converted_is_refused_naming_the_extensions_to_use() {
+    let spec = SPEC.replacen(
+        "        watts:\n          type: integer\n          format: int32\n          description: Its power.\n",
+        "        watts:\n          type: string\n          description: Its power.\n",
+        1,
+    );
+    let error = generate(&spec).unwrap_err();
+    assert!(error.contains("LampDetails.watts: cannot turn"), "{error}");
+    assert!(error.contains("x-update-schema"), "{error}");
+}
+
+#[test]
+fn a_header_parameter_is_refused_naming_it() {
+    let spec = SPEC.replacen(
+        "      parameters:\n",
+        "      parameters:\n        - name: X-Trace\n          in: header\n          description: A trace ID.\n          schema:\n            type: string\n",
+        1,
+    );
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("getLamp: parameter X-Trace is a header or cookie parameter"),
+        "{error}"
+    );
+}

@@ -1,0 +1,240 @@
+//! The generator's output for each fixture spec of `codegen/tests/fixtures/`
+//! (its committed snapshot), compiled into this crate and called against a
+//! scripted server on loopback: a snapshot that does not compile, or sends
+//! the wrong request, fails here.
+
+// A fixture's generated code is only partly called, and is held to the
+// lints of generated code, not of hand-written code.
+#![allow(dead_code, unused_imports, clippy::all)]
+
+#[path = "../../tests/src/scripted.rs"]
+mod scripted;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/get-200-query-params-inline-response/mod.rs"]
+mod get_200_query_params_inline_response;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/delete-204-path-level-params/mod.rs"]
+mod delete_204_path_level_params;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/post-201-required-body-without-example/mod.rs"]
+mod post_201_required_body_without_example;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/operation-ids-acronyms-hyphens-shared-prefix/mod.rs"]
+mod operation_ids_acronyms_hyphens_shared_prefix;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/put-200-enum-bounded-string/mod.rs"]
+mod put_200_enum_bounded_string;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/put-204-optional-array/mod.rs"]
+mod put_204_optional_array;
+
+use scripted::{Reply, Script, ScriptedServer};
+use serde_json::json;
+
+use crate::{Client, Error, RetryPolicy};
+
+async fn serve(reply: Reply) -> (ScriptedServer, Client) {
+    let server = ScriptedServer::start(Script::new().then(reply)).await;
+    let client = Client::builder()
+        .token("fixture-token")
+        .base_url(server.base_url())
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("a client for the scripted server");
+    (server, client)
+}
+
+fn violations(error: &Error) -> Vec<String> {
+    error
+        .invalid_input()
+        .unwrap_or_else(|| panic!("expected invalid input, got {error}"))
+        .violations()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_get_sends_its_required_and_set_query_parameters_and_reads_an_inline_response() {
+    let (server, client) = serve(Reply::json(200, json!({ "items": ["cog"] }))).await;
+    let page = client
+        .list_gadgets()
+        .kind("gear wheel")
+        .max(10)
+        .name("c&g")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.items, ["cog"]);
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "GET");
+    assert_eq!(
+        request.target,
+        "/v1/gadgets?kind=gear%20wheel&max=10&name=c%26g"
+    );
+    assert!(request.body.is_empty());
+}
+
+#[tokio::test]
+async fn a_get_refuses_a_missing_required_query_parameter_and_a_bound_before_sending() {
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client.list_gadgets().max(101).send().await.unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["kind: is required", "max: at most 100, got 101"]
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn path_level_parameters_reach_every_operation_of_the_path() {
+    let (server, client) = serve(Reply::json(200, json!({ "id": "s/1", "teeth": 12 }))).await;
+    let sprocket = client
+        .get_sprocket()
+        .sprocket_id("s/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sprocket.teeth, Some(12));
+    assert_eq!(server.requests()[0].target, "/v1/sprockets/s%2F1");
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .delete_sprocket()
+        .sprocket_id("s1")
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "DELETE");
+    assert_eq!(request.target, "/v1/sprockets/s1?force=true");
+    assert!(request.body.is_empty());
+}
+
+#[tokio::test]
+async fn a_post_with_an_inline_body_of_required_fields_is_answered_201_with_a_body() {
+    use post_201_required_body_without_example::types::CreateCrateBody;
+    let (server, client) = serve(Reply::json(201, json!({ "id": "c1", "label": "Tools" }))).await;
+    let created = client
+        .create_crate()
+        .body(CreateCrateBody::new("Tools", 4))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.id, "c1");
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.target, "/v1/crates");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&request.body).unwrap(),
+        json!({ "label": "Tools", "slots": 4 })
+    );
+}
+
+#[tokio::test]
+async fn a_body_with_required_fields_must_be_set_and_keep_its_rules() {
+    use post_201_required_body_without_example::types::CreateCrateBody;
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client.create_crate().send().await.unwrap_err();
+    assert_eq!(violations(&error), ["body: is required"]);
+    let error = client
+        .create_crate()
+        .body(CreateCrateBody::new("", 0))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "label: at least 1 character, got 0",
+            "slots: at least 1, got 0"
+        ]
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn operation_ids_with_acronyms_and_hyphens_become_progenitor_method_names() {
+    let (server, client) = serve(Reply::json(200, json!({ "title": "Doc" }))).await;
+    let panel = client.get_xml_data().doc_id("d1").send().await.unwrap();
+    assert_eq!(panel.title.as_deref(), Some("Doc"));
+    assert_eq!(server.requests()[0].target, "/v1/documents/d1/xml");
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client.list_reports().send().await.unwrap();
+    assert_eq!(server.requests()[0].target, "/v1/reports");
+}
+
+#[tokio::test]
+async fn operations_whose_ids_share_a_prefix_each_send_their_own_request() {
+    use operation_ids_acronyms_hyphens_shared_prefix::types::{Panel, PanelAgents};
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .update_panel()
+        .panel_id("p1")
+        .body(Panel::new().title("Front"))
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/panels/p1");
+    assert_eq!(request.body_text(), r#"{"title":"Front"}"#);
+
+    let (server, client) = serve(Reply::json(200, json!({ "title": "Front" }))).await;
+    let panel = client
+        .update_panel_agents()
+        .panel_id("p1")
+        .body(PanelAgents::new(["a1".to_string()]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(panel.title.as_deref(), Some("Front"));
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/panels/p1/agents");
+    assert_eq!(request.body_text(), r#"{"agents":["a1"]}"#);
+}
+
+#[tokio::test]
+async fn a_put_answered_200_returns_its_body() {
+    use put_200_enum_bounded_string::types::{Colour, RenameThing};
+    let (server, client) = serve(Reply::json(200, json!({ "id": "t2" }))).await;
+    let renamed = client
+        .rename_thing()
+        .thing_id("t1")
+        .body(RenameThing::new().name("Lamp").colour(Colour::Red))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.id, "t2");
+    assert_eq!(server.requests()[0].method, "PUT");
+}
+
+#[tokio::test]
+async fn a_put_answered_204_sends_an_empty_list_when_set() {
+    use put_204_optional_array::types::FillBox;
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .fill_box()
+        .box_id("b1")
+        .note("n")
+        .body(FillBox::new().items(Vec::<String>::new()))
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/boxes/b1?note=n");
+    assert_eq!(request.body_text(), r#"{"items":[]}"#);
+}
