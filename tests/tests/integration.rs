@@ -796,3 +796,86 @@ async fn one_update_borrowed_by_many_calls_lands_on_every_hunt_group() {
     // The borrowed update is still the caller's, unchanged.
     assert_eq!(shared.enabled, Some(false));
 }
+
+// Failures that leave the outcome unknown.
+
+#[tokio::test]
+async fn a_rename_applied_then_answered_502_is_reported_unknown_not_retried_into_a_404() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::status(502).after_applying());
+
+    let error = update_pickup(
+        &client(&fake),
+        fixtures::CALL_PICKUP_ID,
+        UpdateCallPickupRequest::new().name("Lobby"),
+    )
+    .await
+    .unwrap_err();
+
+    assert!(error.is_outcome_unknown(), "{error:?}");
+    assert_eq!(error.status(), Some(502));
+    assert_eq!(fake.requests().len(), 1, "the rename was sent again");
+    // It was applied: the group is stored under its new ID.
+    let renamed = fake.call_pickup(fixtures::LOCATION_ID, &call_pickup_id("Lobby"));
+    assert_eq!(renamed.expect("the renamed group")["name"], "Lobby");
+}
+
+#[tokio::test]
+async fn a_rename_applied_then_cut_off_is_reported_unknown_not_retried_into_a_404() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::drop_connection().after_applying());
+
+    let error = update_pickup(
+        &client(&fake),
+        fixtures::CALL_PICKUP_ID,
+        UpdateCallPickupRequest::new().name("Lobby"),
+    )
+    .await
+    .unwrap_err();
+
+    assert!(error.is_outcome_unknown(), "{error:?}");
+    assert!(
+        matches!(&error, Error::OutcomeUnknown { source, .. } if matches!(**source, Error::Transport { .. })),
+        "{error:?}"
+    );
+    assert_eq!(fake.requests().len(), 1, "the rename was sent again");
+    assert!(
+        fake.call_pickup(fixtures::LOCATION_ID, &call_pickup_id("Lobby"))
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_hunt_group_update_applied_then_answered_502_is_sent_again_and_succeeds() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::status(502).after_applying());
+
+    update_hunt_group(
+        &client(&fake),
+        UpdateHuntGroupRequest::new().name("Support"),
+    )
+    .await
+    .expect("sent again: a hunt group update is idempotent");
+
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(stored_hunt_group(&fake)["name"], "Support");
+}
+
+#[tokio::test]
+async fn a_423_is_described_as_a_lock_not_as_rate_limiting() {
+    let fake = FakeWebex::start().await;
+    fake.push_fault(Fault::locked("1"));
+
+    let error = update_hunt_group(
+        &client_without_retries(&fake),
+        UpdateHuntGroupRequest::new().enabled(true),
+    )
+    .await
+    .unwrap_err();
+
+    assert!(matches!(error, Error::Api(_)), "{error:?}");
+    let text = error.to_string().to_lowercase();
+    assert!(text.contains("locked"), "{text}");
+    assert!(!text.contains("rate"), "{text}");
+    assert!(error.is_retryable());
+}

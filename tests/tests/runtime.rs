@@ -1375,3 +1375,97 @@ async fn a_hunt_group_update_succeeds_on_204() {
     );
     assert_eq!(request.body_text(), r#"{"enabled":true}"#);
 }
+
+#[tokio::test]
+async fn an_attempt_cut_short_by_the_budget_does_not_hold_the_client_back_again() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(429).header("Retry-After", "1"))
+            .then(Reply::hang())
+            .otherwise(ok()),
+    )
+    .await;
+    let client = builder(&server)
+        .timeout(Duration::from_secs(30))
+        .retry(quick_retries().budget(Duration::from_millis(1500)))
+        .build()
+        .unwrap();
+
+    let error = update_pickup(&client).await.unwrap_err();
+    let ended = Instant::now();
+    update_pickup(&client.clone()).await.unwrap();
+
+    assert!(matches!(error, Error::RateLimited(_)), "{error:?}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    // The 429's wait was over when the cut-short attempt ended; taking it
+    // up again would hold the next call back for another second.
+    let held_back = requests[2].received.saturating_duration_since(ended);
+    assert!(held_back < Duration::from_millis(500), "{held_back:?}");
+}
+
+/// Calls held back by one `Retry-After`, then released: the arrival times
+/// of the requests that follow the refusal.
+async fn released_after_a_wait(limiter: webex_calling::RateLimiter) -> Vec<Instant> {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(Reply::status(429).header("Retry-After", "1"))
+            .otherwise(ok()),
+    )
+    .await;
+    let client = builder(&server).rate_limiter(limiter).build().unwrap();
+    // The first call meets the refusal; the others queue behind its wait.
+    let first = tokio::spawn({
+        let client = client.clone();
+        async move { update_pickup(&client).await }
+    });
+    while server.requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { update_pickup(&client).await })
+        })
+        .collect();
+    first.await.unwrap().unwrap();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    server.requests()[1..]
+        .iter()
+        .map(|request| request.received)
+        .collect()
+}
+
+fn assert_spread(arrivals: &[Instant]) {
+    assert_eq!(arrivals.len(), 7);
+    let mut sorted = arrivals.to_vec();
+    sorted.sort();
+    let closest = sorted
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .min()
+        .unwrap();
+    // Released together, they would arrive within microseconds of each other.
+    assert!(closest >= Duration::from_micros(500), "{closest:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_released_by_the_end_of_a_wait_leave_at_the_learned_pace_not_at_once() {
+    assert_spread(&released_after_a_wait(webex_calling::RateLimiter::adaptive()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_pacing_calls_released_by_the_end_of_a_wait_are_still_spread() {
+    let arrivals = released_after_a_wait(webex_calling::RateLimiter::none()).await;
+    assert_eq!(arrivals.len(), 7);
+    let first = arrivals.iter().min().unwrap();
+    let last = arrivals.iter().max().unwrap();
+    // Spread at random over a tenth of the one-second wait.
+    assert!(
+        *last - *first >= Duration::from_millis(10),
+        "{:?}",
+        *last - *first
+    );
+}

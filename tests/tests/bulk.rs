@@ -1,0 +1,149 @@
+//! Bulk jobs against the fake's rate limit: every call lands, and nothing is
+//! sent with the token while a `Retry-After` is in force.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use webex_calling::fake::{FakeWebex, RateLimit, fixtures};
+use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
+use webex_calling::{Error, RateLimiter};
+
+const CALLS: usize = 400;
+const CONCURRENCY: usize = 64;
+
+/// Runs `calls` updates, alternating hunt group and call pickup updates that
+/// keep the IDs, through one client at `CONCURRENCY`; the failures.
+async fn bulk_job(client: webex_calling::Client, calls: usize) -> Vec<Error> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        let client = client.clone();
+        let next = Arc::clone(&next);
+        workers.spawn(async move {
+            let mut failures = Vec::new();
+            loop {
+                let call = next.fetch_add(1, Ordering::Relaxed);
+                if call >= calls {
+                    return failures;
+                }
+                let outcome = if call % 2 == 0 {
+                    client
+                        .update_hunt_group()
+                        .location_id(fixtures::LOCATION_ID)
+                        .hunt_group_id(fixtures::HUNT_GROUP_ID)
+                        .body(UpdateHuntGroupRequest::new().enabled(call % 4 == 0))
+                        .send()
+                        .await
+                } else {
+                    let seconds = i32::try_from(call % 60).unwrap_or(0);
+                    client
+                        .update_call_pickup()
+                        .location_id(fixtures::LOCATION_ID)
+                        .call_pickup_id(fixtures::CALL_PICKUP_ID)
+                        .body(
+                            UpdateCallPickupRequest::new()
+                                .notification_delay_timer_seconds(seconds),
+                        )
+                        .send()
+                        .await
+                        .map(drop)
+                };
+                if let Err(error) = outcome {
+                    failures.push(error);
+                }
+            }
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(worker) = workers.join_next().await {
+        failures.extend(worker.expect("a worker of the bulk job"));
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_job_at_concurrency_64_lands_every_call_and_never_sends_during_a_retry_after() {
+    let fake = FakeWebex::builder()
+        .rate_limit(RateLimit::per_second(200.0).burst(10).retry_after("1"))
+        .start()
+        .await
+        .expect("the fake");
+
+    let failures = bulk_job(fake.client(), CALLS).await;
+
+    assert!(
+        failures.is_empty(),
+        "{} failed, the first: {}",
+        failures.len(),
+        failures[0]
+    );
+    let stats = fake.rate_limit_stats();
+    assert_eq!(stats.accepted, CALLS as u64);
+    assert!(stats.blocks >= 1, "the job never met the limit: {stats:?}");
+    // Requests already on the wire when a block started are refused too;
+    // none may be sent after the client saw the refusal and before the
+    // `Retry-After` passed.
+    assert_eq!(stats.early, 0, "{stats:?}");
+    // A client that resumed everything at once would be refused again and
+    // again; the limiter keeps refusals to a few per hundred calls.
+    assert!(stats.throttled <= (CALLS as u64) * 5 / 100, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_job_without_pacing_still_waits_out_every_retry_after() {
+    let fake = FakeWebex::builder()
+        .rate_limit(RateLimit::per_second(200.0).burst(40).retry_after("1"))
+        .start()
+        .await
+        .expect("the fake");
+    let client = fake
+        .client_builder()
+        .rate_limiter(RateLimiter::none())
+        .build()
+        .expect("a client");
+
+    // Without pacing every refusal costs a whole second: fewer calls.
+    let failures = bulk_job(client, 120).await;
+
+    assert!(
+        failures.is_empty(),
+        "{} failed, the first: {}",
+        failures.len(),
+        failures[0]
+    );
+    assert_eq!(
+        fake.rate_limit_stats().early,
+        0,
+        "{:?}",
+        fake.rate_limit_stats()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_rate_under_the_limit_is_never_refused() {
+    let fake = FakeWebex::builder()
+        .rate_limit(RateLimit::per_second(200.0).burst(5).retry_after("1"))
+        .start()
+        .await
+        .expect("the fake");
+    let client = fake
+        .client_builder()
+        .rate_limiter(RateLimiter::fixed(150.0))
+        .build()
+        .expect("a client");
+
+    let failures = bulk_job(client, CALLS).await;
+
+    assert!(
+        failures.is_empty(),
+        "{} failed, the first: {}",
+        failures.len(),
+        failures[0]
+    );
+    assert_eq!(
+        fake.rate_limit_stats().throttled,
+        0,
+        "{:?}",
+        fake.rate_limit_stats()
+    );
+}
