@@ -26,12 +26,12 @@ async fn bulk_job(client: webex_calling::Client, calls: usize) -> Vec<Error> {
                 if call >= calls {
                     return failures;
                 }
-                let outcome = if call % 2 == 0 {
+                let outcome = if call.is_multiple_of(2) {
                     client
                         .update_hunt_group()
                         .location_id(fixtures::LOCATION_ID)
                         .hunt_group_id(fixtures::HUNT_GROUP_ID)
-                        .body(UpdateHuntGroupRequest::new().enabled(call % 4 == 0))
+                        .body(UpdateHuntGroupRequest::new().enabled(call.is_multiple_of(4)))
                         .send()
                         .await
                 } else {
