@@ -1,5 +1,5 @@
 //! The client: construction, auth, and the policies every request goes
-//! through (tracking IDs, timeouts, retries, rate-limit cool-down, a cap on
+//! through (tracking IDs, timeouts, retries, the rate limiter, a cap on
 //! requests in flight, tracing).
 
 use std::fmt;

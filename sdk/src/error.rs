@@ -67,7 +67,7 @@ pub enum Error {
     },
     /// The request, or the whole call with its retries, ran out of time.
     /// With 0 attempts, the call's budget ran out before it could be sent,
-    /// while it waited out a rate-limit cool-down or for a free slot.
+    /// while it waited for its turn under the rate limiter or for a free slot.
     #[non_exhaustive]
     Timeout {
         /// Attempts made, the last one included.
@@ -271,7 +271,7 @@ impl fmt::Display for Error {
                 tracking_id,
             } => write!(
                 f,
-                "the call to Webex was not sent: its time budget ran out after {} ms waiting for a rate-limit cool-down or a free request slot; raise the retry budget or `max_in_flight` (tracking ID {tracking_id})",
+                "the call to Webex was not sent: its time budget ran out after {} ms waiting for its turn under the rate limiter or a free request slot; raise the retry budget or `max_in_flight` (tracking ID {tracking_id})",
                 elapsed.as_millis()
             ),
             Error::Timeout {

@@ -18,7 +18,7 @@
 //! them. The generated builders validate their input, build the path from
 //! percent-encoded segments and then call one hand-written function,
 //! `Client::execute`, which owns everything that happens on the wire:
-//! headers, tracking IDs, retries, the rate-limit cool-down, the cap on
+//! headers, tracking IDs, retries, the rate limiter, the cap on
 //! requests in flight, timeouts and tracing. Two reasons:
 //!
 //! - progenitor's `Error<E>` and `ResponseValue<T>` would reach callers
@@ -52,7 +52,7 @@
 //!     .max_in_flight(8)
 //!     .build()?;
 //! // Clones are cheap: they share one connection pool, one cap on requests
-//! // in flight and one rate-limit cool-down.
+//! // in flight and one rate limiter.
 //! let for_a_task = spelled_out.clone();
 //! # let _ = (from_env, for_a_task);
 //! # Ok(())
@@ -147,22 +147,60 @@
 //! # }
 //! ```
 //!
-//! # Retries and rate limits
+//! # Retries
 //!
-//! The reads are `GET`s and the updates idempotent `PUT`s, so a call is
-//! retried on `429`, `423`, `502`, `503` and `504`, when the connection
-//! fails and when an attempt times out; never on any other status. The
-//! wait before a retry is the answer's `Retry-After` (delta-seconds or an
-//! HTTP-date) when it has a usable one; a malformed, negative or very long
-//! value falls back to exponential backoff with jitter. A call stops after
-//! [`RetryPolicy::max_attempts`] attempts or when its next wait would end
-//! after [`RetryPolicy::budget`], and the error says how many attempts were
-//! made.
+//! A call is retried on `429`, `423`, `502`, `503` and `504`, when the
+//! connection fails and when an attempt times out; never on any other
+//! status. The wait before a retry is the answer's `Retry-After`
+//! (delta-seconds or an HTTP-date) when it has a usable one; a malformed or
+//! negative value falls back to exponential backoff with jitter.
 //!
-//! A `429` cools the whole client down: until its wait is over, no clone of
-//! the client sends anything, and new calls wait for it instead of adding to
-//! the load. [`ClientBuilder::max_in_flight`] caps the requests the client
-//! and its clones have in flight at once.
+//! Waiting is not failing. A `429` uses up no attempt: a call refused for
+//! rate keeps its place until [`RetryPolicy::budget`] runs out (5 minutes by
+//! default, so that a bulk job can queue behind the client's pace), and fails
+//! at once, with the wait in the error, when a `Retry-After` asks for more
+//! than the budget has left. Errors (`423`, `5xx`, transport failures,
+//! timeouts) stop a call after [`RetryPolicy::max_attempts`]. When a call
+//! does fail for rate, [`Error::RateLimited`] says how many refusals it saw
+//! and how long it waited.
+//!
+//! A `502`, a `504`, a timeout or a connection lost once the request was
+//! written leaves the outcome unknown: the update may have been applied. The
+//! spec declares for each operation whether sending it again is safe
+//! (`x-idempotent`). A hunt group update is, and is retried. A call pickup
+//! update that sets a name is not: a rename that was applied changes the
+//! group's ID, and the same request to the old ID would answer `404` and
+//! lose the new ID. Such a call ends with [`Error::OutcomeUnknown`], which
+//! says what to check.
+//!
+//! Redirects are followed only when they keep the method and the origin (a
+//! `307` or `308` to the same host); a `303`, which would turn an update
+//! into a `GET`, or a redirect to another host ends the call with
+//! [`Error::Redirect`], naming the status and the `Location`.
+//!
+//! # Rate limits
+//!
+//! Webex publishes no rate limits and sends no quota headers; the only
+//! signal is a `429` with `Retry-After`, and until that wait has passed every
+//! request with the token is refused again. Each client (and every clone of
+//! it) has a [`RateLimiter`]:
+//!
+//! - A `Retry-After` is a floor: nothing is sent with the token before it has
+//!   passed, from any clone. The client-wide wait is capped at
+//!   [`RetryPolicy::max_retry_after`]; the refused call itself waits its own
+//!   `Retry-After` in full.
+//! - [`RateLimiter::adaptive`] (the default) learns the rate the service
+//!   accepts for this token from the requests it accepted before each
+//!   refusal, and paces requests to just under it, so that a bulk job runs at
+//!   the limit instead of bouncing off it. Until the first refusal nothing is
+//!   paced and the limiter costs nothing measurable.
+//! - [`RateLimiter::fixed`] paces at a rate you know; [`RateLimiter::none`]
+//!   only keeps the floor.
+//!
+//! Calls that wait leave in the order they started waiting, one by one at
+//! the pace, never all at once when a wait ends. [`Client::paced_rate`] tells
+//! the current pace. [`ClientBuilder::max_in_flight`] caps the requests the
+//! client and its clones have in flight at once.
 //!
 //! ```
 //! use std::time::Duration;
@@ -189,8 +227,8 @@
 //! # Timeouts
 //!
 //! Connecting may take 10 s and each attempt 30 s, from sending the request
-//! to the end of the answer's body; the retry budget (60 s) bounds the whole
-//! call. A timeout is its own error, [`Error::Timeout`], and is retried like
+//! to the end of the answer's body; the retry budget (5 minutes) bounds the
+//! whole call, waits included. A timeout is its own error, [`Error::Timeout`], and is retried like
 //! a failed connection.
 //!
 //! ```no_run

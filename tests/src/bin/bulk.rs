@@ -125,9 +125,12 @@ struct Settings {
     calls: usize,
     scenarios: Vec<Scenario>,
     concurrencies: Vec<usize>,
+    /// Whether the plain client's rows run too (`--sdk-only`: not).
+    plain: bool,
 }
 
-const USAGE: &str = "usage: bulk [--calls N] [--scenario NAME[,NAME]...] [--concurrency N[,N]...]
+const USAGE: &str =
+    "usage: bulk [--calls N] [--scenario NAME[,NAME]...] [--concurrency N[,N]...] [--sdk-only]
 scenarios: steady-50 (50/s, burst 10, Retry-After 1), steady-20 (20/s, burst 5, Retry-After 2),
            drop-50-25 (50/s, burst 10, Retry-After 1, 25/s once half the calls have finished)
 defaults: --calls 1000, every scenario, concurrency 1, 8 and 64";
@@ -137,6 +140,7 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
         calls: DEFAULT_CALLS,
         scenarios: SCENARIOS.to_vec(),
         concurrencies: CONCURRENCIES.to_vec(),
+        plain: true,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -174,6 +178,7 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                     })
                     .collect::<Result<_, _>>()?;
             }
+            "--sdk-only" => settings.plain = false,
             "--help" | "-h" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -521,35 +526,26 @@ struct Row {
     concurrency: usize,
     floor: f64,
     sdk: Outcome,
-    plain: Outcome,
+    /// `None` with `--sdk-only`.
+    plain: Option<Outcome>,
 }
 
-async fn run_row(
+fn report_side(
+    side: Side,
     scenario: Scenario,
     concurrency: usize,
     calls: usize,
+    outcome: &Outcome,
     started: Instant,
-) -> Result<Row, String> {
-    let (sdk, plain) = tokio::join!(
-        run_side(Side::Sdk, scenario, calls, concurrency),
-        run_side(Side::Plain, scenario, calls, concurrency)
-    );
-    let row = Row {
-        scenario,
-        concurrency,
-        floor: scenario.floor(calls),
-        sdk: sdk?,
-        plain: plain?,
-    };
+) {
     eprintln!(
-        "  {} at concurrency {concurrency}: SDK {:.1} s, plain {:.1} s (floor {:.1} s; {:.0} s so far)",
+        "  {} at concurrency {concurrency}, {}: {:.1} s (floor {:.1} s; {:.0} s so far)",
         scenario.name,
-        row.sdk.elapsed.as_secs_f64(),
-        row.plain.elapsed.as_secs_f64(),
-        row.floor,
+        side.name(),
+        outcome.elapsed.as_secs_f64(),
+        scenario.floor(calls),
         started.elapsed().as_secs_f64()
     );
-    Ok(row)
 }
 
 // ---------------------------------------------------------------- output
@@ -579,21 +575,25 @@ fn table(rows: &[Row]) -> String {
     );
     let _ = writeln!(out, "|---|---:|---|---|---|---|---|");
     for row in rows {
+        // The plain client's cell, or a dash when it was not run.
+        let plain = |cell: &dyn Fn(&Outcome) -> String| {
+            row.plain.as_ref().map_or_else(|| "–".to_string(), cell)
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} / {} | {} / {} | {:.1} / {:.1} | {} / {} | {} / {} |",
+            "| {} | {} | {} / {} | {} / {} | {:.1} / {} | {} / {} | {} / {} |",
             row.scenario.description,
             row.concurrency,
             ratio_cell(&row.sdk, row.floor),
-            ratio_cell(&row.plain, row.floor),
+            plain(&|o| ratio_cell(o, row.floor)),
             row.sdk.failed,
-            row.plain.failed,
+            plain(&|o| o.failed.to_string()),
             row.sdk.throttled_per_100(),
-            row.plain.throttled_per_100(),
+            plain(&|o| format!("{:.1}", o.throttled_per_100())),
             row.sdk.stats.early,
-            row.plain.stats.early,
+            plain(&|o| o.stats.early.to_string()),
             latency_cell(row.sdk.p99()),
-            latency_cell(row.plain.p99()),
+            plain(&|o| latency_cell(o.p99())),
         );
     }
     out
@@ -638,7 +638,14 @@ fn verdicts(rows: &[Row]) -> String {
 fn errors(rows: &[Row]) -> String {
     let mut out = String::new();
     for row in rows {
-        for (side, outcome) in [(Side::Sdk, &row.sdk), (Side::Plain, &row.plain)] {
+        let sides = [
+            (Side::Sdk, Some(&row.sdk)),
+            (Side::Plain, row.plain.as_ref()),
+        ];
+        for (side, outcome) in sides
+            .into_iter()
+            .filter_map(|(side, outcome)| Some((side, outcome?)))
+        {
             if let Some(error) = &outcome.first_error {
                 let _ = writeln!(
                     out,
@@ -700,7 +707,7 @@ fn benchmark(settings: &Settings) -> Result<(), String> {
     println!("date: {}", utc_now());
     println!("machine: {}", machine());
     println!(
-        "calls: {} per side per row, alternately a hunt group and a call pickup update; every row and both its sides at once, each side against a fake Webex of its own",
+        "calls: {} per side per row, alternately a hunt group and a call pickup update, each side against a fake Webex of its own; the SDK's rows one at a time, then the plain client's all together",
         settings.calls
     );
     println!(
@@ -715,22 +722,68 @@ fn benchmark(settings: &Settings) -> Result<(), String> {
     );
     let started = Instant::now();
     let rows = runtime.block_on(async {
-        let mut tasks = Vec::new();
-        for scenario in &settings.scenarios {
-            for &concurrency in &settings.concurrencies {
-                tasks.push(tokio::spawn(run_row(
-                    *scenario,
+        let cells: Vec<(Scenario, usize)> = settings
+            .scenarios
+            .iter()
+            .flat_map(|scenario| {
+                settings
+                    .concurrencies
+                    .iter()
+                    .map(move |&concurrency| (*scenario, concurrency))
+            })
+            .collect();
+        // The SDK's pace is what is measured: its rows run one at a time,
+        // alone on the machine.
+        let mut sdk = Vec::with_capacity(cells.len());
+        for &(scenario, concurrency) in &cells {
+            let outcome = run_side(Side::Sdk, scenario, settings.calls, concurrency).await?;
+            report_side(
+                Side::Sdk,
+                scenario,
+                concurrency,
+                settings.calls,
+                &outcome,
+                started,
+            );
+            sdk.push(outcome);
+        }
+        // The plain client loses a whole Retry-After per refusal and takes
+        // many times as long: its rows run together, afterwards.
+        let mut plain = Vec::with_capacity(cells.len());
+        if settings.plain {
+            let tasks: Vec<_> = cells
+                .iter()
+                .map(|&(scenario, concurrency)| {
+                    tokio::spawn(run_side(Side::Plain, scenario, settings.calls, concurrency))
+                })
+                .collect();
+            for (task, &(scenario, concurrency)) in tasks.into_iter().zip(&cells) {
+                let outcome = task.await.map_err(|e| format!("a row failed: {e}"))??;
+                report_side(
+                    Side::Plain,
+                    scenario,
                     concurrency,
                     settings.calls,
+                    &outcome,
                     started,
-                )));
+                );
+                plain.push(outcome);
             }
         }
-        let mut rows = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            rows.push(task.await.map_err(|e| format!("a row failed: {e}"))??);
-        }
-        Ok::<_, String>(rows)
+        let mut plain = plain.into_iter();
+        Ok::<_, String>(
+            cells
+                .into_iter()
+                .zip(sdk)
+                .map(|((scenario, concurrency), sdk)| Row {
+                    scenario,
+                    concurrency,
+                    floor: scenario.floor(settings.calls),
+                    sdk,
+                    plain: plain.next(),
+                })
+                .collect::<Vec<_>>(),
+        )
     })?;
     println!();
     print!("{}", table(&rows));
