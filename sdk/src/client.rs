@@ -680,9 +680,31 @@ impl Client {
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
                     span.record("status", status);
+                    if (300..400).contains(&status) {
+                        limiter.accepted(sent_at, in_flight);
+                        return Err(Error::Redirect {
+                            status,
+                            location: headers
+                                .get(header::LOCATION)
+                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                            tracking_id: header_tracking_id(&headers)
+                                .unwrap_or_else(|| tracking_id.clone()),
+                            attempts: call.sent,
+                        });
+                    }
                     let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
                     if status == 429 {
                         call.throttled += 1;
+                    }
+                    let error = call.fill(error_from_answer(
+                        status,
+                        &headers,
+                        &bytes,
+                        &tracking_id,
+                        call.sent,
+                        retry_after,
+                    ));
+                    if status == 429 {
                         // Without a usable `Retry-After`, the backoff
                         // schedule says how long to hold back.
                         let wait = retry_after.unwrap_or_else(|| {
@@ -697,14 +719,6 @@ impl Client {
                             wait.min(policy.max_retry_after),
                             in_flight,
                         );
-                        let error = call.fill(error_from_answer(
-                            status,
-                            &headers,
-                            &bytes,
-                            &tracking_id,
-                            call.sent,
-                            retry_after,
-                        ));
                         // Waiting is not failing: a refusal for rate uses
                         // up no attempt, only time.
                         if !policy.waits_when_throttled || ends_after(wait, deadline) {
@@ -717,25 +731,6 @@ impl Client {
                         continue;
                     }
                     limiter.accepted(sent_at, in_flight);
-                    if (300..400).contains(&status) {
-                        return Err(Error::Redirect {
-                            status,
-                            location: headers
-                                .get(header::LOCATION)
-                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                            tracking_id: header_tracking_id(&headers)
-                                .unwrap_or_else(|| tracking_id.clone()),
-                            attempts: call.sent,
-                        });
-                    }
-                    let error = call.fill(error_from_answer(
-                        status,
-                        &headers,
-                        &bytes,
-                        &tracking_id,
-                        call.sent,
-                        retry_after,
-                    ));
                     (
                         error,
                         is_retryable_status(status),
