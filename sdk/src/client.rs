@@ -624,16 +624,20 @@ impl Client {
             };
             call.sent += 1;
             span.record("attempt", call.sent);
-            let request = self
+            let mut request = self
                 .inner
                 .http
                 .request(operation.method.clone(), url.as_str())
                 .header(header::AUTHORIZATION, self.inner.auth.clone())
-                .header(header::USER_AGENT, self.inner.user_agent.clone())
-                .header(
+                .header(header::USER_AGENT, self.inner.user_agent.clone());
+            // A read sends no body, and so names no content type.
+            if !body.is_empty() {
+                request = request.header(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
-                )
+                );
+            }
+            let request = request
                 .header(header::ACCEPT, HeaderValue::from_static("application/json"))
                 .header("TrackingID", tracking_header.clone())
                 .timeout(timeout)

@@ -327,7 +327,7 @@ async fn a_renamed_call_pickup_is_not_found_at_its_old_id() {
 }
 
 #[tokio::test]
-async fn a_read_sends_no_body() {
+async fn a_read_sends_no_body_and_no_content_type() {
     let fake = FakeWebex::start().await;
     fake.client()
         .get_hunt_group()
@@ -341,6 +341,7 @@ async fn a_read_sends_no_body() {
     let request = requests.last().unwrap();
     assert_eq!(request.method(), "GET");
     assert!(request.body().is_empty(), "{:?}", request.body());
+    assert_eq!(request.header("content-type"), None);
     assert_eq!(
         request.query_param("orgId").as_deref(),
         Some(fixtures::ORG_ID)
