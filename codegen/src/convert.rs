@@ -16,6 +16,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{Item, Type, parse_quote};
 
+use crate::operations::generic_arg;
 use crate::rules;
 use crate::types::FieldInfo;
 
@@ -135,21 +136,6 @@ fn ident_of(ty: &Type) -> Option<String> {
     }
 }
 
-fn vec_item(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != "Vec" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(inner) => Some(inner),
-        _ => None,
-    }
-}
-
 /// An expression of type `to` made from `value`, a reference to a `from`.
 fn convert(
     spec: &OpenAPI,
@@ -162,7 +148,7 @@ fn convert(
     if quote!(#from).to_string() == quote!(#to).to_string() {
         return Ok(quote!(::std::clone::Clone::clone(#value)));
     }
-    if let (Some(from_item), Some(to_item)) = (vec_item(from), vec_item(to)) {
+    if let (Some(from_item), Some(to_item)) = (generic_arg(from, "Vec"), generic_arg(to, "Vec")) {
         let inner = convert(spec, structs, at, from_item, to_item, quote!(item))?;
         return Ok(quote!((#value).iter().map(|item| #inner).collect()));
     }

@@ -528,7 +528,7 @@ fn last_ident(ty: &syn::Type) -> Option<String> {
 }
 
 /// The `T` of `Name<T>`, where `Name` is the last segment of `ty`.
-fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+pub(crate) fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
     };
