@@ -43,6 +43,11 @@ pub fn conversions(
             )
         })?;
         let mut inits = Vec::new();
+        let allow = update_fields
+            .iter()
+            .chain(fields)
+            .any(|f| f.deprecated.is_some())
+            .then(crate::types::allow_deprecated);
         for target in update_fields {
             let ident = &target.ident;
             let source = fields.iter().find(|f| f.json == target.json);
@@ -76,6 +81,9 @@ pub fn conversions(
                                 quote!(&value.#from),
                             )?;
                             quote!(::std::option::Option::Some(#inner))
+                        }
+                        (true, true) if same_type(&source.value_ty, &target.value_ty) => {
+                            quote!(::std::clone::Clone::clone(&value.#from))
                         }
                         (true, true) => {
                             let inner = convert(
@@ -112,6 +120,7 @@ pub fn conversions(
         out.push(parse_quote! {
             #[doc = #from_doc]
             impl ::std::convert::From<&#read_ty> for #update_ty {
+                #allow
                 fn from(value: &#read_ty) -> Self {
                     Self { #(#inits,)* }
                 }
@@ -136,6 +145,21 @@ fn ident_of(ty: &Type) -> Option<String> {
     }
 }
 
+/// `to`'s name when `from` is a read whose `x-update-schema` is `to`: it
+/// converts with `From`.
+fn update_of(spec: &OpenAPI, from: &Type, to: &Type) -> Option<syn::Ident> {
+    let schema = rules::component(spec, &ident_of(from)?).ok()?;
+    let to_name = ident_of(to)?;
+    rules::extension_strings(schema, rules::UPDATE_SCHEMA)
+        .first()
+        .is_some_and(|update| *update == to_name)
+        .then(|| format_ident!("{}", to_name))
+}
+
+fn same_type(a: &Type, b: &Type) -> bool {
+    quote!(#a).to_string() == quote!(#b).to_string()
+}
+
 /// An expression of type `to` made from `value`, a reference to a `from`.
 fn convert(
     spec: &OpenAPI,
@@ -145,12 +169,15 @@ fn convert(
     to: &Type,
     value: TokenStream,
 ) -> Result<TokenStream, String> {
-    if quote!(#from).to_string() == quote!(#to).to_string() {
+    if same_type(from, to) {
         return Ok(quote!(::std::clone::Clone::clone(#value)));
     }
     if let (Some(from_item), Some(to_item)) = (generic_arg(from, "Vec"), generic_arg(to, "Vec")) {
+        if let Some(to_ident) = update_of(spec, from_item, to_item) {
+            return Ok(quote!(<[_]>::iter(#value).map(#to_ident::from).collect()));
+        }
         let inner = convert(spec, structs, at, from_item, to_item, quote!(item))?;
-        return Ok(quote!((#value).iter().map(|item| #inner).collect()));
+        return Ok(quote!(<[_]>::iter(#value).map(|item| #inner).collect()));
     }
     let unconvertible = || {
         format!(
@@ -161,15 +188,11 @@ fn convert(
             rules::UPDATE_VALUE
         )
     };
-    let name = ident_of(from).ok_or_else(unconvertible)?;
-    let schema = rules::component(spec, &name).map_err(|_| unconvertible())?;
-    if rules::extension_strings(schema, rules::UPDATE_SCHEMA)
-        .first()
-        .is_some_and(|update| Some(update) == ident_of(to).as_ref())
-    {
-        let to_ident = format_ident!("{}", ident_of(to).unwrap_or_default());
+    if let Some(to_ident) = update_of(spec, from, to) {
         return Ok(quote!(#to_ident::from(#value)));
     }
+    let name = ident_of(from).ok_or_else(unconvertible)?;
+    let schema = rules::component(spec, &name).map_err(|_| unconvertible())?;
     if let Some(property) = rules::extension_strings(schema, rules::UPDATE_VALUE).first() {
         let field = structs
             .get(&name)

@@ -30,8 +30,11 @@ pub struct OperationInfo {
 /// progenitor chose, read from the builder it emits, so inline schemas work
 /// as well as named components.
 pub struct BodyInfo {
-    /// Whether the body's schema has required properties: such a body has
-    /// no empty value to start from, so the builder starts without one.
+    /// Whether the spec requires the body (`requestBody.required`): a
+    /// builder without one is refused like one without a required
+    /// parameter.
+    pub required: bool,
+    /// Whether the body's schema has required properties.
     pub has_required: bool,
     pub example: Option<serde_json::Value>,
 }
@@ -155,9 +158,12 @@ pub struct ParamInfo {
 #[derive(Default)]
 struct BuilderTypes {
     body: Option<syn::Type>,
-    /// The parameters whose Rust type is not a string.
-    non_string: Vec<String>,
+    /// The parameters whose Rust type is not a string, with that type.
+    non_string: BTreeMap<String, syn::Type>,
     output: Option<syn::Type>,
+    /// Whether the builder borrows anything (a string parameter or a body),
+    /// and so has a lifetime.
+    borrows: bool,
 }
 
 /// Reads every operation of the spec.
@@ -275,6 +281,7 @@ fn operation_info(
                 .ok_or_else(|| format!("{id}: the request body has no schema"))?;
             body_properties = properties_of(spec, schema);
             Some(BodyInfo {
+                required: body.required,
                 has_required: !rules::required_of(spec, schema).is_empty(),
                 example: media.example.clone(),
             })
@@ -382,42 +389,8 @@ fn sanitize(name: &str, case: fn(&str) -> String) -> String {
     }
 }
 
-/// progenitor's builders start each required field as an `Err` holding an
-/// allocated message that `send` never shows (it names the field itself);
-/// an empty `String` says the same without allocating on every call.
-struct CheapUnsetFields;
-
-impl VisitMut for CheapUnsetFields {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let syn::Expr::MethodCall(call) = expr
-            && call.method == "to_string"
-            && call.args.is_empty()
-            && let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(text),
-                ..
-            }) = &*call.receiver
-            && text.value().ends_with("was not initialized")
-        {
-            *expr = parse_quote!(::std::string::String::new());
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
-}
-
-/// Starts a builder's body as not set, like a required parameter.
-struct UnsetBody;
-
-impl VisitMut for UnsetBody {
-    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-        if matches!(&field.member, syn::Member::Named(name) if name == "body") {
-            field.expr = parse_quote!(Err(::std::string::String::new()));
-        }
-    }
-}
-
-/// Rewrites paths in progenitor's builders: they borrow the SDK's client
-/// and take finished bodies instead of typify's struct builders.
+/// Rewrites paths in progenitor's builders: they use the SDK's client and
+/// take finished bodies instead of typify's struct builders.
 struct RetargetPaths;
 
 impl VisitMut for RetargetPaths {
@@ -481,7 +454,6 @@ pub fn rewrite(
     let mut extra = Vec::new();
     for item in builder_items.iter_mut() {
         RetargetPaths.visit_item_mut(item);
-        CheapUnsetFields.visit_item_mut(item);
         if let Item::Struct(builder) = item
             && let Some(op) = ops.iter().find(|op| builder.ident == op.builder_ident)
         {
@@ -568,8 +540,18 @@ fn rewrite_client_impl(
             .get(&op.builder_ident)
             .ok_or_else(|| format!("{}: no builder", op.id))?;
         let builder = format_ident!("{}", op.builder_ident);
-        function.sig.output = parse_quote!(-> super::builder::#builder<'_>);
-        function.block = parse_quote!({ super::builder::#builder::new(self) });
+        // The builder holds a clone of the client (one reference count), not
+        // a borrow: with owned arguments its `send()` future is `'static`
+        // and can be spawned; `'a` is only what the arguments borrow.
+        if types.borrows {
+            function.sig.generics = parse_quote!(<'a>);
+            function.sig.output = parse_quote!(-> super::builder::#builder<'a>);
+        } else {
+            function.sig.generics = parse_quote!();
+            function.sig.output = parse_quote!(-> super::builder::#builder);
+        }
+        function.block =
+            parse_quote!({ super::builder::#builder::new(::std::clone::Clone::clone(self)) });
         function.attrs = rewrite_docs(&function.attrs, op, types)?;
     }
     Ok(block)
@@ -605,7 +587,7 @@ fn rewrite_docs(
     let mut setters = String::new();
     for param in &op.params {
         if param.required {
-            let value = if types.non_string.contains(&param.ident) {
+            let value = if types.non_string.contains_key(&param.ident) {
                 "1".to_string()
             } else {
                 format!("\"{}\"", placeholder(&param.name))
@@ -700,70 +682,71 @@ fn replace_send(
         }
     }
     let types = &*types;
-    for item in block.items.iter_mut() {
-        let ImplItem::Fn(function) = item else {
-            continue;
-        };
-        let name = function.sig.ident.to_string();
-        let replacement = match name.as_str() {
-            "new" => {
-                // progenitor leaves it undocumented.
-                let doc = format!(
-                    "Starts a request; [`crate::Client::{}`] is the usual way in.",
-                    op.method_ident
-                );
-                function.attrs.insert(0, parse_quote!(#[doc = #doc]));
-                if op.body.as_ref().is_some_and(|b| b.has_required) {
-                    // progenitor starts the body from `Default`, which a
-                    // body with required fields does not have.
-                    UnsetBody.visit_block_mut(&mut function.block);
-                }
-                continue;
-            }
-            "send" => send_fn(op, types, checks)?,
-            "body" => body_fn(types)?,
-            "body_map" => body_map_fn(op, types)?,
-            _ => match op.params.iter().find(|p| p.ident == name) {
-                Some(param) if !types.non_string.contains(&param.ident) => param_fn(param),
-                // progenitor's setter of a number or an enum converts its
-                // value already; only string setters are made to borrow, but
-                // every setter is documented.
-                Some(param) => {
-                    function.attrs.retain(|a| !a.path().is_ident("doc"));
-                    let doc = param_doc(param);
-                    function.attrs.insert(0, parse_quote!(#[doc = #doc]));
-                    continue;
-                }
-                None => continue,
-            },
-        };
-        *function = syn::parse2(replacement).map_err(|e| e.to_string())?;
+    // progenitor's methods are replaced as a whole: the builder holds
+    // `Option`s (a setter cannot fail, so there is no error to keep), owns
+    // a clone of the client, and has no `body_map`.
+    let builder = format_ident!("{}", op.builder_ident);
+    let lifetime = types.borrows.then(|| quote!(<'a>));
+    let mut methods = vec![new_fn(op)];
+    for param in &op.params {
+        methods.push(param_fn(param, types));
     }
+    if op.body.is_some() {
+        methods.push(body_fn(types)?);
+    }
+    methods.push(send_fn(op, types, checks)?);
+    *block = parse_quote! {
+        impl #lifetime #builder #lifetime {
+            #(#methods)*
+        }
+    };
     Ok(())
 }
 
-/// The builder holds its body and string parameters as `Cow`s: one update
-/// sent to many groups is borrowed by every call instead of copied into
-/// each, and an ID the caller already holds is not copied either.
+/// The builder's fields: the client, each parameter, the body. A string
+/// parameter and the body are `Cow`s: one update sent to many groups is
+/// borrowed by every call instead of copied into each, and an ID the caller
+/// already holds is not copied either; owned values move in, and then the
+/// builder borrows nothing.
 fn rewrite_builder_struct(
     builder: &mut syn::ItemStruct,
     op: &OperationInfo,
 ) -> Result<(BuilderTypes, Vec<Item>), String> {
-    let syn::Fields::Named(fields) = &mut builder.fields else {
+    let syn::Fields::Named(fields) = &builder.fields else {
         return Err(format!("{}: expected named fields", builder.ident));
     };
     let mut types = BuilderTypes::default();
     let mut extra = Vec::new();
+    let mut new_fields: Vec<TokenStream> = vec![quote!(client: crate::Client)];
+    for param in &op.params {
+        let field = fields
+            .named
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| *i == param.ident))
+            .ok_or_else(|| format!("{}: no field for {}", builder.ident, param.name))?;
+        let inner = generic_arg(&field.ty, "Result")
+            .map(|ty| generic_arg(ty, "Option").unwrap_or(ty))
+            .ok_or_else(|| format!("{}: unexpected type of {}", builder.ident, param.name))?;
+        let ident = format_ident!("{}", param.ident);
+        if last_ident(inner).as_deref() == Some("String") {
+            types.borrows = true;
+            new_fields.push(quote!(#ident: ::std::option::Option<::std::borrow::Cow<'a, str>>));
+        } else {
+            new_fields.push(quote!(#ident: ::std::option::Option<#inner>));
+            types.non_string.insert(param.ident.clone(), inner.clone());
+        }
+    }
     if op.body.is_some() {
         let body = fields
             .named
-            .iter_mut()
+            .iter()
             .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"))
             .ok_or_else(|| format!("{}: no body field", builder.ident))?;
         let schema = generic_arg(&body.ty, "Result")
             .cloned()
             .ok_or_else(|| format!("{}: unexpected body field type", builder.ident))?;
-        body.ty = parse_quote!(Result<::std::borrow::Cow<'a, #schema>, String>);
+        types.borrows = true;
+        new_fields.push(quote!(body: ::std::option::Option<::std::borrow::Cow<'a, #schema>>));
         extra.push(parse_quote! {
             impl<'a> ::std::convert::From<#schema> for ::std::borrow::Cow<'a, #schema> {
                 fn from(value: #schema) -> Self {
@@ -780,26 +763,35 @@ fn rewrite_builder_struct(
         });
         types.body = Some(schema);
     }
-    for param in &op.params {
-        let field = fields
-            .named
-            .iter_mut()
-            .find(|f| f.ident.as_ref().is_some_and(|i| *i == param.ident))
-            .ok_or_else(|| format!("{}: no field for {}", builder.ident, param.name))?;
-        let inner = generic_arg(&field.ty, "Result")
-            .map(|ty| generic_arg(ty, "Option").unwrap_or(ty))
-            .ok_or_else(|| format!("{}: unexpected type of {}", builder.ident, param.name))?;
-        if last_ident(inner).as_deref() != Some("String") {
-            types.non_string.push(param.ident.clone());
-            continue;
+    let attrs = &builder.attrs;
+    let ident = &builder.ident;
+    let lifetime = types.borrows.then(|| quote!(<'a>));
+    *builder = parse_quote! {
+        #(#attrs)*
+        pub struct #ident #lifetime {
+            #(#new_fields,)*
         }
-        field.ty = if param.required {
-            parse_quote!(Result<::std::borrow::Cow<'a, str>, String>)
-        } else {
-            parse_quote!(Result<Option<::std::borrow::Cow<'a, str>>, String>)
-        };
-    }
+    };
     Ok((types, extra))
+}
+
+/// Opens a builder with nothing set; only the client's operation methods
+/// call it.
+fn new_fn(op: &OperationInfo) -> TokenStream {
+    let params = op.params.iter().map(|p| format_ident!("{}", p.ident));
+    let body = op
+        .body
+        .as_ref()
+        .map(|_| quote!(body: ::std::option::Option::None,));
+    quote! {
+        pub(crate) fn new(client: crate::Client) -> Self {
+            Self {
+                client,
+                #(#params: ::std::option::Option::None,)*
+                #body
+            }
+        }
+    }
 }
 
 fn param_doc(param: &ParamInfo) -> String {
@@ -811,20 +803,20 @@ fn param_doc(param: &ParamInfo) -> String {
     format!("Sets `{}`. {need}. {}", param.name, param.description)
 }
 
-/// A parameter setter that keeps what it is given: a borrowed ID is not
-/// copied, an owned one is moved.
-fn param_fn(param: &ParamInfo) -> TokenStream {
+/// A parameter setter. A string keeps what it is given: a borrowed ID is
+/// not copied, an owned one is moved.
+fn param_fn(param: &ParamInfo, types: &BuilderTypes) -> TokenStream {
     let ident = format_ident!("{}", param.ident);
     let doc = param_doc(param);
-    let value = if param.required {
-        quote!(value.into())
-    } else {
-        quote!(::std::option::Option::Some(value.into()))
+    let value_ty = match types.non_string.get(&param.ident) {
+        Some(ty) => quote!(#ty),
+        None => quote!(::std::borrow::Cow<'a, str>),
     };
     quote! {
         #[doc = #doc]
-        pub fn #ident(mut self, value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>) -> Self {
-            self.#ident = Ok(#value);
+        #[must_use]
+        pub fn #ident(mut self, value: impl ::std::convert::Into<#value_ty>) -> Self {
+            self.#ident = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -846,34 +838,12 @@ fn body_fn(types: &BuilderTypes) -> Result<TokenStream, String> {
     );
     Ok(quote! {
         #[doc = #doc]
+        #[must_use]
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: ::std::convert::Into<::std::borrow::Cow<'a, #schema>>,
         {
-            self.body = Ok(value.into());
-            self
-        }
-    })
-}
-
-fn body_map_fn(op: &OperationInfo, types: &BuilderTypes) -> Result<TokenStream, String> {
-    let schema = body_type(types)?;
-    let doc = if op.body.as_ref().is_some_and(|b| b.has_required) {
-        "Changes the request body set so far; a borrowed body is copied first. \
-         Until a body is set there is nothing to change."
-    } else {
-        "Changes the request body set so far (empty by default); a borrowed body is \
-         copied first."
-    };
-    Ok(quote! {
-        #[doc = #doc]
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: ::std::ops::FnOnce(#schema) -> #schema,
-        {
-            self.body = self
-                .body
-                .map(|body| ::std::borrow::Cow::Owned(f(body.into_owned())));
+            self.body = ::std::option::Option::Some(value.into());
             self
         }
     })
@@ -902,8 +872,8 @@ fn operation_literal(op: &OperationInfo) -> TokenStream {
     }
 }
 
-/// The body of `send`: check every rule, then hand the request to the
-/// runtime, then decode the success body.
+/// `send` and `send_with_meta`: check every rule, then hand the request to
+/// the runtime, then decode the success body.
 fn send_fn(
     op: &OperationInfo,
     types: &BuilderTypes,
@@ -921,20 +891,16 @@ fn send_fn(
     for (param, ident) in op.params.iter().zip(&idents) {
         let name = &param.name;
         let mut check = checks.check(&param.shape, &quote!(value));
-        if param.in_path && !types.non_string.contains(&param.ident) {
+        if param.in_path && !types.non_string.contains_key(&param.ident) {
             // A path parameter must stay one segment: `.` and `..` would be
             // resolved away by any URL parser, even percent-encoded.
             check = quote!(#check out.path_segment(&at, value););
         }
         if param.required {
             take.push(quote! {
-                let #ident = out.take(&root.field(#name), #ident, "is required");
+                let #ident = out.require(&root.field(#name), #ident);
             });
             required.push(ident.clone());
-        } else {
-            take.push(quote! {
-                let #ident = out.take(&root.field(#name), #ident, "is not a valid value").flatten();
-            });
         }
         if !check.is_empty() {
             take.push(quote! {
@@ -948,20 +914,25 @@ fn send_fn(
     let body_ident = format_ident!("body");
     let (body_take, body_arg) = match &op.body {
         Some(body) => {
-            let rule = if body.has_required {
-                "is required"
+            let require = if body.required {
+                required.push(body_ident.clone());
+                quote!(let body = out.require(&root.field("body"), body);)
             } else {
-                "is not a valid body"
+                quote!()
             };
-            required.push(body_ident.clone());
+            let arg = if body.required {
+                quote!(::std::option::Option::Some(&*body))
+            } else {
+                quote!(body.as_deref())
+            };
             (
                 quote! {
-                    let body = out.take(&root.field("body"), body, #rule);
+                    #require
                     if let ::std::option::Option::Some(body) = &body {
                         crate::validate::Rules::check(&**body, &root, out);
                     }
                 },
-                quote!(::std::option::Option::Some(&*body)),
+                arg,
             )
         }
         None => (quote!(), quote!(::std::option::Option::None::<&()>)),
@@ -981,7 +952,7 @@ fn send_fn(
     // Numbers and enums go into the URL as text.
     let mut to_text = Vec::new();
     for (param, ident) in op.params.iter().zip(&idents) {
-        if !types.non_string.contains(&param.ident) {
+        if !types.non_string.contains_key(&param.ident) {
             continue;
         }
         if param.required {
@@ -1036,20 +1007,24 @@ fn send_fn(
         .clone()
         .ok_or_else(|| format!("{}: progenitor emitted no send", op.id))?;
     let decode = if is_unit(&output) {
-        quote!({
-            let _ = response;
-            ::std::result::Result::Ok(())
-        })
+        quote!(::std::result::Result::Ok(response.with_value(())))
     } else {
-        quote!(response.json())
+        quote!(response.json_with_meta())
     };
     let operation = operation_literal(op);
-    let doc = format!(
-        "Checks every rule of the spec, then sends the request.\n\n\
-         # Errors\n\n\
+    let errors = "# Errors\n\n\
          [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the \
-         spec (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].\n\n\
-         On success the service answers `{success}`."
+         spec or a required one is not set (nothing is sent), otherwise whatever the call \
+         ends with: see [`crate::Error`].";
+    let send_doc = format!(
+        "Checks every rule of the spec, then sends the request.\n\n{errors}\n\n\
+         On success the service answers `{success}`. [`Self::send_with_meta`] also tells \
+         the call's tracking ID and attempts."
+    );
+    let meta_doc = format!(
+        "Like [`Self::send`], and the answer comes with what support asks about a \
+         call: its tracking ID, the status and how many attempts it took (see \
+         [`crate::Response`]).\n\n{errors}"
     );
     let body_field = op.body.as_ref().map(|_| quote!(body,));
     // An operation with neither parameters nor a body has nothing to check.
@@ -1067,8 +1042,13 @@ fn send_fn(
         }
     };
     Ok(quote! {
-        #[doc = #doc]
+        #[doc = #send_doc]
         pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
+            self.send_with_meta().await.map(crate::Response::into_value)
+        }
+
+        #[doc = #meta_doc]
+        pub async fn send_with_meta(self) -> ::std::result::Result<crate::Response<#output>, crate::Error> {
             let Self { client, #(#idents,)* #body_field } = self;
             #checks
             #(#to_text)*

@@ -12,11 +12,13 @@ use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 pub enum Shape {
     /// A named object schema with a generated `Validate` impl of its own.
     Object(String),
-    /// A string with bounds on its length (in characters) and a pattern.
+    /// A string with bounds on its length (in characters) and a pattern,
+    /// with the rule the pattern states in words (`x-pattern-rule`).
     String {
         min: Option<usize>,
         max: Option<usize>,
         pattern: Option<String>,
+        rule: Option<String>,
     },
     /// An integer with inclusive bounds.
     Integer { min: Option<i64>, max: Option<i64> },
@@ -48,6 +50,12 @@ pub const UPDATE_SCHEMA: &str = "x-update-schema";
 /// `x-update-value: property` on an object component that is read: where
 /// an update takes a plain value in its place, it takes this property.
 pub const UPDATE_VALUE: &str = "x-update-value";
+/// `x-pattern-rule: text` beside a `pattern`: the rule in words, which a
+/// broken pattern is reported with instead of the regular expression.
+pub const PATTERN_RULE: &str = "x-pattern-rule";
+/// `x-replaced-by: [name, ...]` beside `deprecated: true` on a property:
+/// the properties to use instead, named in the Rust deprecation note.
+pub const REPLACED_BY: &str = "x-replaced-by";
 
 /// The string values of an extension, or of one string.
 pub fn extension_strings(schema: &Schema, name: &str) -> Vec<String> {
@@ -73,9 +81,9 @@ impl Shape {
     pub fn has_rules(&self) -> bool {
         match self {
             Shape::Object(_) => true,
-            Shape::String { min, max, pattern } => {
-                min.is_some() || max.is_some() || pattern.is_some()
-            }
+            Shape::String {
+                min, max, pattern, ..
+            } => min.is_some() || max.is_some() || pattern.is_some(),
             Shape::Integer { min, max } => min.is_some() || max.is_some(),
             Shape::Array { min, max, items } => min.is_some() || max.is_some() || items.has_rules(),
             Shape::Enum { .. } => true,
@@ -125,6 +133,7 @@ fn shape_of_item(spec: &OpenAPI, schema: &Schema) -> Result<Shape, String> {
             min: string.min_length.filter(|min| *min > 0),
             max: string.max_length,
             pattern: string.pattern.clone(),
+            rule: extension_strings(schema, PATTERN_RULE).into_iter().next(),
         },
         SchemaKind::Type(Type::Integer(integer)) => {
             if integer.exclusive_minimum

@@ -35,6 +35,10 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
             // An extensible enum gets a `Display` of its own, which covers
             // its `Unknown` variant.
             Item::Impl(block) if is_display_of_extensible_enum(spec, &block) => {}
+            // Enums get a `FromStr` whose error names the type and the value,
+            // and the error type below replaces typify's.
+            Item::Impl(block) if is_trait_impl(&block, "FromStr") => {}
+            Item::Mod(module) if module.ident == "error" => out.push(error_module()),
             Item::Struct(mut item) => {
                 let (extra, infos) = rewrite_struct(spec, &mut item, &mut checks)?;
                 structs.insert(item.ident.to_string(), infos);
@@ -52,9 +56,10 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
     }
     out.extend(crate::convert::conversions(spec, &structs)?);
     let statics = checks.pattern_statics();
+    let patterns = checks.patterns().map(str::to_string).collect();
     let impls = checks.impls;
     Ok(Output {
-        patterns: checks.patterns,
+        patterns,
         items: out,
         validate: quote! {
             use super::types;
@@ -78,6 +83,73 @@ fn is_display_of_extensible_enum(spec: &OpenAPI, block: &syn::ItemImpl) -> bool 
             .segments
             .last()
             .is_some_and(|s| rules::is_extensible_enum(spec, &s.ident.to_string()))
+}
+
+fn is_trait_impl(block: &syn::ItemImpl, name: &str) -> bool {
+    block
+        .trait_
+        .as_ref()
+        .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+/// The error of every `FromStr` and `TryFrom<&str>` of an enum.
+fn error_module() -> Item {
+    parse_quote! {
+        /// Errors of conversions into the types of this module.
+        pub mod error {
+            /// Text that is none of the values an enum of the spec lists.
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub struct ConversionError {
+                type_name: &'static str,
+                value: ::std::string::String,
+                expected: &'static [&'static str],
+            }
+
+            impl ConversionError {
+                pub(crate) fn new(
+                    type_name: &'static str,
+                    value: &str,
+                    expected: &'static [&'static str],
+                ) -> Self {
+                    Self {
+                        type_name,
+                        value: value.to_string(),
+                        expected,
+                    }
+                }
+
+                /// The name of the type the text was to become.
+                pub fn type_name(&self) -> &'static str {
+                    self.type_name
+                }
+
+                /// The text that was given.
+                pub fn value(&self) -> &str {
+                    &self.value
+                }
+
+                /// The values the type lists.
+                pub fn expected(&self) -> &'static [&'static str] {
+                    self.expected
+                }
+            }
+
+            impl ::std::fmt::Display for ConversionError {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    write!(f, "{:?} is not a {} value; expected one of ", self.value, self.type_name)?;
+                    for (index, expected) in self.expected.iter().enumerate() {
+                        if index > 0 {
+                            f.write_str(", ")?;
+                        }
+                        f.write_str(expected)?;
+                    }
+                    ::std::result::Result::Ok(())
+                }
+            }
+
+            impl ::std::error::Error for ConversionError {}
+        }
+    }
 }
 
 fn is_builder_fn_impl(block: &syn::ItemImpl) -> bool {
@@ -154,6 +226,8 @@ pub struct FieldInfo {
     pub optional: bool,
     docs: Vec<Attribute>,
     shape: Shape,
+    /// The note of `#[deprecated]`, when the spec deprecates the property.
+    pub deprecated: Option<String>,
 }
 
 fn rewrite_struct(
@@ -164,6 +238,8 @@ fn rewrite_struct(
     let name = item.ident.to_string();
     let shapes: BTreeMap<String, Shape> = rules::properties(spec, &name)?.into_iter().collect();
     item.attrs.push(schemars_derive());
+    // The service adds fields: a new one must not break callers.
+    item.attrs.push(parse_quote!(#[non_exhaustive]));
     let Fields::Named(fields) = &mut item.fields else {
         return Err(format!("{name}: expected a struct with named fields"));
     };
@@ -190,9 +266,16 @@ fn rewrite_struct(
             field.attrs.insert(0, parse_quote!(#[doc = #doc]));
         }
         // Other spellings the service is known to use for this property.
+        let mut deprecated = None;
         if let Some(property) = rules::inline_property(spec, &name, &json) {
             for alias in rules::extension_strings(property, rules::ALIASES) {
                 field.attrs.push(parse_quote!(#[serde(alias = #alias)]));
+            }
+            if property.schema_data.deprecated {
+                let note =
+                    deprecation_note(&rules::extension_strings(property, rules::REPLACED_BY));
+                field.attrs.push(parse_quote!(#[deprecated(note = #note)]));
+                deprecated = Some(note);
             }
         }
         let shape = shapes.get(&json).cloned().unwrap_or(Shape::Free);
@@ -208,6 +291,7 @@ fn rewrite_struct(
             optional,
             docs: doc_attrs(&field.attrs),
             shape,
+            deprecated,
         });
     }
     checks.add_struct(&item.ident, &infos);
@@ -222,7 +306,24 @@ fn rewrite_struct(
     };
     let mut by_spec = infos;
     by_spec.sort_by_key(|f| (rank(f), f.json.clone()));
-    Ok((vec![setters(&item.ident, &by_spec)], by_spec))
+    Ok((setters(&item.ident, &by_spec), by_spec))
+}
+
+/// The note of a deprecated property: what to use instead, by the Rust
+/// names of the properties the spec gives in `x-replaced-by`.
+fn deprecation_note(replaced_by: &[String]) -> String {
+    let names: Vec<String> = replaced_by
+        .iter()
+        .map(|json| format!("`{}`", crate::operations::snake(json)))
+        .collect();
+    match names.as_slice() {
+        [] => "deprecated by Webex".to_string(),
+        [one] => format!("deprecated by Webex: use {one} instead"),
+        [first @ .., last] => format!(
+            "deprecated by Webex: use {} and {last} instead",
+            first.join(", ")
+        ),
+    }
 }
 
 /// `schemars` attributes that state a shape's bounds.
@@ -231,7 +332,9 @@ fn schemars_bounds(shape: &Shape) -> Vec<Attribute> {
     let inner = |shape: &Shape| -> Vec<TokenStream> {
         let mut parts = Vec::new();
         match shape {
-            Shape::String { min, max, pattern } => {
+            Shape::String {
+                min, max, pattern, ..
+            } => {
                 if let Some(length) = length_args(*min, *max) {
                     parts.push(quote!(length(#length)));
                 }
@@ -284,32 +387,86 @@ fn length_args(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
     }
 }
 
-/// A constructor taking the required fields and a setter per optional one.
-fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
+/// Whether two required fields could be passed to a positional constructor
+/// in each other's place without the compiler noticing: they have the same
+/// type (two booleans, two strings).
+fn has_swappable(required: &[&FieldInfo]) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    required.iter().any(|f| {
+        let value_ty = &f.value_ty;
+        !seen.insert(quote!(#value_ty).to_string())
+    })
+}
+
+/// `#[allow(deprecated)]` for generated code that must touch a field the
+/// spec deprecates (the constructor, its setter, conversions).
+pub(crate) fn allow_deprecated() -> Attribute {
+    parse_quote!(#[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )])
+}
+
+/// A constructor and a setter per optional field.
+///
+/// The constructor takes the required fields. When two of them have the
+/// same type, a positional call could swap them unnoticed
+/// (`new(true, 5, false, 0, false)`), so the constructor takes them as a
+/// struct of their own, `{Type}Required`, whose fields are named at the
+/// call site and checked complete by the compiler.
+fn setters(ty: &Ident, fields: &[FieldInfo]) -> Vec<Item> {
     let required: Vec<&FieldInfo> = fields.iter().filter(|f| !f.optional).collect();
-    let params = required.iter().map(|f| {
-        let (ident, value_ty) = (&f.ident, &f.value_ty);
-        quote!(#ident: impl ::std::convert::Into<#value_ty>)
-    });
+    let named = required.len() > 1 && has_swappable(&required);
+    let required_ty = format_ident!("{}Required", ty);
+    let params: Vec<TokenStream> = if named {
+        vec![quote!(required: #required_ty)]
+    } else {
+        required
+            .iter()
+            .map(|f| {
+                let (ident, value_ty) = (&f.ident, &f.value_ty);
+                quote!(#ident: impl ::std::convert::Into<#value_ty>)
+            })
+            .collect()
+    };
+    let unpack = if named {
+        let idents = required.iter().map(|f| &f.ident);
+        quote!(let #required_ty { #(#idents),* } = required;)
+    } else {
+        quote!()
+    };
     let inits = fields.iter().map(|f| {
         let ident = &f.ident;
         if f.optional {
             quote!(#ident: ::std::option::Option::None)
+        } else if named {
+            quote!(#ident)
         } else {
             quote!(#ident: #ident.into())
         }
     });
+    let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.json)).collect();
     let new_doc = if required.is_empty() {
         "Creates a value with no field set; set fields with the methods below.".to_string()
+    } else if named {
+        format!(
+            "Creates a value from its required fields, named in a [`{required_ty}`]; set the \
+             others with the methods below."
+        )
     } else {
-        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.json)).collect();
         format!(
             "Creates a value from its required fields ({}); set the others with the methods below.",
             names.join(", ")
         )
     };
+    let touches_deprecated = fields.iter().any(|f| f.deprecated.is_some());
+    let new_allow = touches_deprecated.then(allow_deprecated);
     let methods = fields.iter().filter(|f| f.optional).map(|f| {
         let (ident, value_ty, docs) = (&f.ident, &f.value_ty, &f.docs);
+        let deprecated = f.deprecated.as_ref().map(|note| {
+            let allow = allow_deprecated();
+            quote!(#[deprecated(note = #note)] #allow)
+        });
         let note = format!("Sets `{}`.", f.json);
         if let Some(item_ty) = generic_of(value_ty, "Vec") {
             let note = format!(
@@ -320,6 +477,7 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
                 #[doc = #note]
                 #[doc = ""]
                 #(#docs)*
+                #deprecated
                 #[must_use]
                 pub fn #ident<T: ::std::convert::Into<#item_ty>>(
                     mut self,
@@ -336,6 +494,7 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
                 #[doc = #note]
                 #[doc = ""]
                 #(#docs)*
+                #deprecated
                 #[must_use]
                 pub fn #ident(mut self, value: impl ::std::convert::Into<#value_ty>) -> Self {
                     self.#ident = ::std::option::Option::Some(value.into());
@@ -344,16 +503,40 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
             }
         }
     });
-    parse_quote! {
+    let mut items = Vec::new();
+    if named {
+        let doc = format!(
+            "The required fields of [`{ty}`] ({}), for [`{ty}::new`]: each is named where it \
+             is set, so two values of the same type cannot change places unnoticed.",
+            names.join(", ")
+        );
+        let required_fields = required.iter().map(|f| {
+            let (ident, value_ty, docs) = (&f.ident, &f.value_ty, &f.docs);
+            quote! {
+                #(#docs)*
+                pub #ident: #value_ty
+            }
+        });
+        items.push(parse_quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct #required_ty {
+                #(#required_fields),*
+            }
+        });
+    }
+    items.push(parse_quote! {
         impl #ty {
             #[doc = #new_doc]
-            #[allow(clippy::new_without_default)]
+            #new_allow
             pub fn new(#(#params),*) -> Self {
+                #unpack
                 Self { #(#inits),* }
             }
             #(#methods)*
         }
-    }
+    });
+    items
 }
 
 /// Adds `schemars` and an `as_str` to a string enum. An extensible enum
@@ -361,6 +544,8 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Item {
 /// the spec does not list instead of failing the whole read.
 fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, String> {
     let ty = item.ident.clone();
+    // The service adds values: a new one must not break callers' matches.
+    item.attrs.push(parse_quote!(#[non_exhaustive]));
     let mut arms = Vec::new();
     let mut wires = Vec::new();
     let mut idents = Vec::new();
@@ -396,18 +581,40 @@ fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, Stri
         wires.push(wire);
         idents.push(ident.clone());
     }
-    if !extensible {
-        item.attrs.push(schemars_derive());
-        return Ok(vec![parse_quote! {
-            impl #ty {
-                /// The value as it is sent on the wire.
-                pub fn as_str(&self) -> &'static str {
-                    match self {
-                        #(#arms,)*
-                    }
+    let ty_name = ty.to_string();
+    let from_str: Item = parse_quote! {
+        impl ::std::str::FromStr for #ty {
+            type Err = self::error::ConversionError;
+
+            /// Parses a value the spec lists; any other text is an error
+            /// naming the type, the text and the values it could be.
+            fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    #(#wires => ::std::result::Result::Ok(Self::#idents),)*
+                    _ => ::std::result::Result::Err(self::error::ConversionError::new(
+                        #ty_name,
+                        value,
+                        &[#(#wires),*],
+                    )),
                 }
             }
-        }]);
+        }
+    };
+    if !extensible {
+        item.attrs.push(schemars_derive());
+        return Ok(vec![
+            parse_quote! {
+                impl #ty {
+                    /// The value as it is sent on the wire.
+                    pub fn as_str(&self) -> &'static str {
+                        match self {
+                            #(#arms,)*
+                        }
+                    }
+                }
+            },
+            from_str,
+        ]);
     }
     // serde and schemars are implemented by hand below; `Copy` cannot hold
     // the unknown value's text.
@@ -433,8 +640,8 @@ fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, Stri
         /// read. Sending it back is refused before anything is sent.
         Unknown(::std::string::String)
     });
-    let ty_name = ty.to_string();
     Ok(vec![
+        from_str,
         parse_quote! {
             impl #ty {
                 /// The value as it is sent on the wire.
@@ -512,7 +719,8 @@ fn rewrite_enum(item: &mut ItemEnum, extensible: bool) -> Result<Vec<Item>, Stri
 /// The generated `Rules` impls and the patterns they share.
 #[derive(Default)]
 pub struct Checks {
-    patterns: Vec<String>,
+    /// Each pattern with the rule it states in words, if the spec gives one.
+    patterns: Vec<(String, Option<String>)>,
     impls: Vec<TokenStream>,
 }
 
@@ -557,17 +765,23 @@ impl Checks {
     pub fn check(&mut self, shape: &Shape, value: &TokenStream) -> TokenStream {
         match shape {
             Shape::Object(_) => quote!(Rules::check(#value, &at, out);),
-            Shape::String { min, max, pattern } => {
+            Shape::String {
+                min,
+                max,
+                pattern,
+                rule,
+            } => {
                 let mut parts = Vec::new();
                 if min.is_some() || max.is_some() {
                     let (min, max) = (opt_usize(*min), opt_usize(*max));
                     parts.push(quote!(out.length(&at, #value, #min, #max);));
                 }
                 if let Some(pattern) = pattern {
-                    let index = match self.patterns.iter().position(|p| p == pattern) {
+                    let key = (pattern.clone(), rule.clone());
+                    let index = match self.patterns.iter().position(|p| *p == key) {
                         Some(index) => index,
                         None => {
-                            self.patterns.push(pattern.clone());
+                            self.patterns.push(key);
                             self.patterns.len() - 1
                         }
                     };
@@ -611,18 +825,26 @@ impl Checks {
     }
 
     fn pattern_statics(&self) -> TokenStream {
-        let statics = self.patterns.iter().enumerate().map(|(index, pattern)| {
-            let name = format_ident!("PATTERN_{}", index);
-            quote! {
-                static #name: crate::validate::Pattern = crate::validate::Pattern::new(#pattern);
-            }
-        });
+        let statics = self
+            .patterns
+            .iter()
+            .enumerate()
+            .map(|(index, (pattern, rule))| {
+                let name = format_ident!("PATTERN_{}", index);
+                let rule = match rule {
+                    Some(rule) => quote!(::std::option::Option::Some(#rule)),
+                    None => quote!(::std::option::Option::None),
+                };
+                quote! {
+                    static #name: crate::validate::Pattern = crate::validate::Pattern::new(#pattern, #rule);
+                }
+            });
         quote!(#(#statics)*)
     }
 
     /// The patterns used so far, for the generator to check they compile.
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|(pattern, _)| pattern.as_str())
     }
 }
 

@@ -326,11 +326,13 @@ mod fixture_tests;
 #[rustfmt::skip]
 mod generated;
 mod limiter;
+mod response;
 mod runtime;
 mod validate;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, InvalidInput, Violation};
-pub use generated::{builder, spec, types};
+pub use generated::{builder, types};
 pub use limiter::RateLimiter;
+pub use response::Response;
 pub use validate::{Validate, parse_body};

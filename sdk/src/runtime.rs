@@ -133,15 +133,23 @@ pub struct Response {
 }
 
 impl Response {
-    /// Decodes the body as `T`.
-    pub fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::UnreadableResponse {
-            status: self.status,
-            snippet: snippet(&self.body),
-            reason: e.to_string(),
-            tracking_id: self.tracking_id,
-            attempts: self.attempts,
-        })
+    /// Decodes the body as `T`, keeping what is known of the call.
+    pub fn json_with_meta<T: DeserializeOwned>(self) -> Result<crate::Response<T>, Error> {
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => Ok(self.with_value(value)),
+            Err(e) => Err(Error::UnreadableResponse {
+                status: self.status,
+                snippet: snippet(&self.body),
+                reason: e.to_string(),
+                tracking_id: self.tracking_id,
+                attempts: self.attempts,
+            }),
+        }
+    }
+
+    /// The answer of an operation whose success has no body to decode.
+    pub fn with_value<T>(self, value: T) -> crate::Response<T> {
+        crate::Response::new(value, self.status, self.tracking_id, self.attempts)
     }
 }
 

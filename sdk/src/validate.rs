@@ -84,14 +84,18 @@ impl<T: Rules> Validate for T {}
 /// A pattern from the spec, compiled on first use.
 pub struct Pattern {
     source: &'static str,
+    rule: Option<&'static str>,
     compiled: OnceLock<Option<regex_lite::Regex>>,
 }
 
 impl Pattern {
-    /// A pattern that compiles when first checked.
-    pub const fn new(source: &'static str) -> Self {
+    /// A pattern that compiles when first checked, and the rule it states in
+    /// words (the spec's `x-pattern-rule`), which a broken pattern is
+    /// reported with when there is one.
+    pub const fn new(source: &'static str, rule: Option<&'static str>) -> Self {
         Self {
             source,
+            rule,
             compiled: OnceLock::new(),
         }
     }
@@ -118,15 +122,13 @@ impl Violations {
         self.list.push(Violation::new(at.to_string(), rule));
     }
 
-    /// Unwraps a builder field, recording `rule` when it was not set.
-    pub fn take<T>(&mut self, at: &Path<'_>, value: Result<T, String>, rule: &str) -> Option<T> {
-        match value {
-            Ok(value) => Some(value),
-            Err(_) => {
-                self.push(at, rule.to_string());
-                None
-            }
+    /// Passes a required builder field through, recording that it is
+    /// required when it was not set.
+    pub fn require<T>(&mut self, at: &Path<'_>, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.push(at, "is required".to_string());
         }
+        value
     }
 
     /// `minLength` and `maxLength`, counted in characters.
@@ -181,10 +183,11 @@ impl Violations {
     /// `pattern`.
     pub fn pattern(&mut self, at: &Path<'_>, value: &str, pattern: &Pattern) {
         if !pattern.is_match(value) {
-            self.push(
-                at,
-                format!("must match `{}`, got {value:?}", pattern.source),
-            );
+            let rule = match pattern.rule {
+                Some(rule) => format!("{rule}, got {value:?}"),
+                None => format!("must match `{}`, got {value:?}", pattern.source),
+            };
+            self.push(at, rule);
         }
     }
 

@@ -10,7 +10,8 @@ use serde_json::Value;
 use webex_calling::Validate;
 use webex_calling::types::{
     CallPickupNotificationType, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy,
-    NoAnswerSettings, RedirectSettings, UpdateCallPickupRequest, UpdateHuntGroupRequest,
+    NoAnswerSettings, NoAnswerSettingsRequired, RedirectSettings, UpdateCallPickupRequest,
+    UpdateHuntGroupRequest,
 };
 
 fn main() {
@@ -40,6 +41,10 @@ fn example(operation_id: &str) -> Value {
 }
 
 /// The spec's hunt group example, as a caller writes it with the builders.
+#[allow(
+    deprecated,
+    reason = "the spec's example, taken from Webex's page, still sets firstName and lastName"
+)]
 fn build_hunt_group() -> UpdateHuntGroupRequest {
     UpdateHuntGroupRequest::new()
         .name("5714328359")
@@ -50,7 +55,13 @@ fn build_hunt_group() -> UpdateHuntGroupRequest {
         .call_policies(
             HuntGroupCallPolicies::new(
                 HuntPolicy::Uniform,
-                NoAnswerSettings::new(false, 5, false, 0, false),
+                NoAnswerSettings::new(NoAnswerSettingsRequired {
+                    next_agent_enabled: false,
+                    next_agent_rings: 5,
+                    forward_enabled: false,
+                    number_of_rings: 0,
+                    destination_voicemail_enabled: false,
+                }),
             )
             .waiting_enabled(false)
             .group_busy_enabled(true)

@@ -6,9 +6,11 @@ use serde_json::Value;
 pub mod scripted;
 pub mod sync;
 
-/// The spec, parsed from the copy the SDK embeds.
+/// The spec, parsed from `spec/webex-calling.yaml`.
 pub fn spec() -> Value {
-    serde_json::from_str(webex_calling::spec::OPENAPI_JSON).expect("the embedded spec is JSON")
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/webex-calling.yaml");
+    let text = std::fs::read_to_string(path).expect("spec/webex-calling.yaml is readable");
+    serde_yaml::from_str(&text).expect("the spec is YAML")
 }
 
 /// The request example of the operation `operation_id`.

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use webex_calling::types::{
     AlternateNumber, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy, NoAnswerSettings,
-    UpdateCallPickupRequest, UpdateHuntGroupRequest,
+    NoAnswerSettingsRequired, UpdateCallPickupRequest, UpdateHuntGroupRequest,
 };
 use webex_calling::{Error, parse_body};
 use webex_calling_tests::{request_example, unreachable_client};
@@ -43,7 +43,13 @@ fn counts_are_sent_as_integers_and_weights_as_strings() {
     let body = UpdateHuntGroupRequest::new()
         .call_policies(HuntGroupCallPolicies::new(
             HuntPolicy::Weighted,
-            NoAnswerSettings::new(true, 5, false, 0, false),
+            NoAnswerSettings::new(NoAnswerSettingsRequired {
+                next_agent_enabled: true,
+                next_agent_rings: 5,
+                forward_enabled: false,
+                number_of_rings: 0,
+                destination_voicemail_enabled: false,
+            }),
         ))
         .agents([HuntGroupAgent::new("agent").weight("50")]);
     let text = serde_json::to_string(&body).unwrap();
@@ -181,7 +187,13 @@ fn an_unknown_policy_is_refused_with_the_path() {
 async fn a_negative_ring_count_is_refused_before_sending() {
     let policies = HuntGroupCallPolicies::new(
         HuntPolicy::Regular,
-        NoAnswerSettings::new(true, -1, false, 0, false),
+        NoAnswerSettings::new(NoAnswerSettingsRequired {
+            next_agent_enabled: true,
+            next_agent_rings: -1,
+            forward_enabled: false,
+            number_of_rings: 0,
+            destination_voicemail_enabled: false,
+        }),
     );
     let error = send_hunt(UpdateHuntGroupRequest::new().call_policies(policies))
         .await

@@ -17,7 +17,7 @@
 //! - It requires `Authorization: Bearer <token>` with [`FakeWebex::token`],
 //!   and answers `401` otherwise.
 //! - It checks each body against the request schema of the spec this crate
-//!   embeds ([`crate::spec::OPENAPI_JSON`]) and answers `400`, one
+//!   embeds and answers `400`, one
 //!   `errors[].description` per problem, each naming the field path.
 //! - It answers `404` for an unknown location, call pickup or hunt group
 //!   (or a location of another organization when `orgId` is sent), and

@@ -29,8 +29,8 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn get_call_pickup(&self) -> super::builder::GetCallPickup<'_> {
-        super::builder::GetCallPickup::new(self)
+    pub fn get_call_pickup<'a>(&self) -> super::builder::GetCallPickup<'a> {
+        super::builder::GetCallPickup::new(::std::clone::Clone::clone(self))
     }
     /**Update a call pickup group
 
@@ -73,8 +73,8 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn update_call_pickup(&self) -> super::builder::UpdateCallPickup<'_> {
-        super::builder::UpdateCallPickup::new(self)
+    pub fn update_call_pickup<'a>(&self) -> super::builder::UpdateCallPickup<'a> {
+        super::builder::UpdateCallPickup::new(::std::clone::Clone::clone(self))
     }
     /**Get details for a hunt group
 
@@ -103,8 +103,8 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn get_hunt_group(&self) -> super::builder::GetHuntGroup<'_> {
-        super::builder::GetHuntGroup::new(self)
+    pub fn get_hunt_group<'a>(&self) -> super::builder::GetHuntGroup<'a> {
+        super::builder::GetHuntGroup::new(::std::clone::Clone::clone(self))
     }
     /**Update a hunt group
 
@@ -176,7 +176,7 @@ client
 # Ok(())
 # }
 ```*/
-    pub fn update_hunt_group(&self) -> super::builder::UpdateHuntGroup<'_> {
-        super::builder::UpdateHuntGroup::new(self)
+    pub fn update_hunt_group<'a>(&self) -> super::builder::UpdateHuntGroup<'a> {
+        super::builder::UpdateHuntGroup::new(::std::clone::Clone::clone(self))
     }
 }

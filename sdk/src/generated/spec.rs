@@ -3,8 +3,7 @@
 //! The spec as JSON, for code that checks requests against it at run time.
 
 /// `spec/webex-calling.yaml`, converted to JSON with its key order kept.
-#[allow(dead_code)]
-pub const OPENAPI_JSON: &str = r##"{
+pub(crate) const OPENAPI_JSON: &str = r##"{
   "openapi": "3.0.3",
   "info": {
     "title": "Webex Calling",
@@ -951,11 +950,21 @@ pub const OPENAPI_JSON: &str = r##"{
           },
           "firstName": {
             "type": "string",
-            "description": "First name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`."
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "First name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
           },
           "lastName": {
             "type": "string",
-            "description": "Last name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName`."
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "Last name shown when calls are forwarded out of the hunt group; deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
           },
           "timeZone": {
             "type": "string",
@@ -1164,11 +1173,21 @@ pub const OPENAPI_JSON: &str = r##"{
           },
           "firstName": {
             "type": "string",
-            "description": "First name shown when calls are forwarded out of the hunt group; the service defaults it to `.`."
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "First name shown when calls are forwarded out of the hunt group; the service defaults it to `.`. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
           },
           "lastName": {
             "type": "string",
-            "description": "Last name shown when calls are forwarded out of the hunt group; the service defaults it to the phone number, else the group's name."
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "Last name shown when calls are forwarded out of the hunt group; the service defaults it to the phone number, else the group's name. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
           },
           "timeZone": {
             "type": "string",
@@ -1193,7 +1212,9 @@ pub const OPENAPI_JSON: &str = r##"{
           },
           "dialByName": {
             "type": "string",
-            "description": "Name callers can dial the hunt group by from the directory."
+            "pattern": "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
+            "x-pattern-rule": "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
+            "description": "Name callers can dial the hunt group by from the directory; `\"\"` clears it. Printable ASCII only, without `%`, `+`, `\\` or `\"`."
           }
         }
       },
@@ -1346,6 +1367,7 @@ pub const OPENAPI_JSON: &str = r##"{
           "weight": {
             "type": "string",
             "pattern": "^(100|[1-9]?[0-9])$",
+            "x-pattern-rule": "must be a whole number from \"0\" to \"100\", without leading zeros",
             "description": "Share of calls as a whole percentage from \"0\" to \"100\", sent as a string; applied only when the policy is WEIGHTED."
           }
         }

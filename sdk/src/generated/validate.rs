@@ -5,6 +5,15 @@ use super::types;
 use crate::validate::{Path, Rules, Violations};
 static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
     "^(100|[1-9]?[0-9])$",
+    ::std::option::Option::Some(
+        "must be a whole number from \"0\" to \"100\", without leading zeros",
+    ),
+);
+static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
+    "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
+    ::std::option::Option::Some(
+        "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
+    ),
 );
 impl Rules for types::AgentNumber {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
@@ -299,6 +308,10 @@ impl Rules for types::UpdateHuntGroupRequest {
         if let ::std::option::Option::Some(value) = &self.call_policies {
             let at = at.field("callPolicies");
             Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.dial_by_name {
+            let at = at.field("dialByName");
+            out.pattern(&at, value, &PATTERN_1);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");

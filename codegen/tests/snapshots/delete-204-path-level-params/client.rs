@@ -26,8 +26,8 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn get_sprocket(&self) -> super::builder::GetSprocket<'_> {
-        super::builder::GetSprocket::new(self)
+    pub fn get_sprocket<'a>(&self) -> super::builder::GetSprocket<'a> {
+        super::builder::GetSprocket::new(::std::clone::Clone::clone(self))
     }
     /**Delete a sprocket
 
@@ -53,7 +53,7 @@ client
 # Ok(())
 # }
 ```*/
-    pub fn delete_sprocket(&self) -> super::builder::DeleteSprocket<'_> {
-        super::builder::DeleteSprocket::new(self)
+    pub fn delete_sprocket<'a>(&self) -> super::builder::DeleteSprocket<'a> {
+        super::builder::DeleteSprocket::new(::std::clone::Clone::clone(self))
     }
 }

@@ -29,7 +29,7 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn list_gadgets(&self) -> super::builder::ListGadgets<'_> {
-        super::builder::ListGadgets::new(self)
+    pub fn list_gadgets<'a>(&self) -> super::builder::ListGadgets<'a> {
+        super::builder::ListGadgets::new(::std::clone::Clone::clone(self))
     }
 }

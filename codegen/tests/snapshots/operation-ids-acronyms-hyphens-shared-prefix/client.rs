@@ -26,8 +26,8 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn get_xml_data(&self) -> super::builder::GetXmlData<'_> {
-        super::builder::GetXmlData::new(self)
+    pub fn get_xml_data<'a>(&self) -> super::builder::GetXmlData<'a> {
+        super::builder::GetXmlData::new(::std::clone::Clone::clone(self))
     }
     /**List reports
 
@@ -48,8 +48,8 @@ client
 # Ok(())
 # }
 ```*/
-    pub fn list_reports(&self) -> super::builder::ListReports<'_> {
-        super::builder::ListReports::new(self)
+    pub fn list_reports(&self) -> super::builder::ListReports {
+        super::builder::ListReports::new(::std::clone::Clone::clone(self))
     }
     /**Update a panel
 
@@ -81,8 +81,8 @@ client
 # Ok(())
 # }
 ```*/
-    pub fn update_panel(&self) -> super::builder::UpdatePanel<'_> {
-        super::builder::UpdatePanel::new(self)
+    pub fn update_panel<'a>(&self) -> super::builder::UpdatePanel<'a> {
+        super::builder::UpdatePanel::new(::std::clone::Clone::clone(self))
     }
     /**Replace a panel's agents
 
@@ -117,7 +117,7 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn update_panel_agents(&self) -> super::builder::UpdatePanelAgents<'_> {
-        super::builder::UpdatePanelAgents::new(self)
+    pub fn update_panel_agents<'a>(&self) -> super::builder::UpdatePanelAgents<'a> {
+        super::builder::UpdatePanelAgents::new(::std::clone::Clone::clone(self))
     }
 }

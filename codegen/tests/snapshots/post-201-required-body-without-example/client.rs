@@ -23,7 +23,7 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn create_crate(&self) -> super::builder::CreateCrate<'_> {
-        super::builder::CreateCrate::new(self)
+    pub fn create_crate<'a>(&self) -> super::builder::CreateCrate<'a> {
+        super::builder::CreateCrate::new(::std::clone::Clone::clone(self))
     }
 }

@@ -34,7 +34,7 @@ println!("{response:?}");
 # Ok(())
 # }
 ```*/
-    pub fn rename_thing(&self) -> super::builder::RenameThing<'_> {
-        super::builder::RenameThing::new(self)
+    pub fn rename_thing<'a>(&self) -> super::builder::RenameThing<'a> {
+        super::builder::RenameThing::new(::std::clone::Clone::clone(self))
     }
 }

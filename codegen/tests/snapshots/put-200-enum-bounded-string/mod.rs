@@ -4,5 +4,7 @@
 pub mod builder;
 mod client;
 pub mod types;
-pub mod spec;
+/// The spec as JSON, which the fake checks requests against.
+#[cfg(feature = "fake")]
+pub(crate) mod spec;
 mod validate;

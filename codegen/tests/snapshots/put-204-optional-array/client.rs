@@ -33,7 +33,7 @@ client
 # Ok(())
 # }
 ```*/
-    pub fn fill_box(&self) -> super::builder::FillBox<'_> {
-        super::builder::FillBox::new(self)
+    pub fn fill_box<'a>(&self) -> super::builder::FillBox<'a> {
+        super::builder::FillBox::new(::std::clone::Clone::clone(self))
     }
 }

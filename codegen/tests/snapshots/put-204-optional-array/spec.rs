@@ -3,8 +3,7 @@
 //! The spec as JSON, for code that checks requests against it at run time.
 
 /// `spec/webex-calling.yaml`, converted to JSON with its key order kept.
-#[allow(dead_code)]
-pub const OPENAPI_JSON: &str = r##"{
+pub(crate) const OPENAPI_JSON: &str = r##"{
   "openapi": "3.0.3",
   "info": {
     "title": "Fixture",
