@@ -5,7 +5,7 @@ use webex_calling::types::{
     AlternateNumber, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy, NoAnswerSettings,
     NoAnswerSettingsRequired, UpdateCallPickupRequest, UpdateHuntGroupRequest,
 };
-use webex_calling::{Error, parse_body};
+use webex_calling::{Error, Validate, parse_body};
 use webex_calling_tests::{request_example, unreachable_client};
 
 fn violations(error: &Error) -> Vec<String> {
@@ -150,7 +150,8 @@ async fn a_weight_of_101_is_refused_with_the_agent_named() {
     let found = violations(&error);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].starts_with("agents[1].weight: must match"),
+        found[0]
+            == "agents[1].weight: must be a whole number from \"0\" to \"100\", without leading zeros, got \"101\"",
         "{found:?}"
     );
 }
@@ -217,18 +218,101 @@ async fn missing_and_empty_ids_are_refused_before_sending() {
         violations(&error),
         [
             "locationId: is required",
-            "huntGroupId: at least 1 character, got 0"
+            "huntGroupId: at least 1 character, got 0",
+            "body: is required"
         ]
     );
     let error = client
         .update_hunt_group()
         .location_id("..")
         .hunt_group_id("hunt")
+        .body(UpdateHuntGroupRequest::new())
         .send()
         .await
         .unwrap_err();
     assert!(
         violations(&error)[0].starts_with("locationId: must not be \"..\""),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_update_without_a_body_is_refused_like_a_missing_id_and_nothing_is_sent() {
+    let fake = webex_calling::fake::FakeWebex::start().await;
+    let client = fake.client();
+    let error = client
+        .update_hunt_group()
+        .location_id("location")
+        .hunt_group_id("hunt-group")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["body: is required"]);
+    let error = client
+        .update_call_pickup()
+        .location_id("location")
+        .call_pickup_id("call-pickup")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["body: is required"]);
+    assert_eq!(error.attempts(), 0);
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn dial_by_name_is_refused_with_a_character_webex_does_not_take() {
+    for name in [
+        "50% off",
+        "+1 line",
+        "back\\slash",
+        "say \"hi\"",
+        "Caf\u{e9}",
+        "tab\there",
+    ] {
+        let error = UpdateHuntGroupRequest::new()
+            .dial_by_name(name)
+            .validate()
+            .unwrap_err();
+        let found = violations(&error);
+        assert_eq!(found.len(), 1, "{name:?}: {found:?}");
+        assert!(
+            found[0].starts_with(
+                "dialByName: may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`, got "
+            ),
+            "{name:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn dial_by_name_takes_printable_ascii_and_the_empty_string_that_clears_it() {
+    for name in ["", "Support Line 2", "Front-desk (main) #1 & co.'s"] {
+        UpdateHuntGroupRequest::new()
+            .dial_by_name(name)
+            .validate()
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+    }
+}
+
+#[test]
+fn required_fields_of_the_same_type_are_named_where_they_are_set() {
+    // Two booleans and two integers: the constructor takes them by name.
+    let settings = NoAnswerSettings::new(NoAnswerSettingsRequired {
+        next_agent_enabled: true,
+        next_agent_rings: 5,
+        forward_enabled: false,
+        number_of_rings: 0,
+        destination_voicemail_enabled: false,
+    });
+    assert_eq!(
+        serde_json::to_value(&settings).unwrap(),
+        json!({
+            "nextAgentEnabled": true,
+            "nextAgentRings": 5,
+            "forwardEnabled": false,
+            "numberOfRings": 0,
+            "destinationVoicemailEnabled": false,
+        })
     );
 }
