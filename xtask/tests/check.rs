@@ -32,7 +32,7 @@ fn a_spec_without_a_summary_an_error_status_and_a_description_fails_the_lint() {
     );
     edit(
         &spec,
-        "          description: Name callers can dial the hunt group by from the directory.\n",
+        "          description: >-\n            Name callers can dial the hunt group by from the directory; `\"\"`\n            clears it. Printable ASCII only, without `%`, `+`, `\\` or `\"`.\n",
         "",
     );
     let message = check::spec(&dir).unwrap_err();
