@@ -18,15 +18,9 @@
 use std::process::ExitCode;
 
 use serde_json::Value;
+use webex_calling::fake::{FakeWebex, fixtures};
 use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
 use webex_calling::{Client, Error};
-
-// The fake is compiled from its source here so that the quickstart runs
-// without `--features fake`; its dependencies are dev-dependencies of the
-// crate for that reason.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/fake/mod.rs"]
-mod fake;
 
 const USAGE: &str = "\
 usage: cargo run -p webex-calling --example quickstart
@@ -304,16 +298,16 @@ fn changes(at: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
 }
 
 async fn on_the_fake() -> Result<(), Error> {
-    let fake = fake::FakeWebex::start().await;
+    let fake = FakeWebex::start().await;
     println!(
         "No WEBEX_TOKEN set: reading, updating and reading again both groups on a fake Webex at {}.",
         fake.base_url()
     );
     read_update_read(
         &fake.client(),
-        fake::fixtures::LOCATION_ID,
-        fake::fixtures::CALL_PICKUP_ID,
-        fake::fixtures::HUNT_GROUP_ID,
+        fixtures::LOCATION_ID,
+        fixtures::CALL_PICKUP_ID,
+        fixtures::HUNT_GROUP_ID,
         None,
     )
     .await?;

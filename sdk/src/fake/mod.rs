@@ -392,8 +392,8 @@ impl FakeWebex {
 
     /// A client builder with the fake's base URL and token set, to change
     /// other settings (retries, timeouts) before building.
-    pub fn client_builder(&self) -> webex_calling::ClientBuilder {
-        webex_calling::Client::builder()
+    pub fn client_builder(&self) -> crate::ClientBuilder {
+        crate::Client::builder()
             .base_url(self.base_url.as_str())
             .token(self.shared.token.as_str())
     }
@@ -403,7 +403,7 @@ impl FakeWebex {
     /// # Panics
     ///
     /// Never in practice: the fake's URL and token are always accepted.
-    pub fn client(&self) -> webex_calling::Client {
+    pub fn client(&self) -> crate::Client {
         match self.client_builder().build() {
             Ok(client) => client,
             Err(e) => panic!("a client for the fake Webex could not be built: {e}"),

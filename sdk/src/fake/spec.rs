@@ -57,7 +57,7 @@ pub(crate) enum BodyProblem {
 impl Spec {
     /// Reads the spec embedded in the crate.
     pub(crate) fn load() -> Result<Self, String> {
-        Self::from_json(webex_calling::spec::OPENAPI_JSON)
+        Self::from_json(crate::spec::OPENAPI_JSON)
     }
 
     fn from_json(text: &str) -> Result<Self, String> {
@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn the_spec_examples_pass() {
         let spec = spec();
-        let document: Value = serde_json::from_str(webex_calling::spec::OPENAPI_JSON).unwrap();
+        let document: Value = serde_json::from_str(crate::spec::OPENAPI_JSON).unwrap();
         for (id, pointer) in [
             (
                 "updateCallPickup",
