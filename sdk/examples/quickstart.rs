@@ -18,15 +18,9 @@
 use std::process::ExitCode;
 
 use serde_json::Value;
+use webex_calling::fake::{FakeWebex, fixtures};
 use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
 use webex_calling::{Client, Error};
-
-// The fake is compiled from its source here so that the quickstart runs
-// without `--features fake`; its dependencies are dev-dependencies of the
-// crate for that reason.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/fake/mod.rs"]
-mod fake;
 
 const USAGE: &str = "\
 usage: cargo run -p webex-calling --example quickstart
@@ -145,30 +139,13 @@ fn parse(args: &[String], token_set: bool) -> Result<Request, String> {
 
 /// The request example of `operation_id` in the spec the SDK embeds.
 fn example(operation_id: &str) -> Result<String, Error> {
-    let missing = || {
-        Error::Config(format!(
-            "the spec has no request example for {operation_id}"
-        ))
-    };
-    let spec: Value = serde_json::from_str(webex_calling::spec::OPENAPI_JSON)
-        .map_err(|e| Error::Config(format!("the embedded spec is not JSON: {e}")))?;
-    let operations = spec["paths"]
-        .as_object()
-        .ok_or_else(missing)?
-        .values()
-        .filter_map(Value::as_object)
-        .flat_map(|item| item.values());
-    for operation in operations {
-        if operation["operationId"] == operation_id {
-            let example = &operation["requestBody"]["content"]["application/json"]["example"];
-            return if example.is_null() {
-                Err(missing())
-            } else {
-                Ok(example.to_string())
-            };
-        }
-    }
-    Err(missing())
+    webex_calling::fake::request_example(operation_id)
+        .map(|example| example.to_string())
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "the spec has no request example for {operation_id}"
+            ))
+        })
 }
 
 /// The docs' two example bodies.
@@ -304,16 +281,16 @@ fn changes(at: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
 }
 
 async fn on_the_fake() -> Result<(), Error> {
-    let fake = fake::FakeWebex::start().await;
+    let fake = FakeWebex::start().await;
     println!(
         "No WEBEX_TOKEN set: reading, updating and reading again both groups on a fake Webex at {}.",
         fake.base_url()
     );
     read_update_read(
         &fake.client(),
-        fake::fixtures::LOCATION_ID,
-        fake::fixtures::CALL_PICKUP_ID,
-        fake::fixtures::HUNT_GROUP_ID,
+        fixtures::LOCATION_ID,
+        fixtures::CALL_PICKUP_ID,
+        fixtures::HUNT_GROUP_ID,
         None,
     )
     .await?;

@@ -324,7 +324,7 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
+            None => crate::tls::http_client_builder()
                 .connect_timeout(self.connect_timeout)
                 .user_agent(user_agent.clone())
                 .redirect(redirect_policy())

@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 //!
 //! # How this crate is organised
 //!
@@ -312,11 +312,6 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
-// The fake names this crate by its public name, so that the quickstart
-// example can compile the same source without the feature.
-#[cfg(feature = "fake")]
-extern crate self as webex_calling;
-
 mod client;
 mod error;
 #[cfg(feature = "fake")]
@@ -328,6 +323,7 @@ mod generated;
 mod limiter;
 mod response;
 mod runtime;
+mod tls;
 mod validate;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};

@@ -140,10 +140,7 @@ impl Dependency {
 /// The SDK's normal dependencies named in [`BASELINE_DEPENDENCIES`], with the
 /// features its default features turn on in them, from `cargo metadata`.
 fn sdk_dependencies(metadata: &Value) -> Result<Vec<Dependency>, String> {
-    let sdk = metadata["packages"]
-        .as_array()
-        .and_then(|packages| packages.iter().find(|p| p["name"] == "webex-calling"))
-        .ok_or("cargo metadata lists no package webex-calling")?;
+    let sdk = sdk_package(metadata)?;
     let sdk_features = &sdk["features"];
     let defaults: Vec<&str> = sdk_features["default"]
         .as_array()
@@ -171,15 +168,7 @@ fn sdk_dependencies(metadata: &Value) -> Result<Vec<Dependency>, String> {
                     .find(|d| d["name"] == name && d["kind"].is_null() && d["optional"] == false)
             })
             .ok_or_else(|| format!("webex-calling has no normal dependency {name}"))?;
-        let mut features: Vec<String> = dep["features"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut features = strings(&dep["features"]);
         for feature in &reached {
             let enabled = feature
                 .strip_prefix(name)
@@ -263,17 +252,199 @@ impl Drop for Scratch {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Built {
     time: Duration,
     crates: usize,
 }
 
-/// `cargo xtask bench --build`: the cold release build of a one-file crate
-/// that depends on the SDK against one that depends only on the SDK's HTTP,
-/// runtime and JSON crates with the SDK's features, each in a fresh target
-/// directory, with the workspace's lock file so versions match.
-pub fn build(root: &Path) -> Result<String, String> {
+/// A profile the dependent crates are built in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Profile {
+    Release,
+    Debug,
+}
+
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Debug => "debug",
+        }
+    }
+}
+
+/// What `cargo xtask bench --build` measures.
+#[derive(Debug, PartialEq)]
+struct BuildOptions {
+    /// The profiles to build in; the SDK against its dependencies is
+    /// measured only in release.
+    profiles: Vec<Profile>,
+    /// The TLS features to measure; `None` for every one the SDK has.
+    tls: Option<Vec<String>>,
+}
+
+impl BuildOptions {
+    fn parse(args: &[&str]) -> Result<Self, String> {
+        let usage =
+            "usage: cargo xtask bench --build [--profile release|debug]... [--tls FEATURE]...";
+        let mut profiles = Vec::new();
+        let mut tls: Option<Vec<String>> = None;
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            let value = rest
+                .next()
+                .ok_or_else(|| format!("{arg} needs a value\n{usage}"))?;
+            match *arg {
+                "--profile" => profiles.push(match *value {
+                    "release" => Profile::Release,
+                    "debug" => Profile::Debug,
+                    other => return Err(format!("unknown profile {other:?}\n{usage}")),
+                }),
+                "--tls" => tls.get_or_insert_with(Vec::new).push(value.to_string()),
+                other => return Err(format!("unknown argument {other:?}\n{usage}")),
+            }
+        }
+        if profiles.is_empty() {
+            profiles = vec![Profile::Release, Profile::Debug];
+        }
+        Ok(BuildOptions { profiles, tls })
+    }
+}
+
+/// The SDK's TLS features: those that turn on a TLS backend of reqwest.
+fn tls_features(sdk: &Value) -> Vec<String> {
+    let mut out: Vec<String> = sdk["features"]
+        .as_object()
+        .map(|features| {
+            features
+                .iter()
+                .filter(|(_, enables)| {
+                    enables.as_array().is_some_and(|list| {
+                        list.iter().filter_map(Value::as_str).any(|entry| {
+                            let Some(feature) = entry
+                                .strip_prefix("reqwest/")
+                                .or_else(|| entry.strip_prefix("reqwest?/"))
+                            else {
+                                return false;
+                            };
+                            feature.starts_with("rustls") || feature.starts_with("native-tls")
+                        })
+                    })
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The SDK's default features.
+fn default_features(sdk: &Value) -> Vec<String> {
+    strings(&sdk["features"]["default"])
+}
+
+/// The strings of a JSON array; none when it is not one.
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Why the native-tls row cannot be built here, if it cannot: on Linux and
+/// the BSDs it needs OpenSSL's development files.
+fn native_tls_missing() -> Option<String> {
+    if cfg!(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "windows"
+    )) {
+        return None;
+    }
+    let found = Command::new("pkg-config")
+        .args(["--exists", "openssl"])
+        .status()
+        .is_ok_and(|status| status.success());
+    (!found).then(|| {
+        "OpenSSL's development files were not found (`pkg-config --exists openssl` failed; install libssl-dev or openssl-devel, and pkg-config)".to_string()
+    })
+}
+
+/// One-file dependents of the SDK, built cold, each feature set and profile
+/// once per run.
+struct Dependents<'a> {
+    root: &'a Path,
+    scratch: &'a Path,
+    /// The dependents' tokio line.
+    tokio: String,
+    /// Whether every dependency came from the local registry cache.
+    offline: bool,
+    /// Builds measured so far: sorted features, profile, outcome.
+    builds: Vec<(Vec<String>, Profile, Built)>,
+}
+
+impl Dependents<'_> {
+    /// The cold build of a dependent of the SDK with exactly `features`
+    /// (default features off).
+    fn build(&mut self, features: &[String], profile: Profile) -> Result<Built, String> {
+        let mut key = features.to_vec();
+        key.sort();
+        key.dedup();
+        if let Some((_, _, built)) = self
+            .builds
+            .iter()
+            .find(|(k, p, _)| *k == key && *p == profile)
+        {
+            return Ok(*built);
+        }
+        // A package name: letters, digits, `-` and `_`.
+        let name = if key.is_empty() {
+            "sdk-no-features".to_string()
+        } else {
+            format!("sdk-{}", key.join("_"))
+        };
+        let dir = self.scratch.join(&name);
+        if !dir.exists() {
+            let quoted: Vec<String> = key.iter().map(|f| format!("{f:?}")).collect();
+            let manifest = format!(
+                "{}webex-calling = {{ path = {:?}, default-features = false, features = [{}] }}\n{}",
+                manifest_head(&name),
+                self.root.join("sdk").display().to_string(),
+                quoted.join(", "),
+                self.tokio
+            );
+            write_crate(self.scratch, &name, &manifest, SDK_MAIN, self.root)?;
+            self.offline &= fetch(&dir)?;
+        }
+        let target = self
+            .scratch
+            .join(format!("target-{name}-{}", profile.name()));
+        let built = cold_build(&dir, &target, profile);
+        // Only the figures are kept: a cold target directory is large.
+        let _ = std::fs::remove_dir_all(&target);
+        let built = built?;
+        self.builds.push((key, profile, built));
+        Ok(built)
+    }
+}
+
+/// `cargo xtask bench --build`: cold builds of one-file dependent crates,
+/// each in a fresh target directory, with the workspace's lock file so
+/// versions match. In release, the SDK with its default features against
+/// the SDK's HTTP, runtime and JSON crates with the features the SDK turns
+/// on; then, in each profile, the SDK with each TLS feature against the
+/// SDK with none.
+pub fn build(root: &Path, args: &[&str]) -> Result<String, String> {
+    let options = BuildOptions::parse(args)?;
+    let started = Instant::now();
     let metadata = cargo_metadata(root)?;
+    let sdk = sdk_package(&metadata)?;
     let dependencies = sdk_dependencies(&metadata)?;
     let tokio = dependencies
         .iter()
@@ -283,15 +454,52 @@ pub fn build(root: &Path) -> Result<String, String> {
         std::env::temp_dir().join(format!("webex-calling-build-bench-{}", std::process::id())),
     );
     let _ = std::fs::remove_dir_all(&scratch.0);
+    let mut dependents = Dependents {
+        root,
+        scratch: &scratch.0,
+        tokio: tokio.toml(&MAIN_TOKIO_FEATURES),
+        offline: true,
+        builds: Vec::new(),
+    };
 
-    let sdk_manifest = format!(
-        "{}webex-calling = {{ path = {:?} }}\n{}",
-        manifest_head("with-sdk"),
-        root.join("sdk").display().to_string(),
-        tokio.toml(&MAIN_TOKIO_FEATURES)
+    let mut report = String::new();
+    if options.profiles.contains(&Profile::Release) {
+        against_dependencies(
+            &mut dependents,
+            &dependencies,
+            &default_features(sdk),
+            &mut report,
+        )?;
+        report.push('\n');
+    }
+    tls_rows(&mut dependents, sdk, &options, &mut report)?;
+    let _ = writeln!(
+        report,
+        "dependencies {}",
+        if dependents.offline {
+            "came from the local registry cache (--offline)"
+        } else {
+            "were fetched from the registry first (not timed)"
+        }
     );
+    let _ = write!(
+        report,
+        "build bench finished in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report)
+}
+
+/// The SDK with its default features against the program written on the
+/// SDK's own dependencies, both in release.
+fn against_dependencies(
+    dependents: &mut Dependents<'_>,
+    dependencies: &[Dependency],
+    defaults: &[String],
+    report: &mut String,
+) -> Result<(), String> {
     let mut baseline_manifest = manifest_head("baseline");
-    for dep in &dependencies {
+    for dep in dependencies {
         let extra: &[&str] = if dep.name == "tokio" {
             &MAIN_TOKIO_FEATURES
         } else {
@@ -299,39 +507,30 @@ pub fn build(root: &Path) -> Result<String, String> {
         };
         baseline_manifest.push_str(&dep.toml(extra));
     }
-    let sdk_dir = write_crate(&scratch.0, "with-sdk", &sdk_manifest, SDK_MAIN, root)?;
     let baseline_dir = write_crate(
-        &scratch.0,
+        dependents.scratch,
         "baseline",
         &baseline_manifest,
         BASELINE_MAIN,
-        root,
+        dependents.root,
     )?;
+    dependents.offline &= fetch(&baseline_dir)?;
 
-    let mut report = String::new();
     let _ = writeln!(report, "cold release build of a one-file dependent crate");
     let _ = writeln!(
         report,
         "baseline dependencies (the SDK's own, with the features it turns on; both crates also turn on tokio's {} for their async main):",
         MAIN_TOKIO_FEATURES.join(", ")
     );
-    for dep in &dependencies {
+    for dep in dependencies {
         let _ = write!(report, "  {}", dep.toml(&[]));
     }
-    let offline = fetch(&sdk_dir)? & fetch(&baseline_dir)?;
-    let _ = writeln!(
-        report,
-        "dependencies {}",
-        if offline {
-            "came from the local registry cache (--offline)"
-        } else {
-            "were fetched from the registry first (not timed)"
-        }
-    );
     // The baseline goes first so that whatever the machine's page cache
     // holds from it can only help the SDK's build, not hurt it.
-    let baseline = cold_build(&baseline_dir, &scratch.0.join("target-baseline"))?;
-    let with_sdk = cold_build(&sdk_dir, &scratch.0.join("target-with-sdk"))?;
+    let baseline_target = dependents.scratch.join("target-baseline");
+    let baseline = cold_build(&baseline_dir, &baseline_target, Profile::Release)?;
+    let _ = std::fs::remove_dir_all(&baseline_target);
+    let with_sdk = dependents.build(defaults, Profile::Release)?;
     let ratio = with_sdk.time.as_secs_f64() / baseline.time.as_secs_f64();
     let _ = writeln!(
         report,
@@ -345,15 +544,121 @@ pub fn build(root: &Path) -> Result<String, String> {
         with_sdk.time.as_secs_f64(),
         with_sdk.crates
     );
-    let _ = write!(
+    let _ = writeln!(
         report,
         "ratio      {ratio:.3}  (target <= 1.15: {})",
         if ratio <= 1.15 { "met" } else { "MISSED" }
     );
-    Ok(report)
+    Ok(())
 }
 
-fn cargo_metadata(root: &Path) -> Result<Value, String> {
+/// In each profile, the SDK with no TLS feature, then with each TLS
+/// feature alone beside its other default features; each row's ratio is to
+/// the row without TLS.
+fn tls_rows(
+    dependents: &mut Dependents<'_>,
+    sdk: &Value,
+    options: &BuildOptions,
+    report: &mut String,
+) -> Result<(), String> {
+    let all_tls = tls_features(sdk);
+    let defaults = default_features(sdk);
+    let tls = match &options.tls {
+        None => all_tls.clone(),
+        Some(chosen) => {
+            if let Some(unknown) = chosen.iter().find(|f| !all_tls.contains(f)) {
+                return Err(format!(
+                    "{unknown:?} is not a TLS feature of the SDK; those are {}",
+                    all_tls.join(", ")
+                ));
+            }
+            chosen.clone()
+        }
+    };
+    let others: Vec<String> = defaults
+        .iter()
+        .filter(|f| !all_tls.contains(f))
+        .cloned()
+        .collect();
+    let native_missing = native_tls_missing();
+    let _ = writeln!(
+        report,
+        "cold build of a one-file dependent of the SDK by TLS backend: default features off, then {} and the TLS feature named",
+        if others.is_empty() {
+            "nothing".to_string()
+        } else {
+            others.join(", ")
+        }
+    );
+    let _ = writeln!(
+        report,
+        "{:<8} {:<22} {:>8} {:>7} {:>9}",
+        "profile", "TLS", "time", "crates", "ratio"
+    );
+    for &profile in &options.profiles {
+        let none = dependents.build(&others, profile)?;
+        let _ = writeln!(
+            report,
+            "{:<8} {:<22} {:>6.1} s {:>7} {:>9}",
+            profile.name(),
+            "none (the baseline)",
+            none.time.as_secs_f64(),
+            none.crates,
+            "1.000"
+        );
+        for feature in &tls {
+            let label = if defaults.contains(feature) {
+                format!("{feature} (default)")
+            } else {
+                feature.clone()
+            };
+            if feature.starts_with("native-tls")
+                && let Some(reason) = &native_missing
+            {
+                let _ = writeln!(
+                    report,
+                    "{:<8} {label:<22} skipped: {reason}",
+                    profile.name()
+                );
+                continue;
+            }
+            let mut features = others.clone();
+            features.push(feature.clone());
+            match dependents.build(&features, profile) {
+                Ok(built) => {
+                    let _ = writeln!(
+                        report,
+                        "{:<8} {label:<22} {:>6.1} s {:>7} {:>9.3}",
+                        profile.name(),
+                        built.time.as_secs_f64(),
+                        built.crates,
+                        built.time.as_secs_f64() / none.time.as_secs_f64()
+                    );
+                }
+                Err(log) => {
+                    eprintln!("{log}");
+                    let _ = writeln!(
+                        report,
+                        "{:<8} {label:<22} FAILED to build here (its log is above)",
+                        profile.name()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The SDK's entry in the output of `cargo metadata`.
+pub(crate) fn sdk_package(metadata: &Value) -> Result<&Value, String> {
+    metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "webex-calling"))
+        .ok_or_else(|| "cargo metadata lists no package webex-calling".to_string())
+}
+
+/// `cargo metadata` of the workspace at `root`, without dependencies.
+pub(crate) fn cargo_metadata(root: &Path) -> Result<Value, String> {
     let output = cargo(root)
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()
@@ -424,13 +729,17 @@ fn fetch(dir: &Path) -> Result<bool, String> {
     Ok(false)
 }
 
-/// A release build in a target directory of its own, with no compiler
-/// wrapper, so that nothing is reused from earlier builds.
-fn cold_build(dir: &Path, target: &Path) -> Result<Built, String> {
-    eprintln!("==> cold release build of {}", dir.display());
+/// A build in a target directory of its own, with no compiler wrapper, so
+/// that nothing is reused from earlier builds.
+fn cold_build(dir: &Path, target: &Path, profile: Profile) -> Result<Built, String> {
+    eprintln!("==> cold {} build of {}", profile.name(), dir.display());
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.args(["build", "--offline"]);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
     let started = Instant::now();
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "--offline"])
+    let output = command
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTC_WRAPPER")
@@ -520,6 +829,53 @@ mod tests {
         assert!(
             reqwest.features.iter().any(|f| f == "rustls"),
             "rustls is the SDK's default TLS: {reqwest:?}"
+        );
+    }
+
+    #[test]
+    fn tls_features_are_those_that_turn_on_a_tls_backend_of_reqwest() {
+        let sdk = serde_json::json!({
+            "features": {
+                "default": ["rustls", "http2"],
+                "rustls": ["reqwest/rustls"],
+                "rustls-ring": ["reqwest/rustls-no-provider", "dep:rustls", "rustls?/ring"],
+                "native-tls": ["reqwest?/native-tls"],
+                "http2": ["reqwest/http2"],
+                "fake": ["dep:hyper"]
+            }
+        });
+        assert_eq!(tls_features(&sdk), ["native-tls", "rustls", "rustls-ring"]);
+        assert_eq!(default_features(&sdk), ["rustls", "http2"]);
+        let metadata = cargo_metadata(&crate::root()).expect("cargo metadata");
+        let real = tls_features(sdk_package(&metadata).expect("the SDK"));
+        assert_eq!(real, ["native-tls", "rustls", "rustls-ring"]);
+    }
+
+    #[test]
+    fn build_options_default_to_both_profiles_and_every_tls_feature() {
+        assert_eq!(
+            BuildOptions::parse(&[]).unwrap(),
+            BuildOptions {
+                profiles: vec![Profile::Release, Profile::Debug],
+                tls: None
+            }
+        );
+        assert_eq!(
+            BuildOptions::parse(&["--profile", "debug", "--tls", "rustls-ring"]).unwrap(),
+            BuildOptions {
+                profiles: vec![Profile::Debug],
+                tls: Some(vec!["rustls-ring".into()])
+            }
+        );
+        assert!(
+            BuildOptions::parse(&["--profile", "fast"])
+                .unwrap_err()
+                .contains("unknown profile")
+        );
+        assert!(
+            BuildOptions::parse(&["--tls"])
+                .unwrap_err()
+                .contains("needs a value")
         );
     }
 }

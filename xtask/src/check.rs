@@ -325,8 +325,29 @@ fn sdk_sources(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Check 4: every JSON example in the README and the SDK's rustdoc is one of
-/// the spec's, and no Rust block is kept from compiling.
+/// The crate's README: the page crates.io shows and the front page of the
+/// crate's documentation, so its Rust blocks are doctests.
+pub const CRATE_README: &str = "sdk/README.md";
+
+/// The repository's README: the project's page, whose blocks no doctest
+/// compiles.
+pub const WORKSPACE_README: &str = "README.md";
+
+/// The lines of a Markdown file, numbered from 1.
+fn markdown_lines(root: &Path, file: &str) -> Result<Vec<(usize, String)>, String> {
+    let text =
+        fs::read_to_string(root.join(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect())
+}
+
+/// Check 4: every JSON example in the READMEs and the SDK's rustdoc is one
+/// of the spec's, every Rust block of the crate's README is a doctest, the
+/// workspace README has no Rust block (nothing would compile it), and no
+/// Rust block is kept from compiling.
 pub fn docs(root: &Path) -> Result<String, String> {
     let spec_text = fs::read_to_string(root.join(codegen::SPEC))
         .map_err(|e| format!("cannot read {}: {e}", codegen::SPEC))?;
@@ -334,18 +355,32 @@ pub fn docs(root: &Path) -> Result<String, String> {
         serde_yaml::from_str(&spec_text).map_err(|e| format!("{}: {e}", codegen::SPEC))?;
     let examples = spec_examples(&spec);
 
-    let mut all_blocks = Vec::new();
-    let readme = fs::read_to_string(root.join("README.md"))
-        .map_err(|e| format!("cannot read README.md: {e}"))?;
-    let readme_lines: Vec<(usize, String)> = readme
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.to_string()))
-        .collect();
-    all_blocks.extend(blocks("README.md", &readme_lines));
+    let mut problems = Vec::new();
     let lib = fs::read_to_string(root.join("sdk/src/lib.rs")).unwrap_or_default();
-    if !lib.contains("include_str!(\"../../README.md\")") {
-        return Err("sdk/src/lib.rs must include README.md as its docs (`#![doc = include_str!(\"../../README.md\")]`) so the README's Rust blocks are doctests".into());
+    if !lib.contains("#![doc = include_str!(\"../README.md\")]") {
+        problems.push(format!(
+            "sdk/src/lib.rs must take {CRATE_README} as its docs (`#![doc = include_str!(\"../README.md\")]`) so the README's Rust blocks are doctests"
+        ));
+    }
+    let manifest = fs::read_to_string(root.join("sdk/Cargo.toml")).unwrap_or_default();
+    if !manifest
+        .lines()
+        .any(|l| l.trim() == "readme = \"README.md\"")
+    {
+        problems.push(format!(
+            "sdk/Cargo.toml must name {CRATE_README} as the crate's page (`readme = \"README.md\"`), the README its docs are made of"
+        ));
+    }
+    let mut all_blocks = blocks(CRATE_README, &markdown_lines(root, CRATE_README)?);
+    for block in blocks(WORKSPACE_README, &markdown_lines(root, WORKSPACE_README)?) {
+        if is_rust(&block.info) {
+            problems.push(format!(
+                "{}: a Rust block in the workspace README is never compiled; usage examples go in {CRATE_README}, which is the crate's docs",
+                block.at
+            ));
+        } else {
+            all_blocks.push(block);
+        }
     }
     for path in sdk_sources(root) {
         let source = fs::read_to_string(&path)
@@ -360,7 +395,6 @@ pub fn docs(root: &Path) -> Result<String, String> {
         }
     }
 
-    let mut problems = Vec::new();
     let (mut json_count, mut rust_count) = (0, 0);
     for block in &all_blocks {
         let mut candidates = Vec::new();
@@ -391,7 +425,7 @@ pub fn docs(root: &Path) -> Result<String, String> {
     }
     if problems.is_empty() {
         Ok(format!(
-            "{json_count} JSON examples in README.md and rustdoc are the spec's; {rust_count} Rust blocks, none `ignore`"
+            "{json_count} JSON examples in the READMEs and rustdoc are the spec's; {rust_count} Rust blocks, all doctests, none `ignore`"
         ))
     } else {
         Err(problems.join("\n"))

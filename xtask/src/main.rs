@@ -16,7 +16,11 @@ tasks:
   bench --bulk [ARGS]
                      only the bulk updates at the fake's rate limit, SDK against plain reqwest
                      (ARGS: --calls N, --scenario steady-50|steady-20|drop-50-25, --concurrency N)
-  bench --build      cold release build of a crate using the SDK against one using only its dependencies";
+  bench --build [--profile release|debug]... [--tls FEATURE]...
+                     cold build of a crate using the SDK against one using only its dependencies
+                     (release), then of one using the SDK with each TLS feature against one using
+                     it with none (release and debug, or the profiles given; every TLS feature,
+                     or those given)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,7 +30,7 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["check"] => xtask::check::run(&xtask::root()),
         ["test"] => xtask::test::run(&xtask::root()),
-        ["bench", "--build"] => xtask::bench::build(&xtask::root()),
+        ["bench", "--build", build_args @ ..] => xtask::bench::build(&xtask::root(), build_args),
         ["bench", "--bulk", bulk_args @ ..] => xtask::bench::bulk(&xtask::root(), bulk_args),
         ["bench", overhead_args @ ..] => xtask::bench::run(&xtask::root(), overhead_args),
         _ => Err(USAGE.to_string()),

@@ -4,46 +4,85 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// One step of the run: a name and the command.
+/// One step of the run: a name and what it runs.
 struct Step {
     name: &'static str,
-    program: &'static str,
-    args: &'static [&'static str],
-    env: &'static [(&'static str, &'static str)],
+    action: Action,
+}
+
+enum Action {
+    /// One command.
+    Run {
+        program: &'static str,
+        args: &'static [&'static str],
+        env: &'static [(&'static str, &'static str)],
+    },
+    /// The SDK with no default feature, then with each of its features
+    /// alone, warnings denied: see [`feature_commands`].
+    EachFeature,
 }
 
 const STEPS: &[Step] = &[
     Step {
         name: "format",
-        program: "cargo",
-        args: &["fmt", "--all", "--check"],
-        env: &[],
+        action: Action::Run {
+            program: "cargo",
+            args: &["fmt", "--all", "--check"],
+            env: &[],
+        },
     },
     Step {
         name: "tests",
-        program: "cargo",
-        args: &["test", "--workspace", "--locked"],
-        env: &[],
+        action: Action::Run {
+            program: "cargo",
+            args: &["test", "--workspace", "--locked"],
+            env: &[],
+        },
     },
     Step {
         name: "lints",
-        program: "cargo",
-        args: &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        env: &[],
+        action: Action::Run {
+            program: "cargo",
+            args: &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            env: &[],
+        },
+    },
+    Step {
+        name: "features",
+        action: Action::EachFeature,
+    },
+    Step {
+        // The crate as crates.io would get it, built from the package alone.
+        // `--allow-dirty` so that uncommitted work under `sdk/` is what gets
+        // packaged and built, rather than a refusal to package it.
+        name: "package",
+        action: Action::Run {
+            program: "cargo",
+            args: &[
+                "package",
+                "--package",
+                "webex-calling",
+                "--locked",
+                "--allow-dirty",
+            ],
+            env: &[],
+        },
     },
     Step {
         name: "docs",
-        program: "cargo",
-        args: &["doc", "--workspace", "--no-deps", "--locked"],
-        env: &[("RUSTDOCFLAGS", "-D warnings")],
+        action: Action::Run {
+            program: "cargo",
+            args: &["doc", "--workspace", "--no-deps", "--locked"],
+            env: &[("RUSTDOCFLAGS", "-D warnings")],
+        },
     },
 ];
 
@@ -53,41 +92,96 @@ pub fn run(root: &Path) -> Result<String, String> {
     crate::prism::install(root)?;
     let mut totals = Totals::default();
     for step in STEPS {
-        eprintln!(
-            "==> {}: {} {}",
-            step.name,
-            step.program,
-            step.args.join(" ")
-        );
-        let mut child = Command::new(step.program)
-            .args(step.args)
-            .envs(step.env.iter().copied())
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{}: cannot run {}: {e}", step.name, step.program))?;
-        if let Some(stdout) = child.stdout.take() {
-            for line in BufReader::new(stdout).lines() {
-                let line = line.map_err(|e| format!("{}: cannot read output: {e}", step.name))?;
-                totals.add(&line);
-                println!("{line}");
+        let commands = match &step.action {
+            Action::Run { program, args, env } => {
+                let mut command = Command::new(program);
+                command.args(*args).envs(env.iter().copied());
+                vec![command]
             }
-        }
-        let status = child
-            .wait()
-            .map_err(|e| format!("{}: cannot wait for {}: {e}", step.name, step.program))?;
-        if !status.success() {
-            return Err(format!(
-                "{} failed ({status}); {}",
-                step.name,
-                totals.line()
-            ));
+            Action::EachFeature => feature_commands(&sdk_features(root)?),
+        };
+        for mut command in commands {
+            run_command(root, step.name, &mut command, &mut totals)?;
         }
     }
     if totals.passed == 0 {
         return Err("no test ran".to_string());
     }
     Ok(totals.line())
+}
+
+/// Runs one command of a step with its output passed through, adding up
+/// the test results it prints.
+fn run_command(
+    root: &Path,
+    name: &str,
+    command: &mut Command,
+    totals: &mut Totals,
+) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    eprintln!("==> {name}: {program} {}", args.join(" "));
+    let mut child = command
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{name}: cannot run {program}: {e}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("{name}: cannot read output: {e}"))?;
+            totals.add(&line);
+            println!("{line}");
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("{name}: cannot wait for {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status}); {}", totals.line()))
+    }
+}
+
+/// The SDK's features as its manifest declares them today, `default` left
+/// out, from `cargo metadata`.
+fn sdk_features(root: &Path) -> Result<Vec<String>, String> {
+    let metadata = crate::bench::cargo_metadata(root)?;
+    let mut features: Vec<String> = crate::bench::sdk_package(&metadata)?["features"]
+        .as_object()
+        .map(|map| map.keys().filter(|f| *f != "default").cloned().collect())
+        .unwrap_or_default();
+    features.sort();
+    Ok(features)
+}
+
+/// `cargo clippy` of the SDK's library with no default feature, then with
+/// each feature alone, so that code behind a feature cannot lean on another
+/// one. Clippy rather than `cargo check`: `-D warnings` after `--` reaches
+/// only the SDK's own compilation, so a warning fails the step without
+/// rebuilding the dependencies as `RUSTFLAGS` would, and without reading
+/// warnings out of the output.
+fn feature_commands(features: &[String]) -> Vec<Command> {
+    let sets = std::iter::once(None).chain(features.iter().map(Some));
+    sets.map(|feature| {
+        let mut command = Command::new("cargo");
+        command.args([
+            "clippy",
+            "--package",
+            "webex-calling",
+            "--locked",
+            "--no-default-features",
+        ]);
+        if let Some(feature) = feature {
+            command.args(["--features", feature]);
+        }
+        command.args(["--", "-D", "warnings"]);
+        command
+    })
+    .collect()
 }
 
 /// The sum of every `test result:` line of the run.
@@ -126,7 +220,7 @@ impl Totals {
 
 #[cfg(test)]
 mod tests {
-    use super::Totals;
+    use super::{Totals, feature_commands, sdk_features};
 
     #[test]
     fn totals_add_up_every_summary_line_and_nothing_else() {
@@ -143,5 +237,31 @@ mod tests {
             }
         );
         assert_eq!(totals.line(), "tests: 48 passed, 2 failed");
+    }
+
+    #[test]
+    fn every_feature_of_the_sdk_is_checked_alone_and_none_at_all() {
+        let features = sdk_features(&crate::root()).expect("cargo metadata");
+        for expected in ["fake", "native-tls", "rustls", "rustls-ring", "schemars"] {
+            assert!(features.iter().any(|f| f == expected), "{features:?}");
+        }
+        assert!(!features.iter().any(|f| f == "default"), "{features:?}");
+        let commands: Vec<String> = feature_commands(&["fake".into(), "rustls".into()])
+            .iter()
+            .map(|c| {
+                c.get_args()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                "clippy --package webex-calling --locked --no-default-features -- -D warnings",
+                "clippy --package webex-calling --locked --no-default-features --features fake -- -D warnings",
+                "clippy --package webex-calling --locked --no-default-features --features rustls -- -D warnings",
+            ]
+        );
     }
 }

@@ -11,7 +11,16 @@ use common::edit;
 
 /// Copies the files checks 1 and 4 read into a scratch folder.
 fn scratch(name: &str) -> std::path::PathBuf {
-    common::scratch(name, &["spec", "sdk/src", "README.md"])
+    common::scratch(
+        name,
+        &[
+            "spec",
+            "sdk/src",
+            "sdk/Cargo.toml",
+            "sdk/README.md",
+            "README.md",
+        ],
+    )
 }
 
 #[test]
@@ -103,12 +112,12 @@ fn the_docs_show_only_the_specs_examples_and_no_ignored_rust() {
 fn a_readme_json_example_that_drifted_from_the_spec_fails_the_docs_check() {
     let dir = scratch("readme-json");
     edit(
-        &dir.join("README.md"),
+        &dir.join("sdk/README.md"),
         "\"notificationDelayTimerSeconds\": 20",
         "\"notificationDelayTimerSeconds\": 30",
     );
     let message = check::docs(&dir).unwrap_err();
-    assert!(message.contains("README.md:"), "{message}");
+    assert!(message.contains("sdk/README.md:"), "{message}");
     assert!(
         message.contains("is not one of the spec's examples"),
         "{message}"
@@ -135,10 +144,56 @@ fn a_rustdoc_json_example_that_drifted_from_the_spec_fails_the_docs_check() {
 #[test]
 fn an_ignored_rust_block_fails_the_docs_check() {
     let dir = scratch("ignore");
-    edit(&dir.join("README.md"), "```rust,no_run", "```rust,ignore");
+    edit(
+        &dir.join("sdk/README.md"),
+        "```rust,no_run",
+        "```rust,ignore",
+    );
     let message = check::docs(&dir).unwrap_err();
     assert!(
         message.contains("marked `ignore` is never compiled"),
+        "{message}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_rust_block_in_the_workspace_readme_fails_the_docs_check() {
+    let dir = scratch("workspace-rust");
+    edit(
+        &dir.join("README.md"),
+        "## Performance\n",
+        "```rust\nlet _ = webex_calling::Client::from_env();\n```\n\n## Performance\n",
+    );
+    let message = check::docs(&dir).unwrap_err();
+    assert!(
+        message.contains("README.md:") && message.contains("never compiled"),
+        "{message}"
+    );
+    assert!(!message.contains("sdk/README.md:"), "{message}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn docs_made_of_another_file_than_the_crate_readme_fail_the_docs_check() {
+    let dir = scratch("crate-readme");
+    edit(
+        &dir.join("sdk/src/lib.rs"),
+        "#![doc = include_str!(\"../README.md\")]",
+        "#![doc = include_str!(\"../../README.md\")]",
+    );
+    edit(
+        &dir.join("sdk/Cargo.toml"),
+        "readme = \"README.md\"",
+        "readme = \"../README.md\"",
+    );
+    let message = check::docs(&dir).unwrap_err();
+    assert!(
+        message.contains("sdk/src/lib.rs must take sdk/README.md as its docs"),
+        "{message}"
+    );
+    assert!(
+        message.contains("sdk/Cargo.toml must name sdk/README.md"),
         "{message}"
     );
     fs::remove_dir_all(dir).unwrap();

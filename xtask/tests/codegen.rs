@@ -175,7 +175,6 @@ fn a_spec_grown_by_a_list_a_delete_and_a_create_regenerates_into_code_that_compi
             "Cargo.toml",
             "Cargo.lock",
             ".cargo",
-            "README.md",
             "spec",
             "codegen",
             "sdk",

@@ -195,6 +195,29 @@ mod state;
 mod tests;
 
 pub use fault::Fault;
+
+/// The request example the spec gives for the operation `operation_id`
+/// (such as `"updateHuntGroup"`), as JSON: the body Webex's own page shows.
+/// `None` when the spec has no such operation or no example for it.
+///
+/// ```
+/// use webex_calling::types::UpdateHuntGroupRequest;
+///
+/// let example = webex_calling::fake::request_example("updateHuntGroup").unwrap();
+/// let body: UpdateHuntGroupRequest = webex_calling::parse_body(&example.to_string()).unwrap();
+/// assert!(body.agents.is_some());
+/// ```
+pub fn request_example(operation_id: &str) -> Option<Value> {
+    let spec: Value = serde_json::from_str(crate::generated::spec::OPENAPI_JSON).ok()?;
+    spec["paths"]
+        .as_object()?
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .find(|operation| operation["operationId"] == operation_id)
+        .map(|operation| operation["requestBody"]["content"]["application/json"]["example"].clone())
+        .filter(|example| !example.is_null())
+}
 pub use ids::call_pickup_id;
 pub use log::RecordedRequest;
 pub use rate_limit::{RateLimit, RateLimitStats};
@@ -392,8 +415,8 @@ impl FakeWebex {
 
     /// A client builder with the fake's base URL and token set, to change
     /// other settings (retries, timeouts) before building.
-    pub fn client_builder(&self) -> webex_calling::ClientBuilder {
-        webex_calling::Client::builder()
+    pub fn client_builder(&self) -> crate::ClientBuilder {
+        crate::Client::builder()
             .base_url(self.base_url.as_str())
             .token(self.shared.token.as_str())
     }
@@ -403,7 +426,7 @@ impl FakeWebex {
     /// # Panics
     ///
     /// Never in practice: the fake's URL and token are always accepted.
-    pub fn client(&self) -> webex_calling::Client {
+    pub fn client(&self) -> crate::Client {
         match self.client_builder().build() {
             Ok(client) => client,
             Err(e) => panic!("a client for the fake Webex could not be built: {e}"),
