@@ -3,6 +3,8 @@
 //! requests in flight, tracing).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -147,6 +149,139 @@ impl RetryPolicy {
     }
 }
 
+/// Why the client asks a [`TokenProvider`] for a token.
+///
+/// Every attempt of a call asks for the token to send
+/// ([`is_refresh`](Self::is_refresh) is `false`), so a provider that caches
+/// its token can answer from the cache. After the service refused the token
+/// with `401 Unauthorized`, the client asks once more with `is_refresh`
+/// `true`: the token the provider gave last is no longer good, and it should
+/// get a new one rather than answer from its cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenRequest {
+    refresh: bool,
+}
+
+impl TokenRequest {
+    /// A request for the token to send, which may come from a cache.
+    pub const fn new() -> Self {
+        Self { refresh: false }
+    }
+
+    /// A request made after the service refused the last token given with
+    /// `401`: the cached token, if any, should be replaced.
+    pub const fn refresh() -> Self {
+        Self { refresh: true }
+    }
+
+    /// Whether the service refused the last token given with `401`, so
+    /// that a provider with a cache should fetch a new token.
+    pub const fn is_refresh(&self) -> bool {
+        self.refresh
+    }
+}
+
+/// What a [`TokenProvider`] returns: a future of the access token (without
+/// `Bearer `), or of why there is none.
+pub type TokenFuture<'a> = Pin<
+    Box<dyn Future<Output = Result<String, Box<dyn std::error::Error + Send + Sync>>> + Send + 'a>,
+>;
+
+/// Gives the client the access token to send, for a service whose tokens
+/// expire or rotate; set it with [`ClientBuilder::token_provider`].
+///
+/// The client asks before every request it sends, retries included, so the
+/// provider decides how long a token is used; answer from a cache unless
+/// [`TokenRequest::is_refresh`] says the service refused the last token.
+/// Any closure `Fn(TokenRequest) -> impl Future<Output = Result<T, E>>`
+/// is a provider, where `T` is a `String` or `&'static str` and `E` is any
+/// error that is `Send + Sync + 'static` (or a `String`); implement the
+/// trait for a type of your own when the provider keeps state.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tokio::sync::Mutex;
+/// use webex_calling::{TokenFuture, TokenProvider, TokenRequest};
+///
+/// /// Fetches a token when it has none, or when the last one was refused.
+/// struct Cached {
+///     token: Mutex<Option<String>>,
+/// }
+///
+/// impl TokenProvider for Cached {
+///     fn token(&self, request: TokenRequest) -> TokenFuture<'_> {
+///         Box::pin(async move {
+///             let mut token = self.token.lock().await;
+///             if request.is_refresh() || token.is_none() {
+///                 *token = Some(fetch_token().await?);
+///             }
+///             Ok(token.clone().unwrap_or_default())
+///         })
+///     }
+/// }
+///
+/// async fn fetch_token() -> Result<String, std::io::Error> {
+///     // An OAuth refresh, a secrets manager, a file that another process rewrites...
+///     Ok("a-webex-access-token".to_string())
+/// }
+///
+/// let client = webex_calling::Client::builder()
+///     .token_provider(Cached { token: Mutex::new(None) })
+///     .build()?;
+/// # let _ = client;
+/// # let _: Arc<dyn TokenProvider> = Arc::new(Cached { token: Mutex::new(None) });
+/// # Ok::<(), webex_calling::Error>(())
+/// ```
+pub trait TokenProvider: Send + Sync + 'static {
+    /// The access token to send with the next request, without `Bearer `.
+    /// Surrounding whitespace is trimmed. An error ends the call with
+    /// [`Error::TokenProvider`], which carries it as its source.
+    fn token(&self, request: TokenRequest) -> TokenFuture<'_>;
+}
+
+impl<F, Fut, T, E> TokenProvider for F
+where
+    F: Fn(TokenRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Into<String>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn token(&self, request: TokenRequest) -> TokenFuture<'_> {
+        let token = self(request);
+        Box::pin(async move { token.await.map(Into::into).map_err(Into::into) })
+    }
+}
+
+/// Where a builder's token comes from.
+#[derive(Clone)]
+enum Credentials {
+    None,
+    Token(String),
+    Provider(Arc<dyn TokenProvider>),
+}
+
+/// Where a client's `Authorization` header comes from.
+enum Auth {
+    /// Built once: each attempt clones it, which allocates nothing.
+    Static(HeaderValue),
+    /// Asked for before each attempt.
+    Provider(Arc<dyn TokenProvider>),
+}
+
+/// The `Authorization` header for `token`, marked sensitive so that it is
+/// never shown. Errors name the rule broken, never the token.
+fn bearer(token: &str) -> Result<HeaderValue, &'static str> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err("the access token is empty");
+    }
+    let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "the access token has characters not allowed in a header")?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
 /// Builds a [`Client`]. Start with [`Client::builder`].
 ///
 /// ```
@@ -161,7 +296,7 @@ impl RetryPolicy {
 /// ```
 #[derive(Clone)]
 pub struct ClientBuilder {
-    token: Option<String>,
+    credentials: Credentials,
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
@@ -176,7 +311,14 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "token",
+                &match self.credentials {
+                    Credentials::None => "<none>",
+                    Credentials::Token(_) => "<redacted>",
+                    Credentials::Provider(_) => "<from a token provider>",
+                },
+            )
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
@@ -192,7 +334,7 @@ impl fmt::Debug for ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            token: None,
+            credentials: Credentials::None,
             base_url: DEFAULT_BASE_URL.to_string(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
@@ -208,10 +350,67 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The bearer token: a Webex access token with the scope
-    /// `spark-admin:telephony_config_write`. Required.
+    /// `spark-admin:telephony_config_write`. This or a
+    /// [`token_provider`](Self::token_provider) is required; whichever was
+    /// set last is used.
+    ///
+    /// The token is sent as it is for the client's whole life, and a `401`
+    /// answer ends the call. For a service that outlives its token, use a
+    /// [`token_provider`](Self::token_provider) instead.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.credentials = Credentials::Token(token.into());
+        self
+    }
+
+    /// Where the access token comes from, for a service that runs longer
+    /// than a token lives: the client asks `provider` for the token before
+    /// every request it sends, retries included, so the token changes
+    /// without building a new client (which would lose the connection pool,
+    /// the rate limiter's state and the cap on requests in flight). This or
+    /// a [`token`](Self::token) is required; whichever was set last is used.
+    ///
+    /// When the service answers `401 Unauthorized`, the client asks the
+    /// provider once more, with [`TokenRequest::is_refresh`] `true`, and
+    /// sends the request again with the new token. That happens at most
+    /// once per call: a second `401` ends the call with [`Error::Api`]. The
+    /// request sent again after a `401` is not a retry: it uses up none of
+    /// [`RetryPolicy::max_attempts`] (it is made even with
+    /// [`RetryPolicy::none`]), though [`Error::attempts`] counts it as a
+    /// request sent. It waits for its turn under the rate limiter like any
+    /// request, within the call's time budget.
+    ///
+    /// The provider is asked once the request has its turn and a free
+    /// request slot, so the token is as fresh as it can be; a provider that
+    /// is slow holds the slot meanwhile, so cache the token. It has until
+    /// the call's time budget runs out to answer. When it fails, or returns
+    /// a token that is empty or has characters not allowed in a header, the
+    /// call ends with [`Error::TokenProvider`]. The token is checked only
+    /// when it is asked for, not by [`build`](Self::build), and is never
+    /// shown: not by `Debug`, not in errors, not in logs.
+    ///
+    /// A closure needs its argument's type spelled out:
+    ///
+    /// ```
+    /// use webex_calling::{Client, TokenRequest};
+    ///
+    /// async fn fetch_token(fresh: bool) -> Result<String, std::io::Error> {
+    ///     // An OAuth refresh, a secrets manager, a file that another process rewrites...
+    ///     # let _ = fresh;
+    ///     Ok("a-webex-access-token".to_string())
+    /// }
+    ///
+    /// let client = Client::builder()
+    ///     .token_provider(|request: TokenRequest| async move {
+    ///         Ok::<_, std::io::Error>(fetch_token(request.is_refresh()).await?)
+    ///     })
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), webex_calling::Error>(())
+    /// ```
+    #[must_use]
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.credentials = Credentials::Provider(Arc::new(provider));
         self
     }
 
@@ -292,21 +491,26 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the token is missing or empty or not valid in
-    /// a header, the base URL is not an `https` URL (or `http` on loopback),
-    /// or `max_in_flight` is 0 or too large for a semaphore.
+    /// [`Error::Config`] when there is neither a token nor a token
+    /// provider, the token is empty or not valid in a header, the base URL
+    /// is not an `https` URL (or `http` on loopback), the crate was built
+    /// without TLS (neither the feature `rustls` nor `native-tls`) and the
+    /// base URL is `https`, or `max_in_flight` is 0 or too large for a
+    /// semaphore.
     pub fn build(self) -> Result<Client, Error> {
-        let token = self.token.unwrap_or_default();
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(Error::Config(
-                "no access token: pass one to `ClientBuilder::token` or set WEBEX_TOKEN".into(),
-            ));
-        }
-        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            Error::Config("the access token has characters not allowed in a header".into())
-        })?;
-        auth.set_sensitive(true);
+        let no_token = || {
+            Error::Config(
+                "no access token: pass one to `ClientBuilder::token` or a provider to `ClientBuilder::token_provider`, or set WEBEX_TOKEN".into(),
+            )
+        };
+        let auth = match self.credentials {
+            Credentials::None => return Err(no_token()),
+            Credentials::Token(token) if token.trim().is_empty() => return Err(no_token()),
+            Credentials::Token(token) => {
+                Auth::Static(bearer(&token).map_err(|rule| Error::Config(rule.into()))?)
+            }
+            Credentials::Provider(provider) => Auth::Provider(provider),
+        };
         let base_url = check_base_url(&self.base_url)?;
         if self.max_in_flight == 0 || self.max_in_flight > Semaphore::MAX_PERMITS {
             return Err(Error::Config(format!(
@@ -382,7 +586,14 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
         )));
     }
     match url.scheme() {
+        #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
         "https" => {}
+        #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+        "https" => {
+            return Err(Error::Config(format!(
+                "the base URL {raw:?} is https, but webex-calling was built without TLS: enable its feature `rustls`, `rustls-ring` or `native-tls`"
+            )));
+        }
         "http" => {
             let loopback = match url.host() {
                 Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
@@ -431,7 +642,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_url: String,
-    auth: HeaderValue,
+    auth: Auth,
     user_agent: HeaderValue,
     timeout: Duration,
     retry: RetryPolicy,
@@ -449,7 +660,13 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("token", &"<redacted>")
+            .field(
+                "token",
+                &match self.inner.auth {
+                    Auth::Static(_) => "<redacted>",
+                    Auth::Provider(_) => "<from a token provider>",
+                },
+            )
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
@@ -615,6 +832,27 @@ impl Client {
                 tracing::debug!("the time budget ran out before the request could be sent");
                 return Err(call.out_of_time(last_error, started, tracking_id));
             };
+            let auth = match &self.inner.auth {
+                Auth::Static(auth) => auth.clone(),
+                Auth::Provider(provider) => {
+                    let request = if std::mem::take(&mut call.refresh_next) {
+                        TokenRequest::refresh()
+                    } else {
+                        TokenRequest::new()
+                    };
+                    match provided_token(provider.as_ref(), request, deadline).await {
+                        Ok(auth) => auth,
+                        Err(source) => {
+                            tracing::debug!("the token provider gave no token");
+                            return Err(Error::TokenProvider {
+                                attempts: call.sent,
+                                tracking_id,
+                                source,
+                            });
+                        }
+                    }
+                }
+            };
             let timeout = match deadline {
                 Some(deadline) => self
                     .inner
@@ -628,7 +866,7 @@ impl Client {
                 .inner
                 .http
                 .request(operation.method.clone(), url.as_str())
-                .header(header::AUTHORIZATION, self.inner.auth.clone())
+                .header(header::AUTHORIZATION, auth)
                 .header(header::USER_AGENT, self.inner.user_agent.clone());
             // A read sends no body, and so names no content type.
             if !body.is_empty() {
@@ -697,6 +935,29 @@ impl Client {
                         });
                     }
                     let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
+                    if status == 401
+                        && !call.refreshed
+                        && matches!(self.inner.auth, Auth::Provider(_))
+                    {
+                        // The token expired or was revoked: the provider
+                        // gets one chance to replace it, which is not a
+                        // retry and uses up no attempt.
+                        limiter.accepted(sent_at, in_flight);
+                        call.refreshed = true;
+                        call.refresh_next = true;
+                        last_error = Some(call.fill(error_from_answer(
+                            status,
+                            &headers,
+                            &bytes,
+                            &tracking_id,
+                            call.sent,
+                            retry_after,
+                        )));
+                        tracing::debug!(
+                            "the token was refused, asking the token provider for another"
+                        );
+                        continue;
+                    }
                     if status == 429 {
                         call.throttled += 1;
                     }
@@ -805,6 +1066,11 @@ struct Tally {
     failures: u32,
     /// `429` answers.
     throttled: u32,
+    /// Whether a `401` has made the client ask the token provider for a
+    /// new token, which it does once per call.
+    refreshed: bool,
+    /// Whether the next attempt asks the token provider for a new token.
+    refresh_next: bool,
     /// Time spent waiting for a turn, a slot, a `Retry-After` or a backoff.
     waited: Duration,
 }
@@ -833,6 +1099,22 @@ impl Tally {
             },
         }
     }
+}
+
+/// The `Authorization` header from `provider`'s token, or why there is
+/// none. The provider has until `deadline` to answer.
+async fn provided_token(
+    provider: &dyn TokenProvider,
+    request: TokenRequest,
+    deadline: Option<Instant>,
+) -> Result<HeaderValue, Box<dyn std::error::Error + Send + Sync>> {
+    let token = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), provider.token(request))
+            .await
+            .map_err(|_| "it gave no token before the call's time budget ran out")??,
+        None => provider.token(request).await?,
+    };
+    bearer(&token).map_err(|rule| format!("it returned a token that cannot be sent: {rule}").into())
 }
 
 /// What an answer's headers are kept for.
@@ -978,6 +1260,62 @@ mod tests {
         let waits: std::collections::HashSet<Duration> =
             (0..20).map(|salt| policy.backoff_for(3, salt)).collect();
         assert!(waits.len() > 1, "{waits:?}");
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+    #[test]
+    fn https_is_refused_without_tls_naming_the_features_to_enable() {
+        for base_url in [DEFAULT_BASE_URL, "https://127.0.0.1:8443/v1"] {
+            let error = Client::builder()
+                .token("a-webex-access-token")
+                .base_url(base_url)
+                .build()
+                .unwrap_err();
+            assert!(matches!(error, Error::Config(_)), "{error:?}");
+            let text = error.to_string();
+            assert!(
+                text.contains("`rustls`") && text.contains("`native-tls`"),
+                "{text}"
+            );
+        }
+        let local = Client::builder()
+            .token("a-webex-access-token")
+            .base_url("http://127.0.0.1:8080/v1")
+            .build();
+        assert!(local.is_ok(), "{local:?}");
+    }
+
+    #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+    #[test]
+    fn https_is_accepted_with_tls() {
+        let client = Client::builder()
+            .token("a-webex-access-token")
+            .base_url(DEFAULT_BASE_URL)
+            .build();
+        assert!(client.is_ok(), "{client:?}");
+    }
+
+    #[test]
+    fn a_token_request_says_whether_it_is_a_refresh() {
+        assert!(!TokenRequest::new().is_refresh());
+        assert!(!TokenRequest::default().is_refresh());
+        assert!(TokenRequest::refresh().is_refresh());
+    }
+
+    #[test]
+    fn a_bearer_header_is_sensitive_and_its_errors_never_show_the_token() {
+        let auth = bearer("  s3cr3t  ").unwrap();
+        assert_eq!(auth, "Bearer s3cr3t");
+        assert!(auth.is_sensitive());
+        assert!(!format!("{auth:?}").contains("s3cr3t"));
+        for (token, rule) in [
+            ("s3cr3t\r\nx", "not allowed"),
+            ("s3cr3t\u{7f}", "not allowed"),
+            ("", "empty"),
+        ] {
+            let error = bearer(token).unwrap_err();
+            assert!(error.contains(rule) && !error.contains("s3cr3t"), "{error}");
+        }
     }
 
     #[test]

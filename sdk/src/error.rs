@@ -87,6 +87,25 @@ pub enum Error {
         /// The underlying failure.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The token provider (see
+    /// [`ClientBuilder::token_provider`](crate::ClientBuilder::token_provider))
+    /// gave no token, so the attempt was not sent: it failed, it returned a
+    /// token that is empty or has characters not allowed in a header, or it
+    /// did not answer before the call's time budget ran out. `source` says
+    /// which, and is the provider's own error when it failed. The client
+    /// cannot tell whether the provider would succeed later:
+    /// [`is_retryable`](Error::is_retryable) is `false`.
+    #[non_exhaustive]
+    TokenProvider {
+        /// Requests sent by earlier attempts of the call; 0 when nothing
+        /// was sent.
+        attempts: u32,
+        /// The tracking ID of the call.
+        tracking_id: String,
+        /// The provider's error, or what was wrong with its token (never
+        /// the token itself).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The service answered, but the body could not be read as expected,
     /// such as an HTML page from a gateway instead of a Webex error body.
     #[non_exhaustive]
@@ -124,6 +143,7 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => Some(&api.tracking_id),
             Error::Timeout { tracking_id, .. }
             | Error::Transport { tracking_id, .. }
+            | Error::TokenProvider { tracking_id, .. }
             | Error::UnreadableResponse { tracking_id, .. }
             | Error::Redirect { tracking_id, .. } => Some(tracking_id),
             Error::OutcomeUnknown { source, .. } => source.tracking_id(),
@@ -145,6 +165,7 @@ impl Error {
             Error::UnreadableResponse { status, .. } => matches!(status, 423 | 429 | 502..=504),
             Error::InvalidInput(_)
             | Error::Config(_)
+            | Error::TokenProvider { .. }
             | Error::Redirect { .. }
             | Error::OutcomeUnknown { .. } => false,
         }
@@ -162,6 +183,7 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => api.attempts,
             Error::Timeout { attempts, .. }
             | Error::Transport { attempts, .. }
+            | Error::TokenProvider { attempts, .. }
             | Error::UnreadableResponse { attempts, .. }
             | Error::Redirect { attempts, .. } => *attempts,
             Error::OutcomeUnknown { source, .. } => source.attempts(),
@@ -185,6 +207,7 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => api.attempts = attempts,
             Error::Timeout { attempts: n, .. }
             | Error::Transport { attempts: n, .. }
+            | Error::TokenProvider { attempts: n, .. }
             | Error::UnreadableResponse { attempts: n, .. }
             | Error::Redirect { attempts: n, .. } => *n = attempts,
             Error::OutcomeUnknown { source, .. } => source.set_attempts(attempts),
@@ -294,6 +317,25 @@ impl fmt::Display for Error {
                 attempts_text(*attempts),
                 Causes(source.as_ref())
             ),
+            Error::TokenProvider {
+                attempts: 0,
+                tracking_id,
+                source,
+            } => write!(
+                f,
+                "the token provider failed, so nothing was sent to Webex: {} (tracking ID {tracking_id})",
+                Causes(source.as_ref())
+            ),
+            Error::TokenProvider {
+                attempts,
+                tracking_id,
+                source,
+            } => write!(
+                f,
+                "the token provider failed, so the call to Webex ended {}: {} (tracking ID {tracking_id})",
+                attempts_text(*attempts),
+                Causes(source.as_ref())
+            ),
             Error::UnreadableResponse {
                 status,
                 snippet,
@@ -312,7 +354,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } => Some(source.as_ref()),
+            Error::Transport { source, .. } | Error::TokenProvider { source, .. } => {
+                Some(source.as_ref())
+            }
             Error::OutcomeUnknown { source, .. } => Some(source.as_ref()),
             _ => None,
         }

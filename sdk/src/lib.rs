@@ -59,11 +59,59 @@
 //! # }
 //! ```
 //!
-//! The token is checked when the client is built, not by a `401` later, and
-//! it is never shown: not by `Debug`, not in errors, not in logs. A base URL
-//! in plain `http` is refused unless its host is loopback, so the token never
-//! crosses a network in clear text; and when the service redirects to
-//! another host, the `Authorization` header is not sent there.
+//! A token given to [`ClientBuilder::token`] is checked when the client is
+//! built, not by a `401` later, and no token is ever shown: not by `Debug`,
+//! not in errors, not in logs. A base URL in plain `http` is refused unless
+//! its host is loopback, so the token never crosses a network in clear text;
+//! and when the service redirects to another host, the `Authorization`
+//! header is not sent there. An `https` base URL needs TLS: the feature
+//! `rustls` (a default) or `native-tls`; built with neither, the client
+//! refuses it with [`Error::Config`].
+//!
+//! ## Tokens that expire
+//!
+//! Access tokens expire. A service that runs longer than its token lives
+//! gives the builder a [`TokenProvider`] instead, with
+//! [`ClientBuilder::token_provider`]: any async closure that takes a
+//! [`TokenRequest`] and returns the token, or a type of your own. The client
+//! asks it for the token before every request it sends, retries included,
+//! so the same client (its connection pool, its rate limiter, its cap on
+//! requests in flight) keeps working across token changes. When the service
+//! answers `401`, the client asks the provider once more, with
+//! [`TokenRequest::is_refresh`] `true`, and sends the request again with the
+//! new token; a second `401` ends the call. That resend is not a retry: it
+//! uses up none of [`RetryPolicy::max_attempts`]. A provider that fails ends
+//! the call with [`Error::TokenProvider`], its error as the source. A client
+//! built with [`ClientBuilder::token`] sends the same token for its whole
+//! life and never sends a request again after a `401`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tokio::sync::RwLock;
+//! use webex_calling::{Client, TokenRequest};
+//!
+//! # async fn refresh_with_your_identity_provider() -> Result<String, std::io::Error> { Ok(String::new()) }
+//! # fn main() -> Result<(), webex_calling::Error> {
+//! // The token in force, which a task of the service replaces before it
+//! // expires.
+//! let current = Arc::new(RwLock::new(std::env::var("WEBEX_TOKEN").unwrap_or_default()));
+//! let client = Client::builder()
+//!     .token_provider(move |request: TokenRequest| {
+//!         let current = Arc::clone(&current);
+//!         async move {
+//!             if request.is_refresh() {
+//!                 // Refused with 401: get a new one now.
+//!                 let token = refresh_with_your_identity_provider().await?;
+//!                 *current.write().await = token;
+//!             }
+//!             Ok::<_, std::io::Error>(current.read().await.clone())
+//!         }
+//!     })
+//!     .build()?;
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ```
 //! use webex_calling::{Client, Error};
@@ -326,7 +374,7 @@ mod runtime;
 mod tls;
 mod validate;
 
-pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use client::{Client, ClientBuilder, RetryPolicy, TokenFuture, TokenProvider, TokenRequest};
 pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, types};
 pub use limiter::RateLimiter;

@@ -231,10 +231,18 @@ impl Violations {
 }
 
 /// Parses a request body from JSON and checks it against every rule of the
-/// spec, naming the field path of the first problem.
+/// spec, naming the field path of each problem.
 ///
 /// Use it for bodies that come from configuration or another service; bodies
 /// built in Rust are checked by `send()` anyway.
+///
+/// It is strict where reading an answer is lenient: a field the type does
+/// not have (a typo such as `notificationTyp`) is a problem, not a silent
+/// no-op. Names a field is also read under (an alias) are fields of the
+/// type. Every unknown field and every broken rule is reported at once, in
+/// the order found; a value that cannot be read at all (a wrong JSON type,
+/// an unknown enum value, a missing required field) stops the parse, and is
+/// reported after the unknown fields met before it.
 ///
 /// ```
 /// use webex_calling::types::{CallPickupNotificationType, UpdateCallPickupRequest};
@@ -250,23 +258,149 @@ impl Violations {
 ///   ]
 /// }"#)?;
 /// assert_eq!(body.notification_type, Some(CallPickupNotificationType::AudioOnly));
+///
+/// let typo = webex_calling::parse_body::<UpdateCallPickupRequest>(
+///     r#"{"notificationTyp": "AUDIO_ONLY", "name": ""}"#,
+/// )
+/// .unwrap_err();
+/// assert_eq!(
+///     typo.to_string(),
+///     "invalid request, nothing was sent: \
+///      notificationTyp: is not a field of UpdateCallPickupRequest; \
+///      name: at least 1 character, got 0"
+/// );
 /// # Ok::<(), webex_calling::Error>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`Error::InvalidInput`] when the JSON does not fit the type (unknown enum
-/// value, missing required field, wrong JSON type) or breaks a rule.
+/// [`Error::InvalidInput`] when the JSON has a field the type does not
+/// have, does not fit the type (unknown enum value, missing required field,
+/// wrong JSON type, text after the value) or breaks a rule.
 pub fn parse_body<T: DeserializeOwned + Validate>(json: &str) -> Result<T, Error> {
+    let mut violations = Violations::default();
+    let mut unknown = |path: serde_ignored::Path<'_>| {
+        violations.list.push(Violation::new(
+            IgnoredPath(&path).to_string(),
+            format!(
+                "is not a field of {}",
+                short_type_name(std::any::type_name::<T>())
+            ),
+        ));
+    };
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        Error::InvalidInput(InvalidInput::new(vec![Violation::new(
-            path,
-            e.into_inner().to_string(),
-        )]))
-    })?;
-    value.validate()?;
-    Ok(value)
+    let mut track = serde_path_to_error::Track::new();
+    let parsed = T::deserialize(serde_ignored::Deserializer::new(
+        serde_path_to_error::Deserializer::new(&mut deserializer, &mut track),
+        &mut unknown,
+    ));
+    let (path, error) = match parsed {
+        Ok(value) => match deserializer.end() {
+            Ok(()) => {
+                value.check(&Path::Root, &mut violations);
+                return violations.into_result().map(|()| value);
+            }
+            // Text after the value.
+            Err(e) => (String::new(), e),
+        },
+        Err(e) => {
+            let path = track.path().to_string();
+            (if path == "." { String::new() } else { path }, e)
+        }
+    };
+    violations
+        .list
+        .push(Violation::new(path, error.to_string()));
+    Err(violations.into_error())
+}
+
+/// A path from `serde_ignored` in the format of [`Path`]: `a.b[0].c`.
+struct IgnoredPath<'a>(&'a serde_ignored::Path<'a>);
+
+impl fmt::Display for IgnoredPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            serde_ignored::Path::Root => Ok(()),
+            serde_ignored::Path::Seq { parent, index } => {
+                write!(f, "{}[{index}]", IgnoredPath(parent))
+            }
+            serde_ignored::Path::Map { parent, key } => match parent {
+                serde_ignored::Path::Root => f.write_str(key),
+                _ => write!(f, "{}.{key}", IgnoredPath(parent)),
+            },
+            // An `Option` or a newtype is no step in the JSON.
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => IgnoredPath(parent).fmt(f),
+        }
+    }
+}
+
+/// A type's name without its module paths: `Vec<UpdateHuntGroupRequest>`
+/// for `alloc::vec::Vec<webex_calling::types::UpdateHuntGroupRequest>`.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut start = 0;
+    let last = |segment: &str| segment.rsplit("::").next().unwrap_or(segment).to_string();
+    for (i, c) in full.char_indices() {
+        if matches!(c, '<' | '>' | ',' | ' ' | '(' | ')' | '[' | ']' | '&' | ';') {
+            out.push_str(&last(&full[start..i]));
+            out.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push_str(&last(&full[start..]));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_lose_their_module_paths_but_keep_their_shape() {
+        assert_eq!(
+            short_type_name("webex_calling::generated::types::UpdateHuntGroupRequest"),
+            "UpdateHuntGroupRequest"
+        );
+        assert_eq!(
+            short_type_name(
+                "alloc::vec::Vec<core::option::Option<webex_calling::types::HuntGroupAgent>>"
+            ),
+            "Vec<Option<HuntGroupAgent>>"
+        );
+        assert_eq!(
+            short_type_name("(a::B, &c::D, [e::F; 2])"),
+            "(B, &D, [F; 2])"
+        );
+        assert_eq!(short_type_name("u32"), "u32");
+    }
+
+    #[test]
+    fn ignored_paths_are_written_like_rule_paths() {
+        use serde_ignored::Path as Ignored;
+        let root = Ignored::Root;
+        let agents = Ignored::Map {
+            parent: &root,
+            key: "agents".into(),
+        };
+        let some = Ignored::Some { parent: &agents };
+        let item = Ignored::Seq {
+            parent: &some,
+            index: 2,
+        };
+        let weigth = Ignored::Map {
+            parent: &item,
+            key: "weigth".into(),
+        };
+        assert_eq!(IgnoredPath(&weigth).to_string(), "agents[2].weigth");
+        assert_eq!(IgnoredPath(&agents).to_string(), "agents");
+        let rule_root = Path::Root;
+        let rule_agents = rule_root.field("agents");
+        let rule_item = rule_agents.index(2);
+        assert_eq!(
+            rule_item.field("weigth").to_string(),
+            IgnoredPath(&weigth).to_string()
+        );
+    }
 }

@@ -113,7 +113,10 @@ where
             example.at
         )
     })?;
-    webex_calling::parse_body::<T>(&example.value.to_string())
+    // The rules alone: a field the type does not have is the round trip's
+    // to find, and a response example may carry fields no schema declares.
+    typed
+        .validate()
         .map_err(|e| format!("{}: the example breaks the SDK's rules: {e}", example.at))?;
     let back = serde_json::to_value(&typed)
         .map_err(|e| format!("{}: cannot serialize: {e}", example.at))?;

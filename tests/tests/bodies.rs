@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 use webex_calling::types::{
-    AlternateNumber, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy, NoAnswerSettings,
-    NoAnswerSettingsRequired, UpdateCallPickupRequest, UpdateHuntGroupRequest,
+    AlternateNumber, CallPickupDetails, HuntGroupAgent, HuntGroupCallPolicies, HuntPolicy,
+    NoAnswerSettings, NoAnswerSettingsRequired, UpdateCallPickupRequest, UpdateHuntGroupRequest,
 };
 use webex_calling::{Error, Validate, parse_body};
 use webex_calling_tests::{request_example, unreachable_client};
@@ -314,5 +314,126 @@ fn required_fields_of_the_same_type_are_named_where_they_are_set() {
             "numberOfRings": 0,
             "destinationVoicemailEnabled": false,
         })
+    );
+}
+
+// Unknown fields in `parse_body`.
+
+#[test]
+fn a_misspelt_field_at_the_top_level_is_reported_with_its_path() {
+    let mut body = request_example("updateCallPickup");
+    body["notificationTyp"] = Value::from("AUDIO_ONLY");
+    let error = parse_body::<UpdateCallPickupRequest>(&body.to_string()).unwrap_err();
+    let input = error.invalid_input().expect("invalid input");
+    assert_eq!(input.violations().len(), 1, "{error}");
+    assert_eq!(input.violations()[0].path(), "notificationTyp");
+    assert_eq!(
+        input.violations()[0].rule(),
+        "is not a field of UpdateCallPickupRequest"
+    );
+}
+
+#[test]
+fn a_misspelt_field_in_a_nested_object_is_reported_with_its_path() {
+    let mut body = request_example("updateHuntGroup");
+    body["callPolicies"]["noAnswer"]["numberOfRing"] = Value::from(3);
+    let error = parse_body::<UpdateHuntGroupRequest>(&body.to_string()).unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["callPolicies.noAnswer.numberOfRing: is not a field of UpdateHuntGroupRequest"]
+    );
+}
+
+#[test]
+fn a_misspelt_field_in_a_list_item_is_reported_with_its_index() {
+    let body = r#"{"agents": [{"id": "a1", "weight": "50"}, {"id": "a2", "weigth": "50"}]}"#;
+    let error = parse_body::<UpdateHuntGroupRequest>(body).unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["agents[1].weigth: is not a field of UpdateHuntGroupRequest"]
+    );
+}
+
+#[test]
+fn every_unknown_field_and_every_broken_rule_are_reported_at_once() {
+    let body = r#"{
+        "nam": "Sales",
+        "name": "",
+        "callPolicies": {
+            "policy": "WEIGHTED",
+            "noAnswer": {
+                "nextAgentEnabled": true,
+                "nextAgentRings": -1,
+                "forwardEnabled": false,
+                "numberOfRings": 3,
+                "destinationVoicemailEnabled": false,
+                "numberOfRing": 3
+            },
+            "extra": { "nested": { "deeper": true } }
+        },
+        "agents": [{ "id": "a1", "weigth": "50", "wieght": "60" }],
+        "alternateNumbers": [{ "phoneNumber": "+15555550100", "ringPatern": "NORMAL" }]
+    }"#;
+    let error = parse_body::<UpdateHuntGroupRequest>(body).unwrap_err();
+    let found = violations(&error);
+    let unknown = |path: &str| format!("{path}: is not a field of UpdateHuntGroupRequest");
+    // The unknown fields in the order they come, then the rules.
+    assert_eq!(
+        found,
+        [
+            unknown("nam"),
+            unknown("callPolicies.noAnswer.numberOfRing"),
+            unknown("callPolicies.extra"),
+            unknown("agents[0].weigth"),
+            unknown("agents[0].wieght"),
+            unknown("alternateNumbers[0].ringPatern"),
+            "callPolicies.noAnswer.nextAgentRings: at least 0, got -1".to_string(),
+            "name: at least 1 character, got 0".to_string(),
+        ],
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn unknown_fields_found_before_a_value_that_cannot_be_read_are_reported_with_it() {
+    let body = r#"{"notificationTyp": "AUDIO_ONLY", "notificationDelayTimerSeconds": "soon"}"#;
+    let error = parse_body::<UpdateCallPickupRequest>(body).unwrap_err();
+    let found = violations(&error);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(
+        found[0],
+        "notificationTyp: is not a field of UpdateCallPickupRequest"
+    );
+    assert!(
+        found[1].starts_with("notificationDelayTimerSeconds: invalid type: string \"soon\""),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn text_after_the_body_is_refused() {
+    let error =
+        parse_body::<UpdateCallPickupRequest>(r#"{"name": "Sales"} {"name": "x"}"#).unwrap_err();
+    let found = violations(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("trailing characters"), "{found:?}");
+}
+
+#[test]
+fn a_field_read_under_its_alias_is_not_unknown() {
+    let body = r#"{
+        "id": "pickup",
+        "name": "Front desk",
+        "agents": [{ "id": "agent", "numbers": [{ "external": "+19075552859", "primary": "true" }] }]
+    }"#;
+    let read = parse_body::<CallPickupDetails>(body).expect("numbers is an alias of phoneNumber");
+    let numbers = read.agents.unwrap()[0].phone_number.clone().unwrap();
+    assert_eq!(numbers[0].external.as_deref(), Some("+19075552859"));
+
+    let misspelt = body.replace("\"numbers\"", "\"number\"");
+    let error = parse_body::<CallPickupDetails>(&misspelt).unwrap_err();
+    assert_eq!(
+        violations(&error),
+        ["agents[0].number: is not a field of CallPickupDetails"]
     );
 }

@@ -60,6 +60,23 @@ const STEPS: &[Step] = &[
         action: Action::EachFeature,
     },
     Step {
+        // The unit tests of the SDK built without TLS: what `build()` says
+        // to an `https` base URL then.
+        name: "no-tls",
+        action: Action::Run {
+            program: "cargo",
+            args: &[
+                "test",
+                "--package",
+                "webex-calling",
+                "--no-default-features",
+                "--lib",
+                "--locked",
+            ],
+            env: &[],
+        },
+    },
+    Step {
         // The crate as crates.io would get it, built from the package alone.
         // `--allow-dirty` so that uncommitted work under `sdk/` is what gets
         // packaged and built, rather than a refusal to package it.

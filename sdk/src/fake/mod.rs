@@ -15,7 +15,10 @@
 //!   and read the state with [`FakeWebex::call_pickup`] and
 //!   [`FakeWebex::hunt_group`].
 //! - It requires `Authorization: Bearer <token>` with [`FakeWebex::token`],
-//!   and answers `401` otherwise.
+//!   and answers `401` otherwise. To test a client whose token expires,
+//!   [`FakeWebex::accept_token`] accepts another token and
+//!   [`FakeWebex::revoke_token`] refuses one from then on, as Webex does
+//!   with a token that expired or was revoked.
 //! - It checks each body against the request schema of the spec this crate
 //!   embeds and answers `400`, one
 //!   `errors[].description` per problem, each naming the field path.
@@ -344,6 +347,7 @@ impl FakeWebexBuilder {
             .map(|d| d.as_millis())
             .unwrap_or_default();
         let shared = Arc::new(Shared {
+            accepted: std::sync::Mutex::new(vec![self.token.clone()]),
             token: self.token,
             org_id: self.org_id,
             spec,
@@ -403,9 +407,53 @@ impl FakeWebex {
         self.addr
     }
 
-    /// The bearer token the fake requires.
+    /// The bearer token the fake was started with, which
+    /// [`client`](Self::client) sends. It is accepted until
+    /// [`revoke_token`](Self::revoke_token) refuses it.
     pub fn token(&self) -> &str {
         &self.shared.token
+    }
+
+    /// Accepts `token` as well from now on, as when Webex issues a new
+    /// access token; the tokens accepted before stay accepted until
+    /// revoked.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use webex_calling::fake::{FakeWebex, fixtures};
+    ///
+    /// let fake = FakeWebex::start().await;
+    /// fake.accept_token("the-next-token");
+    /// fake.revoke_token(fake.token());
+    ///
+    /// let read = |client: webex_calling::Client| async move {
+    ///     client
+    ///         .get_hunt_group()
+    ///         .location_id(fixtures::LOCATION_ID)
+    ///         .hunt_group_id(fixtures::HUNT_GROUP_ID)
+    ///         .send()
+    ///         .await
+    /// };
+    /// let expired = read(fake.client()).await.unwrap_err();
+    /// assert_eq!(expired.status(), Some(401));
+    /// let client = fake.client_builder().token("the-next-token").build().unwrap();
+    /// assert!(read(client).await.is_ok());
+    /// # }
+    /// ```
+    pub fn accept_token(&self, token: impl Into<String>) {
+        let token = token.into();
+        let mut accepted = lock(&self.shared.accepted);
+        if !accepted.contains(&token) {
+            accepted.push(token);
+        }
+    }
+
+    /// Refuses `token` from now on, the one the fake was started with
+    /// included: every request that presents it is answered `401`, as
+    /// Webex answers a token that expired or was revoked.
+    pub fn revoke_token(&self, token: &str) {
+        lock(&self.shared.accepted).retain(|t| t != token);
     }
 
     /// The organization that owns every location.

@@ -29,7 +29,11 @@ const MAX_BODY: usize = 4 << 20;
 
 /// Everything the server and the [`super::FakeWebex`] handle share.
 pub(crate) struct Shared {
+    /// The token the fake was started with.
     pub(crate) token: String,
+    /// The tokens accepted now: the first one unless revoked, and those
+    /// added since.
+    pub(crate) accepted: Mutex<Vec<String>>,
     pub(crate) org_id: String,
     pub(crate) spec: Spec,
     pub(crate) state: Mutex<State>,
@@ -310,7 +314,7 @@ impl Shared {
         }
     }
 
-    /// The token presented, when it is the fake's.
+    /// The token presented, when the fake accepts it.
     fn authorize<'a>(&self, parts: &'a Parts) -> Result<&'a str, Problem> {
         let presented = parts
             .headers
@@ -320,7 +324,7 @@ impl Shared {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
         match presented {
-            Some(token) if token == self.token => Ok(token),
+            Some(token) if lock(&self.accepted).iter().any(|t| t == token) => Ok(token),
             _ => Err(Problem::new(
                 401,
                 "The request requires a valid access token set in the Authorization request header.",
