@@ -1,5 +1,6 @@
 //! `cargo xtask check`: the spec, the generated code and the doc examples
-//! agree. One line per check; each failure says what to run or fix.
+//! agree, and the public API changes only with a CHANGELOG entry. One line
+//! per check; each failure says what to run or fix.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::codegen;
+use crate::{codegen, public_api};
 
 /// The outcome of one check.
 pub struct Outcome {
@@ -17,53 +18,67 @@ pub struct Outcome {
     pub result: Result<String, String>,
 }
 
+/// A check: its short name, and what it runs on the workspace at a root.
+pub type Check = (&'static str, fn(&Path) -> Result<String, String>);
+
+/// The checks, in the order they run and are printed.
+pub const CHECKS: &[Check] = &[
+    ("spec", spec),
+    ("generated", |root| {
+        codegen::run_in(root, codegen::Mode::Check)
+    }),
+    ("examples", |root| sdk_check(root, "examples")),
+    ("docs", docs),
+    ("types", |root| sdk_check(root, "types")),
+    ("snapshots", snapshots),
+    ("public API", public_api::check),
+];
+
+/// The width of the name column of the report: the longest name.
+pub const NAME_WIDTH: usize = 10;
+
 /// Runs every check on the workspace at `root` and prints one line each.
 pub fn run(root: &Path) -> Result<String, String> {
-    let outcomes = vec![
-        Outcome {
-            name: "spec",
-            result: spec(root),
-        },
-        Outcome {
-            name: "generated",
-            result: codegen::run_in(root, codegen::Mode::Check),
-        },
-        Outcome {
-            name: "examples",
-            result: sdk_check(root, "examples"),
-        },
-        Outcome {
-            name: "docs",
-            result: docs(root),
-        },
-        Outcome {
-            name: "types",
-            result: sdk_check(root, "types"),
-        },
-        Outcome {
-            name: "snapshots",
-            result: snapshots(root),
-        },
-    ];
+    let outcomes: Vec<Outcome> = CHECKS
+        .iter()
+        .map(|&(name, check)| Outcome {
+            name,
+            result: check(root),
+        })
+        .collect();
+    let (lines, result) = report(&outcomes);
+    for line in lines {
+        println!("{line}");
+    }
+    result
+}
+
+/// The report of a run: one line per check (`ok` or `FAIL`, the name, what
+/// was found; a failure's further lines indented under its first), then the
+/// count for the last line.
+pub fn report(outcomes: &[Outcome]) -> (Vec<String>, Result<String, String>) {
+    let indent = " ".repeat(6 + NAME_WIDTH + 1);
+    let mut lines = Vec::new();
     let mut failed = 0;
-    for outcome in &outcomes {
+    for outcome in outcomes {
         match &outcome.result {
-            Ok(summary) => println!("ok    {:<10} {summary}", outcome.name),
+            Ok(summary) => lines.push(format!("ok    {:<NAME_WIDTH$} {summary}", outcome.name)),
             Err(message) => {
                 failed += 1;
-                println!(
-                    "FAIL  {:<10} {}",
+                lines.push(format!(
+                    "FAIL  {:<NAME_WIDTH$} {}",
                     outcome.name,
-                    message.replace('\n', "\n                 ")
-                );
+                    message.replace('\n', &format!("\n{indent}"))
+                ));
             }
         }
     }
-    if failed == 0 {
+    let result = if failed == 0 {
         Ok(format!("all {} checks passed", outcomes.len()))
     } else {
         Err(format!("{failed} of {} checks failed", outcomes.len()))
-    }
+    };
+    (lines, result)
 }
 
 /// Check 1: the spec parses as OpenAPI 3.0.x, progenitor accepts it, and it

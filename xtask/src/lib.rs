@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod codegen;
 pub mod prism;
+pub mod public_api;
 pub mod test;
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,13 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   codegen [--check]  regenerate sdk/src/generated/ from spec/ (--check: change nothing, fail if stale)
-  check              the spec, the generated code and the doc examples agree (one line per check)
+  check              the spec, the generated code and the doc examples agree, and every change to the
+                     public API since sdk/public-api.txt is named in CHANGELOG.md (one line per check)
+  public-api [--diff|--bless]
+                     the public API of the webex-calling crate, one line per item, read from sdk/src/
+                     (--diff: what changed since sdk/public-api.txt, the API of the last release;
+                     --bless: rewrite sdk/public-api.txt, only when cutting a release, in the commit
+                     that moves CHANGELOG.md's [Unreleased] entries under the version's heading)
   test               every test and check, as CI runs them
   bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body,
                      then bulk updates at a rate limit (about 10 minutes)
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["check"] => xtask::check::run(&xtask::root()),
+        ["public-api", rest @ ..] => xtask::public_api::run(&xtask::root(), rest),
         ["test"] => xtask::test::run(&xtask::root()),
         ["bench", "--build", build_args @ ..] => xtask::bench::build(&xtask::root(), build_args),
         ["bench", "--bulk", bulk_args @ ..] => xtask::bench::bulk(&xtask::root(), bulk_args),
