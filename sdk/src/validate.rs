@@ -260,7 +260,7 @@ impl Violations {
 /// assert_eq!(body.notification_type, Some(CallPickupNotificationType::AudioOnly));
 ///
 /// let typo = webex_calling::parse_body::<UpdateCallPickupRequest>(
-///     r#"{"notificationTyp": "AUDIO_ONLY", "name": ""}"#,
+///     "{\"notificationTyp\": \"AUDIO_ONLY\", \"name\": \"\"}",
 /// )
 /// .unwrap_err();
 /// assert_eq!(
