@@ -195,6 +195,41 @@
 //! # }
 //! ```
 //!
+//! A successful call tells the same with `send_with_meta()` in place of
+//! `send()`: a [`Response`] that dereferences to the value and also has
+//! [`Response::tracking_id`], [`Response::status`] and
+//! [`Response::attempts`].
+//!
+//! # Spawning calls
+//!
+//! A builder holds a clone of its [`Client`] (one reference count), not a
+//! borrow. With owned arguments, `send()` is a `Send + 'static` future that
+//! `tokio::spawn` takes; borrowed arguments (`.body(&update)`,
+//! `.location_id(&id)`) still work, without copies, where the future is
+//! awaited in place.
+//!
+//! ```no_run
+//! use webex_calling::types::UpdateHuntGroupRequest;
+//!
+//! # async fn example(client: &webex_calling::Client, groups: Vec<(String, String)>) -> Result<(), Box<dyn std::error::Error>> {
+//! let mut tasks = Vec::new();
+//! for (location_id, hunt_group_id) in groups {
+//!     tasks.push(tokio::spawn(
+//!         client
+//!             .update_hunt_group()
+//!             .location_id(location_id)
+//!             .hunt_group_id(hunt_group_id)
+//!             .body(UpdateHuntGroupRequest::new().enabled(true))
+//!             .send(),
+//!     ));
+//! }
+//! for task in tasks {
+//!     task.await??;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Retries
 //!
 //! A call is retried on `429`, `423`, `502`, `503` and `504`, when the

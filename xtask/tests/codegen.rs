@@ -190,9 +190,9 @@ fn a_spec_grown_by_a_list_a_delete_and_a_create_regenerates_into_code_that_compi
     codegen::run_in(&scratch, Mode::Write).unwrap();
     let client = fs::read_to_string(scratch.join(codegen::GENERATED).join("client.rs")).unwrap();
     for method in [
-        "pub fn list_paging_groups(",
-        "pub fn create_paging_group(",
-        "pub fn delete_paging_group(",
+        "pub fn list_paging_groups<'a>(",
+        "pub fn create_paging_group<'a>(",
+        "pub fn delete_paging_group<'a>(",
     ] {
         assert!(client.contains(method), "{method} missing");
     }
