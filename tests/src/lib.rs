@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+pub mod logs;
 pub mod scripted;
 pub mod sync;
 

@@ -2,8 +2,6 @@
 //! retries, rate limits, timeouts, tracking IDs, secrets, URLs and
 //! construction.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
@@ -20,46 +18,6 @@ const TOKEN: &str = "s3cr3t-token-for-runtime-tests";
 const LOCATION: &str = "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzMxMTYx";
 const PICKUP: &str = "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNERT0";
 const PICKUP_PATH: &str = "/v1/telephony/config/locations/Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzMxMTYx/callPickups/Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNERT0";
-
-/// Everything every test logs, at TRACE, since the first client was built.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Arc::clone(&buffer);
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_writer(move || LogWriter(Arc::clone(&writer)))
-            .finish()
-            .try_init()
-            .expect("the only tracing subscriber of this test binary");
-        buffer
-    })
-}
-
-fn captured_logs() -> String {
-    let buffer = logs()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    String::from_utf8_lossy(&buffer).into_owned()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Short waits, so retries take milliseconds; a test that is about the
 /// wait sets its own.
@@ -80,7 +38,7 @@ fn retries_only_on_retry_after() -> RetryPolicy {
 }
 
 fn builder(server: &ScriptedServer) -> ClientBuilder {
-    logs();
+    webex_calling_tests::logs::capture();
     Client::builder()
         .token(TOKEN)
         .base_url(server.base_url())
@@ -901,7 +859,7 @@ async fn logs_show_the_call_and_its_body_at_trace_but_never_the_token() {
         .header("trackingid")
         .unwrap()
         .to_string();
-    let logs = captured_logs();
+    let logs = webex_calling_tests::logs::captured();
     assert!(!logs.contains(SECRET_MARKER), "{logs}");
     let ours: Vec<&str> = logs
         .lines()
@@ -1096,7 +1054,7 @@ static ENVIRONMENT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn from_env_reads_the_token_and_the_base_url() {
     let _environment = ENVIRONMENT.lock().await;
     let server = ScriptedServer::start(Script::new().otherwise(ok())).await;
-    logs();
+    webex_calling_tests::logs::capture();
     let set = |name: &str, value: Option<&str>| {
         // SAFETY: the standard library's own reads of the environment take
         // the same lock as `set_var`, and no test in this binary resolves a

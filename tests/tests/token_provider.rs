@@ -3,8 +3,7 @@
 //! client ask it once for a new token, its failures end the call with their
 //! source, and the token is never shown.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use webex_calling::fake::{FakeWebex, Fault, fixtures};
@@ -18,36 +17,6 @@ use webex_calling::{
 const SECRET_MARKER: &str = "s3cr3t";
 const OLD_TOKEN: &str = "s3cr3t-old-token";
 const NEW_TOKEN: &str = "s3cr3t-new-token";
-
-/// Everything every test logs, at TRACE, since the first client was built.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Arc::clone(&buffer);
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_writer(move || LogWriter(Arc::clone(&writer)))
-            .finish()
-            .try_init()
-            .expect("the only tracing subscriber of this test binary");
-        buffer
-    })
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        lock(&self.0).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -65,7 +34,7 @@ fn quick_retries() -> RetryPolicy {
 
 /// A fake that accepts `OLD_TOKEN` only.
 async fn fake() -> FakeWebex {
-    logs();
+    webex_calling_tests::logs::capture();
     FakeWebex::builder()
         .token(OLD_TOKEN)
         .start()
@@ -508,7 +477,7 @@ async fn debug_display_and_logs_never_show_a_provided_token() {
         format!("{client:?}").contains("token provider"),
         "{client:?}"
     );
-    let logs = String::from_utf8_lossy(&lock(logs())).into_owned();
+    let logs = webex_calling_tests::logs::captured();
     let tracking_id = fake.requests()[0].header("trackingid").unwrap().to_string();
     assert!(logs.contains(&tracking_id), "the call was logged: {logs}");
     assert!(!logs.contains(SECRET_MARKER), "{logs}");
