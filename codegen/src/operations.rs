@@ -34,8 +34,6 @@ pub struct BodyInfo {
     /// builder without one is refused like one without a required
     /// parameter.
     pub required: bool,
-    /// Whether the body's schema has required properties.
-    pub has_required: bool,
     pub example: Option<serde_json::Value>,
 }
 
@@ -282,7 +280,6 @@ fn operation_info(
             body_properties = properties_of(spec, schema);
             Some(BodyInfo {
                 required: body.required,
-                has_required: !rules::required_of(spec, schema).is_empty(),
                 example: media.example.clone(),
             })
         }

@@ -231,23 +231,6 @@ pub fn required(spec: &OpenAPI, name: &str) -> Vec<String> {
     }
 }
 
-/// The `required` list of a body schema, inline or a component.
-pub fn required_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Vec<String> {
-    let schema = match schema {
-        ReferenceOr::Item(schema) => schema,
-        ReferenceOr::Reference { reference } => {
-            match component_name(reference).and_then(|name| component(spec, name)) {
-                Ok(schema) => schema,
-                Err(_) => return Vec::new(),
-            }
-        }
-    };
-    match &schema.schema_kind {
-        SchemaKind::Type(Type::Object(object)) => object.required.clone(),
-        _ => Vec::new(),
-    }
-}
-
 /// The inline schema of property `json` of the object component `name`.
 pub fn inline_property<'a>(spec: &'a OpenAPI, name: &str, json: &str) -> Option<&'a Schema> {
     let SchemaKind::Type(Type::Object(object)) = &component(spec, name).ok()?.schema_kind else {

@@ -935,29 +935,6 @@ impl Client {
                         });
                     }
                     let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
-                    if status == 401
-                        && !call.refreshed
-                        && matches!(self.inner.auth, Auth::Provider(_))
-                    {
-                        // The token expired or was revoked: the provider
-                        // gets one chance to replace it, which is not a
-                        // retry and uses up no attempt.
-                        limiter.accepted(sent_at, in_flight);
-                        call.refreshed = true;
-                        call.refresh_next = true;
-                        last_error = Some(call.fill(error_from_answer(
-                            status,
-                            &headers,
-                            &bytes,
-                            &tracking_id,
-                            call.sent,
-                            retry_after,
-                        )));
-                        tracing::debug!(
-                            "the token was refused, asking the token provider for another"
-                        );
-                        continue;
-                    }
                     if status == 429 {
                         call.throttled += 1;
                     }
@@ -969,6 +946,22 @@ impl Client {
                         call.sent,
                         retry_after,
                     ));
+                    if status == 401
+                        && !call.refreshed
+                        && matches!(self.inner.auth, Auth::Provider(_))
+                    {
+                        // The token expired or was revoked: the provider
+                        // gets one chance to replace it, which is not a
+                        // retry and uses up no attempt.
+                        limiter.accepted(sent_at, in_flight);
+                        call.refreshed = true;
+                        call.refresh_next = true;
+                        last_error = Some(error);
+                        tracing::debug!(
+                            "the token was refused, asking the token provider for another"
+                        );
+                        continue;
+                    }
                     if status == 429 {
                         // Without a usable `Retry-After`, the backoff
                         // schedule says how long to hold back.
