@@ -1001,6 +1001,62 @@ mod tests {
         assert_eq!(limiter.rate(), rate);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn under_a_paused_clock_waits_pass_in_virtual_time_without_spinning() {
+        let limiter = Limiter::new(Mode::Fixed(10.0));
+        let started = Instant::now();
+        let real = std::time::Instant::now();
+        limiter.throttled(started, started, Some(Duration::from_secs(600)), |_| {
+            Duration::ZERO
+        });
+        for _ in 0..20 {
+            assert!(limiter.turn(&mut None, None).await.is_ok());
+            limiter.accepted(Instant::now());
+        }
+        let waited = started.elapsed();
+        // The ten-minute wait, then 19 intervals of a tenth of a second.
+        assert!(waited >= Duration::from_millis(601_900), "{waited:?}");
+        assert!(waited < Duration::from_millis(602_100), "{waited:?}");
+        // A limiter on another clock than tokio's would sleep in real time,
+        // or spin until real time caught up.
+        assert!(real.elapsed() < Duration::from_secs(60), "{:?}", real.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_asks_again_keeps_its_place_ahead_of_later_calls() {
+        let limiter = Arc::new(Limiter::new(Mode::Fixed(1.0)));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut first = None;
+        assert!(limiter.turn(&mut first, None).await.is_ok());
+        let mut later = Vec::new();
+        for name in ["second", "third"] {
+            let (limiter, order) = (Arc::clone(&limiter), Arc::clone(&order));
+            later.push(tokio::spawn(async move {
+                assert!(limiter.turn(&mut None, None).await.is_ok());
+                order.lock().unwrap().push(name);
+            }));
+            // Let it take its place in the queue.
+            tokio::task::yield_now().await;
+        }
+        // The first call was refused and asks for a turn again.
+        assert!(limiter.turn(&mut first, None).await.is_ok());
+        order.lock().unwrap().push("first again");
+        for task in later {
+            task.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), ["first again", "second", "third"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_that_would_come_after_the_deadline_fails_at_once() {
+        let limiter = Limiter::new(Mode::Fixed(1.0));
+        let now = Instant::now();
+        limiter.throttled(now, now, Some(Duration::from_secs(30)), |_| Duration::ZERO);
+        let deadline = now + Duration::from_secs(10);
+        assert!(limiter.turn(&mut None, Some(deadline)).await.is_err());
+        assert_eq!(Instant::now(), now);
+    }
+
     #[test]
     fn settings_that_are_not_a_positive_finite_rate_are_refused_naming_the_setting() {
         for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
