@@ -149,6 +149,33 @@ impl RateLimiter {
         Self::with_mode(Mode::Fixed(per_second))
     }
 
+    /// Like [`adaptive`](Self::adaptive), with the floor, the pace and the
+    /// schedule kept in Redis under `key`, so that every process (and every
+    /// client) with the same key paces as one client: a fleet of replicas
+    /// on one token. `url` is `redis://host[:port][/db]`. Each request then
+    /// costs a round trip to Redis for its turn, and each answer one more;
+    /// Redis's own clock times them, so the processes' clocks need not
+    /// agree. While Redis cannot be reached, each process paces alone.
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refuses a URL
+    /// it cannot use.
+    ///
+    /// ```no_run
+    /// use webex_calling::{Client, RateLimiter};
+    ///
+    /// let limiter = RateLimiter::redis("redis://127.0.0.1:6379", "webex:my-integration");
+    /// let client = Client::from_env_builder()?.rate_limiter(limiter).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), webex_calling::Error>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis(url: &str, key: &str) -> Self {
+        let mut limiter = Limiter::new(Mode::Adaptive);
+        limiter.store = Some(crate::store::Store::new(url, key).map(Arc::new));
+        Self {
+            shared: Arc::new(limiter),
+        }
+    }
+
     /// No pacing: requests go out as soon as a slot under
     /// [`max_in_flight`](crate::ClientBuilder::max_in_flight) is free. The
     /// `Retry-After` floor still holds, and the calls it held back leave
@@ -159,6 +186,10 @@ impl RateLimiter {
 
     /// Why the settings cannot be used, naming the setting and the rule.
     pub(crate) fn check(&self) -> Result<(), String> {
+        #[cfg(feature = "redis")]
+        if let Some(Err(error)) = &self.shared.store {
+            return Err(error.clone());
+        }
         match self.shared.mode {
             Mode::Fixed(rate) if !(rate.is_finite() && rate > 0.0) => Err(format!(
                 "rate_limiter: RateLimiter::fixed needs a finite number of requests a second above 0, got {rate}"
@@ -186,6 +217,12 @@ const LEAN_CAP: f64 = 1.1;
 /// How long a fitted rate is held, in seconds' worth of accepted requests
 /// at that rate, before it is probed upwards.
 const HOLD: f64 = 10.0;
+/// The hold of a fit that the one before it does not confirm: the search
+/// is not over.
+const HOLD_UNSURE: f64 = 2.0;
+/// Two fits within this share of each other confirm each other.
+const CONFIRMS: f64 = 0.15;
+
 /// The cubic probe: the pace is the fitted one times `1 + PROBE x³`, `x`
 /// the seconds' worth of requests accepted since the hold ended.
 const PROBE: f64 = 0.02;
@@ -227,6 +264,12 @@ pub(crate) struct Limiter {
     changed: Notify,
     /// Queue numbers, one per call that ever waited.
     tickets: AtomicU64,
+    /// The shared store, or why its settings cannot be used.
+    #[cfg(feature = "redis")]
+    store: Option<Result<Arc<crate::store::Store>, String>>,
+    /// The pace the store said last, as `f64` bits; 0 when none.
+    #[cfg(feature = "redis")]
+    store_rate: AtomicU64,
 }
 
 struct State {
@@ -251,6 +294,8 @@ struct State {
     /// request answered late still counts towards the burst, and the wait
     /// the search spreads the burst over.
     burst_window: Option<(Instant, Instant, f64)>,
+    /// The last fitted rate.
+    last_fit: Option<f64>,
     /// Refusals without a usable `Retry-After` in a row, and how many the
     /// last such run took: the next run starts one step lower.
     backoff_run: u32,
@@ -273,8 +318,12 @@ enum Rate {
     /// Searching upwards from a rate.
     Ramp(f64),
     /// Fitted at `fitted`, with `credit` seconds' worth of requests
-    /// accepted since.
-    Held { fitted: f64, credit: f64 },
+    /// accepted since, held for `hold` of them before probing.
+    Held {
+        fitted: f64,
+        credit: f64,
+        hold: f64,
+    },
 }
 
 impl Rate {
@@ -282,8 +331,12 @@ impl Rate {
         match self {
             Rate::Unpaced => None,
             Rate::Fixed(rate) | Rate::Ramp(rate) => Some(rate),
-            Rate::Held { fitted, credit } => {
-                let probing = (credit - HOLD).clamp(0.0, 1_000.0);
+            Rate::Held {
+                fitted,
+                credit,
+                hold,
+            } => {
+                let probing = (credit - hold).clamp(0.0, 1_000.0);
                 Some(fitted * MARGIN * (1.0 + PROBE * probing.powi(3)))
             }
         }
@@ -315,12 +368,23 @@ impl Limiter {
                 accepts: VecDeque::new(),
                 burst: None,
                 burst_window: None,
+                last_fit: None,
                 backoff_run: 0,
                 backoff_learned: 0,
             }),
             changed: Notify::new(),
             tickets: AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            store: None,
+            #[cfg(feature = "redis")]
+            store_rate: AtomicU64::new(0),
         }
+    }
+
+    /// The shared store, when there is one that can be used.
+    #[cfg(feature = "redis")]
+    fn store(&self) -> Option<&Arc<crate::store::Store>> {
+        self.store.as_ref().and_then(|store| store.as_ref().ok())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -339,6 +403,11 @@ impl Limiter {
 
     /// The rate requests are paced at now, if they are.
     fn rate(&self) -> Option<f64> {
+        #[cfg(feature = "redis")]
+        if self.store().is_some() {
+            let rate = f64::from_bits(self.store_rate.load(Ordering::Acquire));
+            return (rate > 0.0).then_some(rate);
+        }
         if !self.paced.load(Ordering::Acquire) {
             return None;
         }
@@ -348,21 +417,24 @@ impl Limiter {
     /// Waits for the turn of the call with queue number `ticket` (taken on
     /// its first wait, kept for its retries). `Err` when the turn would
     /// come after `deadline`.
-    async fn turn(&self, ticket: &mut Option<u64>, deadline: Option<Instant>) -> Result<(), OutOfTime> {
+    async fn turn(
+        &self,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Result<(), OutOfTime> {
         let now = Instant::now();
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.store() {
+            return self.store_turn(store, ticket, deadline).await;
+        }
         if self.floor_after(now).is_none() && !self.paced.load(Ordering::Acquire) {
             return Ok(());
         }
         if self.mode == Mode::Off {
             return self.wait_out_floor(deadline).await;
         }
-        let me = *ticket.get_or_insert_with(|| self.tickets.fetch_add(1, Ordering::Relaxed));
-        let mut place = Place {
-            limiter: self,
-            ticket: me,
-            queued: true,
-        };
-        self.state().waiting.insert(me);
+        let mut place = self.join(ticket);
+        let me = place.ticket;
         loop {
             let notified = self.changed.notified();
             let mut notified = std::pin::pin!(notified);
@@ -406,6 +478,148 @@ impl Limiter {
         }
     }
 
+    /// [`turn`](Self::turn) with a shared store: the head of this process's
+    /// queue reserves the next slot of the fleet's schedule and waits for
+    /// it (and for this process's own floor, which reaches the store a
+    /// little later). Without an answer from the store, the local limiter
+    /// decides.
+    #[cfg(feature = "redis")]
+    async fn store_turn(
+        &self,
+        store: &crate::store::Store,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Result<(), OutOfTime> {
+        let mut place = self.join(ticket);
+        let me = place.ticket;
+        loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.state().waiting.first() == Some(&me) {
+                break;
+            }
+            match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, notified)
+                    .await
+                    .map_err(|_| OutOfTime)?,
+                None => notified.await,
+            }
+        }
+        let slot = match store.take().await {
+            Ok((wait, rate)) => {
+                let bits = rate.map_or(0, f64::to_bits);
+                self.store_rate.store(bits, Ordering::Release);
+                Instant::now() + wait
+            }
+            Err(error) => {
+                tracing::debug!(%error, "the rate limiter's store did not answer; pacing alone");
+                let mut state = self.state();
+                let now = Instant::now();
+                self.release_time(&mut state, now).unwrap_or(now)
+            }
+        };
+        let until = self.floor_after(slot).unwrap_or(slot);
+        if deadline.is_some_and(|deadline| until >= deadline) {
+            return Err(OutOfTime);
+        }
+        tokio::time::sleep_until(until).await;
+        self.state().waiting.remove(&me);
+        place.queued = false;
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Records an accepted request in the shared store, without waiting.
+    #[cfg(feature = "redis")]
+    fn store_accepted(&self, sent: Instant) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        let Some(sent) = store.micros(sent) else {
+            return;
+        };
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            if let Err(error) = store.accepted(sent).await {
+                tracing::debug!(%error, "the rate limiter's store did not record an answer");
+            }
+        });
+    }
+
+    /// Records a refusal in the shared store, without waiting; when it
+    /// ends a phase, fits the fleet's accepted requests and writes the new
+    /// pace back.
+    #[cfg(feature = "redis")]
+    fn store_throttled(self: &Arc<Self>, sent: Instant, received: Instant, wait: Duration) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        let store = Arc::clone(store);
+        let limiter = Arc::clone(self);
+        tokio::spawn(async move {
+            let Some(sent_micros) = store.micros(sent) else {
+                return;
+            };
+            let phase = match store.throttled(sent_micros, wait).await {
+                Ok(Some(phase)) => phase,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::debug!(%error, "the rate limiter's store did not record a refusal");
+                    return;
+                }
+            };
+            let at = |micros: u64| store.instant(micros).unwrap_or(received);
+            let mut state = State {
+                rate: match phase.kind {
+                    1 => Rate::Ramp(phase.rate),
+                    2 => Rate::Held {
+                        fitted: phase.fitted,
+                        credit: phase.credit,
+                        hold: HOLD,
+                    },
+                    _ => Rate::Unpaced,
+                },
+                last_release: None,
+                waiting: BTreeSet::new(),
+                probe: Probe::Off,
+                phase_start: at(phase.start),
+                last_wait: Duration::from_micros(phase.last_wait),
+                accepts: phase.accepts.iter().map(|micros| at(*micros)).collect(),
+                burst: (phase.burst > 0.0).then_some(phase.burst),
+                burst_window: None,
+                last_fit: (phase.kind == 2).then_some(phase.fitted),
+                backoff_run: 0,
+                backoff_learned: 0,
+            };
+            let next = limiter.learn(&mut state, sent, at(phase.now), wait);
+            let (kind, rate, fitted, hold) = match next {
+                Rate::Ramp(rate) => (1, rate, 0.0, 0.0),
+                Rate::Held { fitted, hold, .. } => (2, fitted * MARGIN, fitted, hold),
+                Rate::Unpaced | Rate::Fixed(_) => (0, 0.0, 0.0, 0.0),
+            };
+            let burst = state.burst.unwrap_or(0.0);
+            if let Err(error) = store
+                .set(phase.resume, kind, rate, fitted, hold, burst)
+                .await
+            {
+                tracing::debug!(%error, "the rate limiter's store did not take the new pace");
+            }
+        });
+    }
+
+    /// Takes a place in the queue: the call's queue number, taken now on
+    /// its first wait.
+    fn join(&self, ticket: &mut Option<u64>) -> Place<'_> {
+        let me = *ticket.get_or_insert_with(|| self.tickets.fetch_add(1, Ordering::Relaxed));
+        self.state().waiting.insert(me);
+        Place {
+            limiter: self,
+            ticket: me,
+            queued: true,
+        }
+    }
+
     /// For the head of the queue: when it may leave, or `None` when it may
     /// leave now, in which case its departure is recorded.
     fn release_time(&self, state: &mut State, now: Instant) -> Option<Instant> {
@@ -429,9 +643,15 @@ impl Limiter {
                 return Some(slot);
             }
             // A timer that fired a little late is made up once, keeping
-            // the grid; after an idle gap the grid starts again from now,
-            // so that no request is sent early.
-            state.last_release = Some(if now - slot < interval { slot } else { now });
+            // the grid, where the service's bucket has room for it; after
+            // an idle gap the grid starts again from now, so that no
+            // request is sent early.
+            let room = state.burst.is_none_or(|burst| burst >= 2.0);
+            state.last_release = Some(if room && now - slot < interval {
+                slot
+            } else {
+                now
+            });
         } else {
             state.last_release = Some(now);
         }
@@ -464,6 +684,8 @@ impl Limiter {
     /// The service answered a request sent at `sent` with anything but a
     /// refusal for rate.
     fn accepted(&self, sent: Instant) {
+        #[cfg(feature = "redis")]
+        self.store_accepted(sent);
         let mut state = self.state();
         let mut changed = false;
         if let Probe::InFlight(_) = state.probe
@@ -505,19 +727,28 @@ impl Limiter {
                     _ => grown,
                 })
             }
-            Rate::Held { fitted, credit } => {
+            Rate::Held {
+                fitted,
+                credit,
+                hold,
+            } => {
                 let next = Rate::Held {
                     fitted,
                     credit: credit + 1.0 / fitted,
+                    hold,
                 };
                 match (next.per_second(), cap) {
-                    (Some(rate), Some(cap)) if rate > cap && credit > HOLD => before,
+                    (Some(rate), Some(cap)) if rate > cap && credit > hold => before,
                     _ => next,
                 }
             }
             other => other,
         };
-        if state.rate.per_second().is_some_and(|rate| rate > MAX_PACED_RATE) {
+        if state
+            .rate
+            .per_second()
+            .is_some_and(|rate| rate > MAX_PACED_RATE)
+        {
             state.rate = Rate::Unpaced;
             self.paced.store(false, Ordering::Release);
         }
@@ -645,9 +876,12 @@ impl Limiter {
         let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
-        let fitted = fit_rate(state.phase_start, &accepts, sent, burst)
-            .filter(|rate| *rate > 0.0)
-            .map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)));
+        let fit = |burst: f64| {
+            fit_rate(state.phase_start, &accepts, sent, burst)
+                .filter(|rate| *rate > 0.0)
+                .map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)))
+        };
+        let fitted = fit(burst);
         let rate = match (fitted, sent_rate) {
             (Some(rate), _) => rate,
             (None, Some(rate)) => rate * BETA,
@@ -656,9 +890,17 @@ impl Limiter {
                 accepts.len() as f64 / span.as_secs_f64().max(0.001) * BETA
             }
         };
+        let rate = rate.max(accepted / MARGIN).max(MIN_RATE);
+        // A fit the one before confirms is held long; otherwise the search
+        // goes on soon.
+        let confirmed = state
+            .last_fit
+            .is_some_and(|last| (rate - last).abs() <= CONFIRMS * last);
+        state.last_fit = Some(rate);
         Rate::Held {
-            fitted: rate.max(accepted / MARGIN).max(MIN_RATE),
+            fitted: rate,
             credit: 0.0,
+            hold: if confirmed { HOLD } else { HOLD_UNSURE },
         }
     }
 }
@@ -706,8 +948,7 @@ pub(crate) struct ClientLimiter {
 impl ClientLimiter {
     pub(crate) fn new(limiter: &RateLimiter, max_in_flight: usize, in_flight: &Semaphore) -> Self {
         let shared = Arc::clone(&limiter.shared);
-        let held_back = if shared.mode == Mode::Adaptive && !shared.paced.load(Ordering::Acquire)
-        {
+        let held_back = if shared.mode == Mode::Adaptive && !shared.paced.load(Ordering::Acquire) {
             let held = max_in_flight.saturating_sub(INITIAL_WINDOW);
             match u32::try_from(held)
                 .ok()
@@ -785,7 +1026,10 @@ impl ClientLimiter {
         if held > 0 {
             in_flight.add_permits(held);
         }
-        self.shared.throttled(sent, received, retry_after, backoff)
+        let wait = self.shared.throttled(sent, received, retry_after, backoff);
+        #[cfg(feature = "redis")]
+        self.shared.store_throttled(sent, received, wait);
+        wait
     }
 }
 
@@ -930,6 +1174,7 @@ mod tests {
             Rate::Held {
                 fitted: 50.0,
                 credit,
+                hold: HOLD,
             }
             .per_second()
             .unwrap()
@@ -1019,7 +1264,11 @@ mod tests {
         assert!(waited < Duration::from_millis(602_100), "{waited:?}");
         // A limiter on another clock than tokio's would sleep in real time,
         // or spin until real time caught up.
-        assert!(real.elapsed() < Duration::from_secs(60), "{:?}", real.elapsed());
+        assert!(
+            real.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            real.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -732,7 +732,8 @@ async fn run_side(side: Side, scenario: Scenario) -> Result<Outcome, String> {
                                 break;
                             }
                             let call_started = Instant::now();
-                            let Ok(result) = tokio::time::timeout_at(deadline, caller.call(i)).await
+                            let Ok(result) =
+                                tokio::time::timeout_at(deadline, caller.call(i)).await
                             else {
                                 break;
                             };
@@ -966,7 +967,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
-
 // ---------------------------------------------------------------- main
 
 fn benchmark(settings: &Settings) -> Result<(), String> {
@@ -1091,15 +1091,16 @@ mod tests {
 
     #[test]
     fn flags_choose_calls_scenarios_and_concurrencies() {
-        let settings = parse_args(&args(
-            "--calls 200 --scenario rise,drop --concurrency 8,64",
-        ))
-        .expect("settings");
+        let settings = parse_args(&args("--calls 200 --scenario rise,drop --concurrency 8,64"))
+            .expect("settings");
         let cells = cells(&settings);
         assert_eq!(cells.len(), 4);
         assert!(cells.iter().all(|s| s.calls == 200));
         assert_eq!(
-            cells.iter().map(|s| (s.name, s.concurrency)).collect::<Vec<_>>(),
+            cells
+                .iter()
+                .map(|s| (s.name, s.concurrency))
+                .collect::<Vec<_>>(),
             [("rise", 8), ("rise", 64), ("drop", 8), ("drop", 64)]
         );
     }
