@@ -721,7 +721,12 @@ async fn run_side(side: Side, scenario: Scenario) -> Result<Outcome, String> {
     );
     // The store's own server, for this side alone.
     let redis = matches!(scenario.clients, Clients::Store(_)).then(RedisServer::start);
-    let callers = callers(side, &scenario, &fake, redis.as_ref().map(|r| r.url()).as_deref())?;
+    let callers = callers(
+        side,
+        &scenario,
+        &fake,
+        redis.as_ref().map(|r| r.url()).as_deref(),
+    )?;
     let calls = scenario.calls;
     let idle = scenario.idle.unwrap_or(Duration::ZERO);
     let bound = Duration::from_secs_f64(scenario.floor(calls) * BOUND).max(MIN_BOUND) + idle;
@@ -907,7 +912,9 @@ fn verdicts(rows: &[Row]) -> String {
         let time_met = sdk.left == 0
             && ratio <= scenario.target()
             && (!matches!(scenario.clients, Clients::Store(_))
-                || sdk.spread().is_some_and(|spread| spread <= TARGET_SPREAD_STORE));
+                || sdk
+                    .spread()
+                    .is_some_and(|spread| spread <= TARGET_SPREAD_STORE));
         // Requests sent into a block count only where the service said
         // how long it lasts.
         let early_met = !scenario.says_how_long() || sdk.stats.early == 0;
