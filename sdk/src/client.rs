@@ -7,16 +7,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{self, HeaderValue};
 use serde::Serialize;
 use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{ApiError, Error};
-use crate::limiter::{Limiter, RateLimiter};
+use crate::limiter::{ClientLimiter, RateLimiter};
 use crate::runtime::{self, Operation, Response};
 
 /// Bodies larger than this do not grow the buffer every later body starts
@@ -495,8 +496,9 @@ impl ClientBuilder {
     /// provider, the token is empty or not valid in a header, the base URL
     /// is not an `https` URL (or `http` on loopback), the crate was built
     /// without TLS (neither the feature `rustls` nor `native-tls`) and the
-    /// base URL is `https`, or `max_in_flight` is 0 or too large for a
-    /// semaphore.
+    /// base URL is `https`, `max_in_flight` is 0 or too large for a
+    /// semaphore, or the rate limiter's settings cannot be used (a
+    /// [`RateLimiter::fixed`] rate that is not a finite number above 0).
     pub fn build(self) -> Result<Client, Error> {
         let no_token = || {
             Error::Config(
@@ -519,6 +521,7 @@ impl ClientBuilder {
                 self.max_in_flight
             )));
         }
+        self.rate_limiter.check().map_err(Error::Config)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not valid in a header".into()))?;
         if !self.tracking_prefix.bytes().all(|b| b.is_ascii_graphic()) {
@@ -537,7 +540,7 @@ impl ClientBuilder {
         };
         let seed = runtime::random_u64(0);
         let in_flight = Semaphore::new(self.max_in_flight);
-        let limiter = Limiter::new(&self.rate_limiter, self.max_in_flight, &in_flight);
+        let limiter = ClientLimiter::new(&self.rate_limiter, self.max_in_flight, &in_flight);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -647,7 +650,7 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     in_flight: Semaphore,
-    limiter: Limiter,
+    limiter: ClientLimiter,
     tracking_prefix: String,
     seed: u64,
     calls: AtomicU64,
@@ -730,30 +733,32 @@ impl Client {
         self.inner.limiter.rate()
     }
 
-    /// Waits for this call's turn under the rate limiter, then for a free
-    /// slot under the in-flight cap. `None` when that would take past
+    /// Waits for a free slot under the in-flight cap, then for this call's
+    /// turn under the rate limiter, so that the turn is taken when the
+    /// request can leave. `ticket` is the call's place in the limiter's
+    /// queue, kept across its attempts. `None` when that would take past
     /// `deadline`.
-    async fn slot(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
-        loop {
-            self.inner.limiter.turn(deadline).await.ok()?;
-            // Most of the time a slot is free: take it without arming a timer.
-            if let Ok(permit) = self.inner.in_flight.try_acquire() {
-                return Some(permit);
+    async fn slot(
+        &self,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Option<SemaphorePermit<'_>> {
+        // Most of the time a slot is free: take it without arming a timer.
+        let permit = match self.inner.in_flight.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let acquire = self.inner.in_flight.acquire();
+                match deadline {
+                    Some(deadline) => tokio::time::timeout_at(deadline, acquire)
+                        .await
+                        .ok()?
+                        .ok()?,
+                    None => acquire.await.ok()?,
+                }
             }
-            let acquire = self.inner.in_flight.acquire();
-            let permit = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
-                    .await
-                    .ok()?
-                    .ok()?,
-                None => acquire.await.ok()?,
-            };
-            // A 429 may have set a floor while this call waited for the
-            // slot; it applies to this request too.
-            if self.inner.limiter.floor_after(Instant::now()).is_none() {
-                return Some(permit);
-            }
-        }
+        };
+        self.inner.limiter.turn(ticket, deadline).await.ok()?;
+        Some(permit)
     }
 
     /// An empty URL buffer holding the base URL, with room for `rest` more
@@ -821,12 +826,14 @@ impl Client {
         // The end of this call's last `Retry-After`, which it waits out in
         // full even where the client-wide floor is capped.
         let mut own_floor: Option<Instant> = None;
+        // The call's place in the rate limiter's queue, once it has one.
+        let mut ticket = None;
         loop {
             let before = Instant::now();
             if let Some(until) = own_floor.take() {
-                tokio::time::sleep_until(until.into()).await;
+                tokio::time::sleep_until(until).await;
             }
-            let permit = self.slot(deadline).await;
+            let permit = self.slot(&mut ticket, deadline).await;
             call.waited += before.elapsed();
             let Some(permit) = permit else {
                 tracing::debug!("the time budget ran out before the request could be sent");
@@ -963,20 +970,20 @@ impl Client {
                         continue;
                     }
                     if status == 429 {
-                        // Without a usable `Retry-After`, the backoff
-                        // schedule says how long to hold back.
-                        let wait = retry_after.unwrap_or_else(|| {
-                            policy
-                                .backoff_for(call.throttled, self.inner.seed ^ u64::from(call.sent))
-                        });
                         // The whole client is over its rate, not only this
                         // call: no clone sends before the wait is over.
-                        limiter.throttled(
+                        // Without a usable `Retry-After` the limiter says
+                        // how long, from the backoff schedule.
+                        let usable = retry_after.filter(|wait| !wait.is_zero());
+                        let salt = self.inner.seed ^ u64::from(call.sent);
+                        let client_wait = limiter.throttled(
                             sent_at,
                             received,
-                            wait.min(policy.max_retry_after),
+                            usable.map(|wait| wait.min(policy.max_retry_after)),
+                            |run| policy.backoff_for(run, salt),
                             in_flight,
                         );
+                        let wait = usable.unwrap_or(client_wait);
                         // Waiting is not failing: a refusal for rate uses
                         // up no attempt, only time.
                         if !policy.waits_when_throttled || ends_after(wait, deadline) {
@@ -997,6 +1004,7 @@ impl Client {
                     )
                 }
                 Err(e) => {
+                    limiter.unanswered(sent_at);
                     // A request that could not be built or a redirect loop
                     // fails the same way every time.
                     let retryable = !(e.is_builder() || e.is_redirect());
@@ -1102,7 +1110,7 @@ async fn provided_token(
     deadline: Option<Instant>,
 ) -> Result<HeaderValue, Box<dyn std::error::Error + Send + Sync>> {
     let token = match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline.into(), provider.token(request))
+        Some(deadline) => tokio::time::timeout_at(deadline, provider.token(request))
             .await
             .map_err(|_| "it gave no token before the call's time budget ran out")??,
         None => provider.token(request).await?,

@@ -272,18 +272,30 @@
 //!   passed, from any clone. The client-wide wait is capped at
 //!   [`RetryPolicy::max_retry_after`]; the refused call itself waits its own
 //!   `Retry-After` in full.
+//! - A `429` without a usable `Retry-After` (absent, `0`, unreadable) holds
+//!   the client back by the [`RetryPolicy`] backoff, which doubles with each
+//!   such refusal in a row, client-wide, and is jittered.
 //! - [`RateLimiter::adaptive`] (the default) learns the rate the service
-//!   accepts for this token from the requests it accepted before each
-//!   refusal, and paces requests to just under it, so that a bulk job runs at
-//!   the limit instead of bouncing off it. Until the first refusal nothing is
-//!   paced and the limiter costs nothing measurable.
+//!   accepts for this token from the requests it sent and the service
+//!   accepted before each refusal, and paces requests to just under it, so
+//!   that a bulk job runs at the limit instead of bouncing off it. Its
+//!   learning moves with accepted requests, not with the clock, so latency
+//!   and idle gaps teach it nothing false; a fitted rate is held, then
+//!   probed upwards along a cubic curve, so that a limit that rose is found.
+//!   Until the first refusal nothing is paced and the limiter costs nothing
+//!   measurable.
 //! - [`RateLimiter::fixed`] paces at a rate you know; [`RateLimiter::none`]
 //!   only keeps the floor.
 //!
+//! A [`RateLimiter`] is a handle: clients built with clones of one handle
+//! share one floor, one pace and one queue, as a token's limit is shared.
 //! Calls that wait leave in the order they started waiting, one by one at
-//! the pace, never all at once when a wait ends. [`Client::paced_rate`] tells
-//! the current pace. [`ClientBuilder::max_in_flight`] caps the requests the
-//! client and its clones have in flight at once.
+//! the pace, never all at once when a wait ends; a call refused and sent
+//! again keeps its place, and after a wait the first request goes alone.
+//! [`Client::paced_rate`] tells the current pace.
+//! [`ClientBuilder::max_in_flight`] caps the requests the client and its
+//! clones have in flight at once. Time is tokio's clock, so a test under
+//! `tokio::time::pause()` waits in virtual time.
 //!
 //! ```
 //! use std::time::Duration;
@@ -406,6 +418,8 @@ mod generated;
 mod limiter;
 mod response;
 mod runtime;
+#[cfg(feature = "redis")]
+mod store;
 mod tls;
 mod validate;
 

@@ -1,56 +1,78 @@
 //! The client-side rate limiter: paces requests to the rate the service
-//! accepts for this token, and holds every request back until a
-//! `Retry-After` has passed.
+//! accepts for a token, and holds every request back until a `Retry-After`
+//! has passed.
 //!
 //! Webex publishes no numbers and sends no quota headers: the only signal is
-//! a `429` with `Retry-After`, and until that wait is over every request with
-//! the token is refused again. A refusal therefore costs a whole
-//! `Retry-After` of throughput, and the limiter's job is to need as few as
-//! possible. It learns the rate from what the service accepted:
+//! a `429`, usually with `Retry-After`, and until that wait is over every
+//! request with the token is refused again. A refusal therefore costs a whole
+//! wait of throughput, and the limiter's job is to need as few as possible.
+//! It learns from what was sent and accepted, never from the clock alone, so
+//! that latency, idle gaps and waits teach it nothing false:
 //!
 //! 1. Until the first refusal nothing is paced, and the cost is two atomic
 //!    loads and a clock read per call. Requests in flight start from a
 //!    small window that grows by one with every answer, so that a cold start
 //!    at high concurrency does not send dozens of requests into a limit it
 //!    knows nothing about.
-//! 2. The first refusal ends a burst: the requests the service accepted just
-//!    before it estimate the size of its bucket. After the `Retry-After`, the
-//!    rate starts from two such bursts spread over the wait and doubles
-//!    every quarter second until the next refusal.
-//! 3. At every later refusal the limiter fits a token bucket to what the
-//!    service accepted since the previous wait ended (when its bucket was
-//!    full again): midway between the lowest refill rate that explains every
-//!    accepted request and the highest that explains the refusal. It then
-//!    paces at 99 % of that rate. A limit that dropped under a pace that
-//!    used to hold is fitted this way too, at the cost of a second refusal:
-//!    the first fit is close to the old pace, and the second, over a phase
-//!    that starts with a full bucket, is close to the new limit.
-//! 4. The rate is held for a minute, then rises by 1 % a second, so that a
-//!    limit that went up is found again at the cost of one refusal a minute
-//!    at most.
+//! 2. The first refusal ends a burst: the requests accepted just before it
+//!    estimate the size of the service's bucket. After the wait the rate
+//!    starts from two such bursts over the wait and doubles with every
+//!    quarter second's worth of accepted requests, never past twice the rate
+//!    measured (as the adaptive retry mode of the AWS SDKs caps it).
+//! 3. At every later refusal the limiter fits a token bucket to the requests
+//!    accepted since the previous wait ended (when the service's bucket was
+//!    full again): the lowest refill rate that explains them, nudged towards
+//!    the highest that explains the refusal. It paces just under that rate,
+//!    never under the rate it was actually accepted at. When there is nothing
+//!    to fit, the pace is multiplied by 0.7, as the AWS SDKs do.
+//! 4. The fitted rate is held for ten seconds' worth of accepted requests,
+//!    then rises along a cubic curve (slowly, then faster, as in CUBIC), so
+//!    that a limit that went up is found again. Idle time earns nothing: the
+//!    curve moves with accepted requests only.
+//! 5. A refusal with no usable `Retry-After` (absent, `0`, unreadable) holds
+//!    the whole client back by the retry policy's backoff, which doubles
+//!    with each refusal in a row and is jittered. A refusal of a request
+//!    sent after the last wait ended and before anything was accepted only
+//!    says that the wait was too short: it lengthens the wait, and leaves
+//!    the pace as it was.
 //!
-//! Requests wait in a first-in, first-out queue. Only the request at its
-//! head watches the clock, so a change of rate or a new `Retry-After` applies
-//! to the very next request, and the requests released at the end of a wait
-//! leave one by one at the learned pace, never all at once.
+//! Requests wait in a first-in, first-out queue, in the order their calls
+//! first asked for a turn: a call refused and sent again keeps its place.
+//! Only the request at the head of the queue watches the clock, so a change
+//! of rate or a new wait applies to the very next request. After a wait,
+//! the first request goes alone, and the others follow at the pace once the
+//! service has accepted it, never all at once.
+//!
+//! A [`RateLimiter`] is a handle: clients built with clones of one handle
+//! share one floor, one pace and one queue, as a token's limit is shared.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
 
 use crate::runtime;
 
-/// How a [`Client`](crate::Client) paces its requests. Set it with
+/// How clients pace their requests under one token's rate limit. Give it to
 /// [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter).
 ///
-/// Whatever the choice, a `429`'s `Retry-After` is a floor: no request with
-/// the client's token is sent before it has passed (up to
+/// A `RateLimiter` is a handle to one limiter's state: the clients built
+/// with clones of the same handle share it (one floor, one pace, one
+/// queue), as clones of one [`Client`](crate::Client) do. Share a handle
+/// between clients that use the same token; a handle made anew for each
+/// client keeps them apart.
+///
+/// Whatever the choice, a `429`'s `Retry-After` is a floor: no request
+/// through the limiter is sent before it has passed (up to
 /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)
-/// for the client as a whole; the call that was refused waits its own
-/// `Retry-After` in full, within its budget).
+/// for the clients as a whole; the call that was refused waits its own
+/// `Retry-After` in full, within its budget). A `429` with no usable
+/// `Retry-After` (absent, `0`, unreadable) holds every client back by the
+/// retry policy's backoff, doubled with each such refusal in a row.
 ///
 /// ```
 /// use webex_calling::{Client, RateLimiter};
@@ -61,12 +83,36 @@ use crate::runtime;
 /// let fixed = Client::builder().token("t").rate_limiter(RateLimiter::fixed(5.0)).build()?;
 /// // No pacing: only the `Retry-After` floor.
 /// let none = Client::builder().token("t").rate_limiter(RateLimiter::none()).build()?;
-/// # let _ = (adaptive, fixed, none);
+///
+/// // Two clients on one token, built apart, pacing as one.
+/// let shared = RateLimiter::adaptive();
+/// let first = Client::builder().token("t").rate_limiter(shared.clone()).build()?;
+/// let second = Client::builder().token("t").rate_limiter(shared).build()?;
+/// # let _ = (adaptive, fixed, none, first, second);
 /// # Ok::<(), webex_calling::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub struct RateLimiter {
-    mode: Mode,
+    shared: Arc<Limiter>,
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("RateLimiter");
+        match self.shared.mode {
+            Mode::Adaptive => debug.field("mode", &"adaptive"),
+            Mode::Fixed(rate) => debug.field("fixed_per_second", &rate),
+            Mode::Off => debug.field("mode", &"none"),
+        };
+        debug.field("paced_rate", &self.shared.rate()).finish()
+    }
+}
+
+/// Two handles are equal when they share one limiter.
+impl PartialEq for RateLimiter {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,25 +129,50 @@ impl Default for RateLimiter {
 }
 
 impl RateLimiter {
-    /// Learns the rate the service accepts for this token and paces
-    /// requests to it (the default). Nothing is paced until the service
-    /// first refuses a request with `429`.
-    pub fn adaptive() -> Self {
+    fn with_mode(mode: Mode) -> Self {
         Self {
-            mode: Mode::Adaptive,
+            shared: Arc::new(Limiter::new(mode)),
         }
     }
 
+    /// Learns the rate the service accepts and paces requests to it (the
+    /// default). Nothing is paced until the service first refuses a request
+    /// with `429`.
+    pub fn adaptive() -> Self {
+        Self::with_mode(Mode::Adaptive)
+    }
+
     /// At most `per_second` requests a second, spaced evenly, for a quota
-    /// you know. A rate that is not a positive number is taken as no
-    /// pacing at all.
+    /// you know. [`ClientBuilder::build`](crate::ClientBuilder::build)
+    /// refuses a rate that is not a finite number above zero.
     pub fn fixed(per_second: f64) -> Self {
-        if per_second.is_finite() && per_second > 0.0 {
-            Self {
-                mode: Mode::Fixed(per_second),
-            }
-        } else {
-            Self::none()
+        Self::with_mode(Mode::Fixed(per_second))
+    }
+
+    /// Like [`adaptive`](Self::adaptive), with the floor, the pace and the
+    /// schedule kept in Redis under `key`, so that every process (and every
+    /// client) with the same key paces as one client: a fleet of replicas
+    /// on one token. `url` is `redis://host[:port][/db]`. Each request then
+    /// costs a round trip to Redis for its turn, and each answer one more;
+    /// Redis's own clock times them, so the processes' clocks need not
+    /// agree. While Redis cannot be reached, each process paces alone.
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refuses a URL
+    /// it cannot use.
+    ///
+    /// ```no_run
+    /// use webex_calling::{Client, RateLimiter};
+    ///
+    /// let limiter = RateLimiter::redis("redis://127.0.0.1:6379", "webex:my-integration");
+    /// let client = Client::from_env_builder()?.rate_limiter(limiter).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), webex_calling::Error>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis(url: &str, key: &str) -> Self {
+        let mut limiter = Limiter::new(Mode::Adaptive);
+        limiter.store = Some(crate::store::Store::new(url, key).map(Arc::new));
+        Self {
+            shared: Arc::new(limiter),
         }
     }
 
@@ -110,7 +181,21 @@ impl RateLimiter {
     /// `Retry-After` floor still holds, and the calls it held back leave
     /// spread over a tenth of the wait rather than at the same instant.
     pub fn none() -> Self {
-        Self { mode: Mode::Off }
+        Self::with_mode(Mode::Off)
+    }
+
+    /// Why the settings cannot be used, naming the setting and the rule.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        #[cfg(feature = "redis")]
+        if let Some(Err(error)) = &self.shared.store {
+            return Err(error.clone());
+        }
+        match self.shared.mode {
+            Mode::Fixed(rate) if !(rate.is_finite() && rate > 0.0) => Err(format!(
+                "rate_limiter: RateLimiter::fixed needs a finite number of requests a second above 0, got {rate}"
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -119,24 +204,51 @@ const INITIAL_WINDOW: usize = 4;
 /// Accepted requests remembered per phase, for the fit.
 const MAX_ACCEPTS: usize = 4096;
 /// The share of the fitted rate the limiter paces at.
-const MARGIN: f64 = 0.99;
-/// The rate a search starts from, in bursts per `Retry-After`: the
-/// service refilled at least that much during the wait, most likely more.
+const MARGIN: f64 = 0.97;
+/// The rate a search starts from, in bursts per wait: the service refilled
+/// at least that much during the wait, most likely more.
 const RAMP_START: f64 = 2.0;
-/// How often the rate doubles while it is searched for.
-const RAMP_DOUBLING: Duration = Duration::from_millis(250);
-/// How long a fitted rate is held before it is probed upwards.
-const HOLD: Duration = Duration::from_secs(60);
-/// How fast a held rate rises once the hold is over, per second.
-const PROBE_GROWTH: f64 = 0.01;
+/// A search doubles the rate with every this much of accepted requests at
+/// the current rate.
+const RAMP_DOUBLING: f64 = 0.25;
+/// How much of the fitted rate the estimate may lean towards the highest
+/// rate that explains the refusal, at most.
+const LEAN_CAP: f64 = 1.1;
+/// How long a fitted rate is held, in seconds' worth of accepted requests
+/// at that rate, before it is probed upwards.
+const HOLD: f64 = 10.0;
+/// The hold of a fit that the one before it does not confirm: the search
+/// is not over.
+const HOLD_UNSURE: f64 = 2.0;
+/// Two fits within this share of each other confirm each other.
+const CONFIRMS: f64 = 0.15;
+
+/// The cubic probe: the pace is the fitted one times `1 + PROBE x³`, `x`
+/// the seconds' worth of requests accepted since the hold ended.
+const PROBE: f64 = 0.02;
+/// What a throttle with nothing better to go on multiplies the pace by (the
+/// AWS SDKs' adaptive mode).
+const BETA: f64 = 0.7;
+/// Rates are never grown past this many times the rate requests were
+/// lately accepted at: over the last [`MEASURED_OVER`] accepted requests,
+/// when they span at least [`MEASURE_SPAN`].
+const MEASURED_CAP: f64 = 2.0;
+const MEASURED_OVER: usize = 16;
+const MEASURE_SPAN: Duration = Duration::from_millis(500);
 /// Above this rate pacing costs more than it saves: the limiter stops
 /// pacing until the next refusal.
 const MAX_PACED_RATE: f64 = 10_000.0;
+/// The lowest pace the limiter sets.
+const MIN_RATE: f64 = 0.01;
 /// The window before the first refusal whose accepted requests estimate
 /// the service's burst.
 const BURST_WINDOW: Duration = Duration::from_millis(250);
+/// How long the queue waits for the answer to the request that went alone
+/// after a wait, before it sends the next anyway (that request may have
+/// been dropped, or lost with its connection).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The limiter of one client and its clones.
+/// One limiter's state, shared by every client built with its handle.
 pub(crate) struct Limiter {
     mode: Mode,
     started: Instant,
@@ -146,67 +258,86 @@ pub(crate) struct Limiter {
     /// Whether requests are paced right now. When not, and no floor is in
     /// force, a request goes out without touching the queue.
     paced: AtomicBool,
-    /// The requests waiting for their turn, in order.
-    queue: tokio::sync::Mutex<()>,
     state: Mutex<State>,
-    /// The in-flight window of a cold start (adaptive mode): permits held
-    /// back from the client's semaphore, given back one per answer.
-    held_back: AtomicUsize,
+    /// Woken when the head of the queue, the pace, the floor or the request
+    /// sent alone after a wait changes.
+    changed: Notify,
+    /// Queue numbers, one per call that ever waited.
+    tickets: AtomicU64,
+    /// The shared store, or why its settings cannot be used.
+    #[cfg(feature = "redis")]
+    store: Option<Result<Arc<crate::store::Store>, String>>,
+    /// The pace the store said last, as `f64` bits; 0 when none.
+    #[cfg(feature = "redis")]
+    store_rate: AtomicU64,
 }
 
 struct State {
     /// The pace, when there is one.
     rate: Rate,
-    /// When the queue may let the next request go: the pace's schedule,
-    /// kept on its grid even when a timer fires late.
-    next_slot: Option<Instant>,
+    /// When the queue last let a request go, kept on the pace's grid.
+    last_release: Option<Instant>,
+    /// The calls waiting for their turn, by queue number.
+    waiting: BTreeSet<u64>,
+    /// Whether the next request goes alone, or one that did is unanswered.
+    probe: Probe,
     /// When the current phase began: the end of the last wait, when the
     /// service's bucket is full again.
     phase_start: Instant,
+    /// How long the wait that began the phase lasted.
+    last_wait: Duration,
     /// Send times of the requests the service accepted in this phase.
     accepts: VecDeque<Instant>,
     /// The estimated size of the service's bucket.
     burst: Option<f64>,
     /// After the first refusal: the send times between which an accepted
-    /// request still counts towards the burst (up to the refusal's arrival:
-    /// requests on other connections may reach the service in another order
-    /// than they were sent, and be answered later), and the wait the ramp
-    /// spreads the burst over.
+    /// request answered late still counts towards the burst, and the wait
+    /// the search spreads the burst over.
     burst_window: Option<(Instant, Instant, f64)>,
+    /// The last fitted rate.
+    last_fit: Option<f64>,
+    /// Refusals without a usable `Retry-After` in a row, and how many the
+    /// last such run took: the next run starts one step lower.
+    backoff_run: u32,
+    backoff_learned: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Probe {
+    Off,
+    /// The next request to leave goes alone.
+    Next,
+    /// A request went alone at this time and is not answered yet.
+    InFlight(Instant),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Rate {
     Unpaced,
     Fixed(f64),
-    /// Doubling from `from` since `since`, until a refusal.
-    Ramp {
-        from: f64,
-        since: Instant,
-    },
-    /// Fitted: `rate` from `since`, held, then rising slowly.
-    Fitted {
-        rate: f64,
-        since: Instant,
+    /// Searching upwards from a rate.
+    Ramp(f64),
+    /// Fitted at `fitted`, with `credit` seconds' worth of requests
+    /// accepted since, held for `hold` of them before probing.
+    Held {
+        fitted: f64,
+        credit: f64,
+        hold: f64,
     },
 }
 
 impl Rate {
-    fn per_second(self, now: Instant) -> Option<f64> {
+    fn per_second(self) -> Option<f64> {
         match self {
             Rate::Unpaced => None,
-            Rate::Fixed(rate) => Some(rate),
-            Rate::Ramp { from, since } => {
-                let doublings = now.saturating_duration_since(since).as_secs_f64()
-                    / RAMP_DOUBLING.as_secs_f64();
-                Some(from * doublings.min(64.0).exp2())
-            }
-            Rate::Fitted { rate, since } => {
-                let probing = now
-                    .saturating_duration_since(since)
-                    .saturating_sub(HOLD)
-                    .as_secs_f64();
-                Some(rate * (1.0 + PROBE_GROWTH).powf(probing.min(10_000.0)))
+            Rate::Fixed(rate) | Rate::Ramp(rate) => Some(rate),
+            Rate::Held {
+                fitted,
+                credit,
+                hold,
+            } => {
+                let probing = (credit - hold).clamp(0.0, 1_000.0);
+                Some(fitted * MARGIN * (1.0 + PROBE * probing.powi(3)))
             }
         }
     }
@@ -216,43 +347,44 @@ impl Rate {
 pub(crate) struct OutOfTime;
 
 impl Limiter {
-    pub(crate) fn new(limiter: &RateLimiter, max_in_flight: usize, in_flight: &Semaphore) -> Self {
+    fn new(mode: Mode) -> Self {
         let now = Instant::now();
-        let rate = match limiter.mode {
+        let rate = match mode {
             Mode::Fixed(rate) => Rate::Fixed(rate),
             Mode::Adaptive | Mode::Off => Rate::Unpaced,
         };
-        let held_back = if limiter.mode == Mode::Adaptive {
-            let held = max_in_flight.saturating_sub(INITIAL_WINDOW);
-            match u32::try_from(held)
-                .ok()
-                .and_then(|n| in_flight.try_acquire_many(n).ok())
-            {
-                Some(permits) => {
-                    permits.forget();
-                    held
-                }
-                None => 0,
-            }
-        } else {
-            0
-        };
         Self {
-            mode: limiter.mode,
+            mode,
             started: now,
             floor: AtomicU64::new(0),
             paced: AtomicBool::new(matches!(rate, Rate::Fixed(_))),
-            queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 rate,
-                next_slot: None,
+                last_release: None,
+                waiting: BTreeSet::new(),
+                probe: Probe::Off,
                 phase_start: now,
+                last_wait: Duration::ZERO,
                 accepts: VecDeque::new(),
                 burst: None,
                 burst_window: None,
+                last_fit: None,
+                backoff_run: 0,
+                backoff_learned: 0,
             }),
-            held_back: AtomicUsize::new(held_back),
+            changed: Notify::new(),
+            tickets: AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            store: None,
+            #[cfg(feature = "redis")]
+            store_rate: AtomicU64::new(0),
         }
+    }
+
+    /// The shared store, when there is one that can be used.
+    #[cfg(feature = "redis")]
+    fn store(&self) -> Option<&Arc<crate::store::Store>> {
+        self.store.as_ref().and_then(|store| store.as_ref().ok())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -263,71 +395,270 @@ impl Limiter {
         u64::try_from(at.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    /// The end of the client-wide `Retry-After` floor, if it is later than
-    /// `now`.
-    pub(crate) fn floor_after(&self, now: Instant) -> Option<Instant> {
+    /// The end of the `Retry-After` floor, if it is later than `now`.
+    fn floor_after(&self, now: Instant) -> Option<Instant> {
         let floor = self.floor.load(Ordering::Acquire);
         (floor > self.nanos(now)).then(|| self.started + Duration::from_nanos(floor))
     }
 
     /// The rate requests are paced at now, if they are.
-    pub(crate) fn rate(&self) -> Option<f64> {
+    fn rate(&self) -> Option<f64> {
+        #[cfg(feature = "redis")]
+        if self.store().is_some() {
+            let rate = f64::from_bits(self.store_rate.load(Ordering::Acquire));
+            return (rate > 0.0).then_some(rate);
+        }
         if !self.paced.load(Ordering::Acquire) {
             return None;
         }
-        self.state().rate.per_second(Instant::now())
+        self.state().rate.per_second()
     }
 
-    /// Waits for this call's turn to send. `Err` when the turn would come
-    /// after `deadline`.
-    pub(crate) async fn turn(&self, deadline: Option<Instant>) -> Result<(), OutOfTime> {
+    /// Waits for the turn of the call with queue number `ticket` (taken on
+    /// its first wait, kept for its retries). `Err` when the turn would
+    /// come after `deadline`.
+    async fn turn(
+        &self,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Result<(), OutOfTime> {
         let now = Instant::now();
-        let floor = self.floor_after(now);
-        if floor.is_none() && !self.paced.load(Ordering::Acquire) {
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.store() {
+            return self.store_turn(store, ticket, deadline).await;
+        }
+        if self.floor_after(now).is_none() && !self.paced.load(Ordering::Acquire) {
             return Ok(());
         }
         if self.mode == Mode::Off {
             return self.wait_out_floor(deadline).await;
         }
-        let _head = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), self.queue.lock())
-                .await
-                .map_err(|_| OutOfTime)?,
-            None => self.queue.lock().await,
-        };
-        // At the head of the queue: wait for the floor and the pace, looking
-        // again after every sleep, since either may have moved meanwhile.
+        let mut place = self.join(ticket);
+        let me = place.ticket;
         loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the state is read, so that no change made
+            // after the read is missed.
+            notified.as_mut().enable();
             let now = Instant::now();
-            let target = {
+            let wake_at = {
                 let mut state = self.state();
-                let target = [self.floor_after(now), state.next_slot]
-                    .into_iter()
-                    .flatten()
-                    .max()
-                    .filter(|target| *target > now);
-                if target.is_none() {
-                    state.next_slot = state.rate.per_second(now).map(|rate| {
-                        let interval = Duration::from_secs_f64(1.0 / rate);
-                        // A release that came late (timers fire a little
-                        // after their deadline) does not push the whole
-                        // schedule back; one interval of it is made up.
-                        let on_grid = state.next_slot.map_or(now, |slot| {
-                            slot.max(now.checked_sub(interval).unwrap_or(now))
-                        });
-                        on_grid + interval
-                    });
+                if state.waiting.first() != Some(&me) {
+                    // Not at the head: only a change wakes this call.
+                    None
+                } else {
+                    match self.release_time(&mut state, now) {
+                        Some(at) => Some(at),
+                        None => {
+                            state.waiting.remove(&me);
+                            place.queued = false;
+                            drop(state);
+                            // The next call is now at the head.
+                            self.changed.notify_waiters();
+                            return Ok(());
+                        }
+                    }
                 }
-                target
             };
-            let Some(target) = target else {
-                return Ok(());
+            let until = match (wake_at, deadline) {
+                (Some(at), Some(deadline)) if at >= deadline => return Err(OutOfTime),
+                (Some(at), _) => Some(at),
+                (None, deadline) => deadline,
             };
-            if deadline.is_some_and(|deadline| target >= deadline) {
-                return Err(OutOfTime);
+            match until {
+                Some(until) => {
+                    let woken = tokio::time::timeout_at(until, notified).await.is_ok();
+                    if !woken && wake_at.is_none() {
+                        return Err(OutOfTime);
+                    }
+                }
+                None => notified.await,
             }
-            tokio::time::sleep_until(target.into()).await;
         }
+    }
+
+    /// [`turn`](Self::turn) with a shared store: the head of this process's
+    /// queue reserves the next slot of the fleet's schedule and waits for
+    /// it (and for this process's own floor, which reaches the store a
+    /// little later). Without an answer from the store, the local limiter
+    /// decides.
+    #[cfg(feature = "redis")]
+    async fn store_turn(
+        &self,
+        store: &crate::store::Store,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Result<(), OutOfTime> {
+        let mut place = self.join(ticket);
+        let me = place.ticket;
+        loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.state().waiting.first() == Some(&me) {
+                break;
+            }
+            match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, notified)
+                    .await
+                    .map_err(|_| OutOfTime)?,
+                None => notified.await,
+            }
+        }
+        let slot = match store.take().await {
+            Ok((wait, rate)) => {
+                let bits = rate.map_or(0, f64::to_bits);
+                self.store_rate.store(bits, Ordering::Release);
+                Instant::now() + wait
+            }
+            Err(error) => {
+                tracing::debug!(%error, "the rate limiter's store did not answer; pacing alone");
+                let mut state = self.state();
+                let now = Instant::now();
+                self.release_time(&mut state, now).unwrap_or(now)
+            }
+        };
+        let until = self.floor_after(slot).unwrap_or(slot);
+        if deadline.is_some_and(|deadline| until >= deadline) {
+            return Err(OutOfTime);
+        }
+        tokio::time::sleep_until(until).await;
+        self.state().waiting.remove(&me);
+        place.queued = false;
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Records an accepted request in the shared store, without waiting.
+    #[cfg(feature = "redis")]
+    fn store_accepted(&self, sent: Instant) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        let Some(sent) = store.micros(sent) else {
+            return;
+        };
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            if let Err(error) = store.accepted(sent).await {
+                tracing::debug!(%error, "the rate limiter's store did not record an answer");
+            }
+        });
+    }
+
+    /// Records a refusal in the shared store, without waiting; when it
+    /// ends a phase, fits the fleet's accepted requests and writes the new
+    /// pace back.
+    #[cfg(feature = "redis")]
+    fn store_throttled(self: &Arc<Self>, sent: Instant, received: Instant, wait: Duration) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        let store = Arc::clone(store);
+        let limiter = Arc::clone(self);
+        tokio::spawn(async move {
+            let Some(sent_micros) = store.micros(sent) else {
+                return;
+            };
+            let phase = match store.throttled(sent_micros, wait).await {
+                Ok(Some(phase)) => phase,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::debug!(%error, "the rate limiter's store did not record a refusal");
+                    return;
+                }
+            };
+            let at = |micros: u64| store.instant(micros).unwrap_or(received);
+            let mut state = State {
+                rate: match phase.kind {
+                    1 => Rate::Ramp(phase.rate),
+                    2 => Rate::Held {
+                        fitted: phase.fitted,
+                        credit: phase.credit,
+                        hold: HOLD,
+                    },
+                    _ => Rate::Unpaced,
+                },
+                last_release: None,
+                waiting: BTreeSet::new(),
+                probe: Probe::Off,
+                phase_start: at(phase.start),
+                last_wait: Duration::from_micros(phase.last_wait),
+                accepts: phase.accepts.iter().map(|micros| at(*micros)).collect(),
+                burst: (phase.burst > 0.0).then_some(phase.burst),
+                burst_window: None,
+                last_fit: (phase.kind == 2).then_some(phase.fitted),
+                backoff_run: 0,
+                backoff_learned: 0,
+            };
+            let next = limiter.learn(&mut state, sent, at(phase.now), wait);
+            let (kind, rate, fitted, hold) = match next {
+                Rate::Ramp(rate) => (1, rate, 0.0, 0.0),
+                Rate::Held { fitted, hold, .. } => (2, fitted * MARGIN, fitted, hold),
+                Rate::Unpaced | Rate::Fixed(_) => (0, 0.0, 0.0, 0.0),
+            };
+            let burst = state.burst.unwrap_or(0.0);
+            if let Err(error) = store
+                .set(phase.resume, kind, rate, fitted, hold, burst)
+                .await
+            {
+                tracing::debug!(%error, "the rate limiter's store did not take the new pace");
+            }
+        });
+    }
+
+    /// Takes a place in the queue: the call's queue number, taken now on
+    /// its first wait.
+    fn join(&self, ticket: &mut Option<u64>) -> Place<'_> {
+        let me = *ticket.get_or_insert_with(|| self.tickets.fetch_add(1, Ordering::Relaxed));
+        self.state().waiting.insert(me);
+        Place {
+            limiter: self,
+            ticket: me,
+            queued: true,
+        }
+    }
+
+    /// For the head of the queue: when it may leave, or `None` when it may
+    /// leave now, in which case its departure is recorded.
+    fn release_time(&self, state: &mut State, now: Instant) -> Option<Instant> {
+        if let Some(floor) = self.floor_after(now) {
+            return Some(floor);
+        }
+        if let Probe::InFlight(since) = state.probe {
+            let expires = since + PROBE_TIMEOUT;
+            if expires > now {
+                return Some(expires);
+            }
+            state.probe = Probe::Off;
+        }
+        let interval = state
+            .rate
+            .per_second()
+            .map(|rate| Duration::from_secs_f64(1.0 / rate.max(MIN_RATE)));
+        if let (Some(interval), Some(last)) = (interval, state.last_release) {
+            let slot = last + interval;
+            if slot > now {
+                return Some(slot);
+            }
+            // A timer that fired a little late is made up once, keeping
+            // the grid, where the service's bucket has room for it; after
+            // an idle gap the grid starts again from now, so that no
+            // request is sent early.
+            let room = state.burst.is_none_or(|burst| burst >= 2.0);
+            state.last_release = Some(if room && now - slot < interval {
+                slot
+            } else {
+                now
+            });
+        } else {
+            state.last_release = Some(now);
+        }
+        if state.probe == Probe::Next {
+            state.probe = Probe::InFlight(now);
+        }
+        None
     }
 
     /// Without pacing: waits out the floor, then a random share of a tenth
@@ -345,21 +676,35 @@ impl Limiter {
             if deadline.is_some_and(|deadline| until >= deadline) {
                 return Err(OutOfTime);
             }
-            tokio::time::sleep_until(until.into()).await;
+            tokio::time::sleep_until(until).await;
         }
         Ok(())
     }
 
     /// The service answered a request sent at `sent` with anything but a
     /// refusal for rate.
-    pub(crate) fn accepted(&self, sent: Instant, in_flight: &Semaphore) {
-        if self.held_back.load(Ordering::Relaxed) > 0 {
-            self.widen(in_flight);
+    fn accepted(&self, sent: Instant) {
+        #[cfg(feature = "redis")]
+        self.store_accepted(sent);
+        let mut state = self.state();
+        let mut changed = false;
+        if let Probe::InFlight(_) = state.probe
+            && sent >= state.phase_start
+        {
+            state.probe = Probe::Off;
+            changed = true;
+        }
+        if sent >= state.phase_start && state.backoff_run > 0 {
+            state.backoff_learned = state.backoff_run;
+            state.backoff_run = 0;
         }
         if self.mode != Mode::Adaptive {
+            drop(state);
+            if changed {
+                self.changed.notify_waiters();
+            }
             return;
         }
-        let mut state = self.state();
         if sent < state.phase_start {
             self.late_burst(&mut state, sent);
             return;
@@ -372,18 +717,62 @@ impl Limiter {
             }
         }
         state.accepts.push_back(sent);
+        let cap = measured(&state).map(|rate| rate * MEASURED_CAP);
+        let before = state.rate;
+        state.rate = match state.rate {
+            Rate::Ramp(rate) => {
+                let grown = rate * (1.0 / (rate * RAMP_DOUBLING).max(1.0)).exp2();
+                Rate::Ramp(match cap {
+                    Some(cap) if grown > cap => rate.max(cap),
+                    _ => grown,
+                })
+            }
+            Rate::Held {
+                fitted,
+                credit,
+                hold,
+            } => {
+                let next = Rate::Held {
+                    fitted,
+                    credit: credit + 1.0 / fitted,
+                    hold,
+                };
+                match (next.per_second(), cap) {
+                    (Some(rate), Some(cap)) if rate > cap && credit > hold => before,
+                    _ => next,
+                }
+            }
+            other => other,
+        };
         if state
             .rate
-            .per_second(sent)
+            .per_second()
             .is_some_and(|rate| rate > MAX_PACED_RATE)
         {
             state.rate = Rate::Unpaced;
             self.paced.store(false, Ordering::Release);
         }
+        changed |= state.rate != before;
+        drop(state);
+        if changed {
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// A request sent at `sent` got no answer (a timeout, a lost
+    /// connection): when it was the one sent alone after a wait, the queue
+    /// need not wait for its answer any longer.
+    fn unanswered(&self, sent: Instant) {
+        let mut state = self.state();
+        if matches!(state.probe, Probe::InFlight(_)) && sent >= state.phase_start {
+            state.probe = Probe::Off;
+            drop(state);
+            self.changed.notify_waiters();
+        }
     }
 
     /// Counts towards the burst a request accepted before the first
-    /// refusal whose answer came after it, and starts the ramp from it.
+    /// refusal whose answer came after it, and starts the search from it.
     fn late_burst(&self, state: &mut State, sent: Instant) {
         let Some((from, to, wait)) = state.burst_window else {
             return;
@@ -393,114 +782,262 @@ impl Limiter {
         }
         let burst = state.burst.unwrap_or(0.0) + 1.0;
         state.burst = Some(burst);
-        if let Rate::Ramp { since, .. } = state.rate {
-            state.rate = Rate::Ramp {
-                from: (RAMP_START * burst / wait).max(0.1),
-                since,
+        if let Rate::Ramp(rate) = state.rate {
+            state.rate = Rate::Ramp(rate.max(RAMP_START * burst / wait));
+        }
+    }
+
+    /// The service refused a request sent at `sent` for rate, answering at
+    /// `received`. `retry_after` is its `Retry-After` when usable (above
+    /// zero), capped for the clients as a whole. `backoff` gives the wait
+    /// for a refusal without one, from the number of such refusals in a
+    /// row. Returns the wait imposed on every client.
+    fn throttled(
+        &self,
+        sent: Instant,
+        received: Instant,
+        retry_after: Option<Duration>,
+        backoff: impl FnOnce(u32) -> Duration,
+    ) -> Duration {
+        let mut state = self.state();
+        let fresh = sent >= state.phase_start;
+        let wait = match retry_after {
+            Some(wait) => wait,
+            None => {
+                if fresh {
+                    state.backoff_run = if state.backoff_run == 0 {
+                        state.backoff_learned.saturating_sub(1).max(1)
+                    } else {
+                        state.backoff_run.saturating_add(1)
+                    };
+                }
+                backoff(state.backoff_run.max(1))
+            }
+        };
+        let until = received.checked_add(wait).unwrap_or(received);
+        self.floor.fetch_max(self.nanos(until), Ordering::AcqRel);
+        if !fresh {
+            // Sent before the last wait ended: the refusal belongs to a
+            // phase already accounted for.
+            drop(state);
+            self.changed.notify_waiters();
+            return wait;
+        }
+        let resume = self.floor_after(received).unwrap_or(received);
+        if self.mode == Mode::Adaptive {
+            let next = self.learn(&mut state, sent, received, wait);
+            state.rate = next;
+            tracing::debug!(
+                rate = next.per_second().unwrap_or(0.0),
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "rate limited: pacing requests"
+            );
+        }
+        state.accepts.clear();
+        state.phase_start = resume;
+        state.last_wait = resume.saturating_duration_since(received);
+        state.last_release = None;
+        state.probe = Probe::Next;
+        self.paced.store(true, Ordering::Release);
+        drop(state);
+        self.changed.notify_waiters();
+        wait
+    }
+
+    /// The pace after a refusal of a request sent at `sent`, from what the
+    /// service accepted since the last wait.
+    fn learn(&self, state: &mut State, sent: Instant, received: Instant, wait: Duration) -> Rate {
+        let accepts: Vec<Instant> = state.accepts.iter().copied().collect();
+        let wait_secs = wait.as_secs_f64().max(0.001);
+        let Some(burst) = state.burst else {
+            // The first refusal: the requests accepted just before it are
+            // the service's burst.
+            let window_start = sent.checked_sub(BURST_WINDOW).unwrap_or(sent);
+            let burst = accepts
+                .iter()
+                .filter(|a| **a >= window_start)
+                .count()
+                .max(1) as f64;
+            state.burst = Some(burst);
+            state.burst_window = Some((window_start, received, wait_secs));
+            return Rate::Ramp((RAMP_START * burst / wait_secs).max(MIN_RATE));
+        };
+        state.burst_window = None;
+        if accepts.is_empty() {
+            // Refused before anything was accepted: the wait was too short,
+            // which says nothing about the pace.
+            return match state.rate {
+                Rate::Unpaced => Rate::Ramp((RAMP_START * burst / wait_secs).max(MIN_RATE)),
+                other => other,
             };
         }
+        // What the service did accept over the last wait and this phase:
+        // the pace never drops under it.
+        let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
+        let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
+        let sent_rate = state.rate.per_second();
+        let fit = |burst: f64| {
+            fit_rate(state.phase_start, &accepts, sent, burst)
+                .filter(|rate| *rate > 0.0)
+                .map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)))
+        };
+        let fitted = fit(burst);
+        let rate = match (fitted, sent_rate) {
+            (Some(rate), _) => rate,
+            (None, Some(rate)) => rate * BETA,
+            (None, None) => {
+                let span = sent.saturating_duration_since(state.phase_start);
+                accepts.len() as f64 / span.as_secs_f64().max(0.001) * BETA
+            }
+        };
+        let rate = rate.max(accepted / MARGIN).max(MIN_RATE);
+        // A fit the one before confirms is held long; otherwise the search
+        // goes on soon.
+        let confirmed = state
+            .last_fit
+            .is_some_and(|last| (rate - last).abs() <= CONFIRMS * last);
+        state.last_fit = Some(rate);
+        Rate::Held {
+            fitted: rate,
+            credit: 0.0,
+            hold: if confirmed { HOLD } else { HOLD_UNSURE },
+        }
     }
+}
 
-    /// Gives one held-back permit to the in-flight window.
-    fn widen(&self, in_flight: &Semaphore) {
-        let taken = self
-            .held_back
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                held.checked_sub(1)
-            });
-        if taken.is_ok() {
-            in_flight.add_permits(1);
+/// The rate the service accepted requests at lately: over the last
+/// [`MEASURED_OVER`] accepted requests of the phase, once there are that
+/// many and they span at least [`MEASURE_SPAN`].
+fn measured(state: &State) -> Option<f64> {
+    let count = state.accepts.len();
+    if count < MEASURED_OVER {
+        return None;
+    }
+    let first = state.accepts[count - MEASURED_OVER];
+    let last = state.accepts[count - 1];
+    let span = last.saturating_duration_since(first);
+    (span >= MEASURE_SPAN).then(|| (MEASURED_OVER - 1) as f64 / span.as_secs_f64())
+}
+
+/// A call's place in the queue: leaving it, even by being dropped, lets
+/// the next call move up.
+struct Place<'a> {
+    limiter: &'a Limiter,
+    ticket: u64,
+    queued: bool,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        if self.queued {
+            self.limiter.state().waiting.remove(&self.ticket);
+            self.limiter.changed.notify_waiters();
+        }
+    }
+}
+
+/// A client's view of its limiter: the shared state, and the client's own
+/// in-flight window of a cold start.
+pub(crate) struct ClientLimiter {
+    shared: Arc<Limiter>,
+    /// Permits held back from the client's semaphore, given back one per
+    /// answer (adaptive mode).
+    held_back: AtomicUsize,
+}
+
+impl ClientLimiter {
+    pub(crate) fn new(limiter: &RateLimiter, max_in_flight: usize, in_flight: &Semaphore) -> Self {
+        let shared = Arc::clone(&limiter.shared);
+        let held_back = if shared.mode == Mode::Adaptive && !shared.paced.load(Ordering::Acquire) {
+            let held = max_in_flight.saturating_sub(INITIAL_WINDOW);
+            match u32::try_from(held)
+                .ok()
+                .and_then(|n| in_flight.try_acquire_many(n).ok())
+            {
+                Some(permits) => {
+                    permits.forget();
+                    held
+                }
+                None => 0,
+            }
+        } else {
+            0
+        };
+        Self {
+            shared,
+            held_back: AtomicUsize::new(held_back),
         }
     }
 
-    /// The service refused a request sent at `sent` for rate, asking to
-    /// wait `wait` (already capped for the client as a whole).
+    /// The rate requests are paced at now, if they are.
+    pub(crate) fn rate(&self) -> Option<f64> {
+        self.shared.rate()
+    }
+
+    /// Waits for this call's turn to send; see [`Limiter::turn`].
+    pub(crate) async fn turn(
+        &self,
+        ticket: &mut Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Result<(), OutOfTime> {
+        self.shared.turn(ticket, deadline).await
+    }
+
+    /// The service answered a request sent at `sent` with anything but a
+    /// refusal for rate.
+    pub(crate) fn accepted(&self, sent: Instant, in_flight: &Semaphore) {
+        if self.held_back.load(Ordering::Relaxed) > 0 {
+            let taken = self
+                .held_back
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                    held.checked_sub(1)
+                });
+            if taken.is_ok() {
+                in_flight.add_permits(1);
+            }
+        }
+        if self.shared.mode == Mode::Off {
+            return;
+        }
+        if self.shared.mode == Mode::Adaptive || self.shared.paced.load(Ordering::Acquire) {
+            self.shared.accepted(sent);
+        }
+    }
+
+    /// A request sent at `sent` got no answer; see [`Limiter::unanswered`].
+    pub(crate) fn unanswered(&self, sent: Instant) {
+        if self.shared.paced.load(Ordering::Acquire) {
+            self.shared.unanswered(sent);
+        }
+    }
+
+    /// The service refused a request sent at `sent` for rate; see
+    /// [`Limiter::throttled`]. Returns the wait imposed on every client.
     pub(crate) fn throttled(
         &self,
         sent: Instant,
         received: Instant,
-        wait: Duration,
+        retry_after: Option<Duration>,
+        backoff: impl FnOnce(u32) -> Duration,
         in_flight: &Semaphore,
-    ) {
-        let until = received.checked_add(wait).unwrap_or(received);
-        self.floor.fetch_max(self.nanos(until), Ordering::AcqRel);
+    ) -> Duration {
         // A refusal opens the whole window: the pace governs from now on.
         let held = self.held_back.swap(0, Ordering::AcqRel);
         if held > 0 {
             in_flight.add_permits(held);
         }
-        if self.mode != Mode::Adaptive {
-            return;
-        }
-        let mut state = self.state();
-        if sent < state.phase_start {
-            // Sent before the last wait ended: the refusal belongs to a
-            // phase already accounted for.
-            return;
-        }
-        let now = received;
-        let resume = self.floor_after(now).unwrap_or(now);
-        let sent_rate = state.rate.per_second(sent);
-        let accepts: Vec<Instant> = state.accepts.drain(..).collect();
-        let next = match state.burst {
-            None => {
-                // The first refusal: the requests accepted just before it
-                // are the service's burst.
-                let window_start = sent.checked_sub(BURST_WINDOW).unwrap_or(sent);
-                let burst = accepts
-                    .iter()
-                    .filter(|a| **a >= window_start)
-                    .count()
-                    .max(1) as f64;
-                state.burst = Some(burst);
-                let wait = wait.as_secs_f64().max(0.001);
-                state.burst_window = Some((window_start, received, wait));
-                Rate::Ramp {
-                    from: (RAMP_START * burst / wait).max(0.1),
-                    since: resume,
-                }
-            }
-            Some(burst) => {
-                state.burst_window = None;
-                let fitted = fit_rate(state.phase_start, &accepts, sent, burst);
-                let ceiling = sent_rate.unwrap_or(f64::INFINITY);
-                match fitted.filter(|rate| *rate > 0.0) {
-                    Some(rate) => Rate::Fitted {
-                        rate: (rate * MARGIN).min(ceiling * MARGIN).max(0.01),
-                        since: resume,
-                    },
-                    // Nothing was accepted since the last wait: halve the
-                    // pace, or start one from the burst if there was none.
-                    None => match sent_rate {
-                        Some(rate) => Rate::Fitted {
-                            rate: (rate / 2.0).max(0.01),
-                            since: resume,
-                        },
-                        None => Rate::Ramp {
-                            from: (RAMP_START * burst / wait.as_secs_f64().max(0.001)).max(0.1),
-                            since: resume,
-                        },
-                    },
-                }
-            }
-        };
-        state.rate = next;
-        state.phase_start = resume;
-        state.next_slot = None;
-        self.paced.store(true, Ordering::Release);
-        tracing::debug!(
-            rate = next.per_second(resume).unwrap_or(0.0),
-            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-            "rate limited: pacing requests"
-        );
+        let wait = self.shared.throttled(sent, received, retry_after, backoff);
+        #[cfg(feature = "redis")]
+        self.shared.store_throttled(sent, received, wait);
+        wait
     }
 }
 
 /// The refill rate of a token bucket holding `burst` tokens, full at
 /// `start`, that accepted a request at each of `accepts` and then refused
-/// the one sent at `refused`: midway between the lowest rate that explains
-/// every accepted request and the highest that explains the refusal. `None`
-/// when there is nothing to fit.
+/// the one sent at `refused`: the lowest rate that explains every accepted
+/// request, leaning towards the highest that explains the refusal by half
+/// their gap, and by at most a tenth. `None` when there is nothing to fit.
 fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
     // The level of the bucket just after each accepted request (checked
     // against `floor`), then just before the refused one.
@@ -548,11 +1085,10 @@ fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -
         top *= 2.0;
     }
     let highest = lowest + bisect(0.0, top - lowest, |extra| !explains_refusal(lowest + extra));
-    Some(lowest + (highest - lowest) * LEAN)
+    // A refusal right after an accepted request explains almost any rate;
+    // the accepted requests bound it better.
+    Some((lowest + (highest - lowest) / 2.0).min(lowest * LEAN_CAP))
 }
-
-/// Where between the lowest and the highest fitting rate the estimate is.
-const LEAN: f64 = 0.5;
 
 /// Tokens of slack in the fit.
 const SLACK: f64 = 0.1;
@@ -612,21 +1148,15 @@ mod tests {
     }
 
     #[test]
-    fn the_fit_finds_the_rate_after_a_ramp_that_started_below_it() {
+    fn the_fit_stays_near_the_accepted_rate_with_a_burst_of_one() {
         let start = Instant::now();
-        let ramp = Rate::Ramp {
-            from: 10.0,
-            since: start,
-        };
-        let mut sends = vec![start];
-        while sends.len() < 10_000 {
-            let last = *sends.last().unwrap();
-            let rate = ramp.per_second(last).unwrap();
-            sends.push(last + Duration::from_secs_f64(1.0 / rate));
-        }
-        let (accepts, refused) = bucket(start, 50.0, 10.0, &sends);
-        let rate = fit_rate(start, &accepts, refused, 10.0).unwrap();
-        assert!((48.5..=51.5).contains(&rate), "{rate}");
+        // Just under the limit for ten seconds, then over it.
+        let mut sends = paced(start, 4.9, 49);
+        let last = sends[48];
+        sends.extend(paced(last + Duration::from_secs_f64(1.0 / 6.0), 6.0, 10));
+        let (accepts, refused) = bucket(start, 5.0, 1.0, &sends);
+        let rate = fit_rate(start, &accepts, refused, 1.0).unwrap();
+        assert!((4.3..=5.5).contains(&rate), "{rate}");
     }
 
     #[test]
@@ -639,21 +1169,158 @@ mod tests {
     }
 
     #[test]
-    fn a_ramp_doubles_every_quarter_second() {
-        let since = Instant::now();
-        let ramp = Rate::Ramp { from: 10.0, since };
-        let at = |ms| ramp.per_second(since + Duration::from_millis(ms)).unwrap();
-        assert!((at(0) - 10.0).abs() < 1e-9);
-        assert!((at(250) - 20.0).abs() < 1e-6);
-        assert!((at(750) - 80.0).abs() < 1e-6);
+    fn a_fitted_rate_is_held_then_rises_along_a_cubic() {
+        let held = |credit| {
+            Rate::Held {
+                fitted: 50.0,
+                credit,
+                hold: HOLD,
+            }
+            .per_second()
+            .unwrap()
+        };
+        assert!((held(0.0) - 50.0 * MARGIN).abs() < 1e-9);
+        assert!((held(HOLD) - 50.0 * MARGIN).abs() < 1e-9);
+        assert!(held(HOLD + 1.0) < 50.0);
+        assert!(held(HOLD + 4.0) > 60.0, "{}", held(HOLD + 4.0));
+    }
+
+    /// Ten requests accepted at 10 ms intervals from `from`.
+    fn accept_ten(limiter: &Limiter, from: Instant) -> Instant {
+        let mut at = from;
+        for _ in 0..10 {
+            limiter.accepted(at);
+            at += Duration::from_millis(10);
+        }
+        at
     }
 
     #[test]
-    fn a_fitted_rate_is_held_then_rises_slowly() {
-        let since = Instant::now();
-        let fitted = Rate::Fitted { rate: 50.0, since };
-        let at = |s| fitted.per_second(since + Duration::from_secs(s)).unwrap();
-        assert!((at(59) - 50.0).abs() < 1e-9);
-        assert!(at(70) > 50.0 && at(70) < 56.0, "{}", at(70));
+    fn a_refusal_before_anything_was_accepted_keeps_the_pace_and_doubles_the_backoff() {
+        let limiter = Limiter::new(Mode::Adaptive);
+        let t0 = Instant::now();
+        let t1 = accept_ten(&limiter, t0);
+        let backoff = |run: u32| Duration::from_millis(100) * run;
+        limiter.throttled(t1, t1, None, backoff);
+        let first = limiter.rate().unwrap();
+        // Sent after the wait ended, refused with nothing accepted: twice.
+        let t2 = t1 + Duration::from_secs(1);
+        let wait = limiter.throttled(t2, t2, None, backoff);
+        assert_eq!(wait, Duration::from_millis(200));
+        let t3 = t2 + Duration::from_secs(1);
+        let wait = limiter.throttled(t3, t3, None, backoff);
+        assert_eq!(wait, Duration::from_millis(300));
+        assert_eq!(limiter.rate(), Some(first));
+    }
+
+    #[test]
+    fn a_search_grows_with_accepted_requests_not_with_time() {
+        let limiter = Limiter::new(Mode::Adaptive);
+        let t0 = Instant::now();
+        let t1 = accept_ten(&limiter, t0);
+        limiter.throttled(t1, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
+        let before = limiter.rate().unwrap();
+        // An hour later, with nothing sent meanwhile, the rate is the same;
+        // requests accepted at the pace then make it grow.
+        let mut at = t1 + Duration::from_secs(3600);
+        assert_eq!(limiter.rate(), Some(before));
+        for _ in 0..4 {
+            limiter.accepted(at);
+            at += Duration::from_secs_f64(1.0 / limiter.rate().unwrap());
+        }
+        let after = limiter.rate().unwrap();
+        assert!(after > before * 1.5, "{before} -> {after}");
+    }
+
+    #[test]
+    fn refusals_of_requests_sent_before_the_wait_ended_teach_nothing() {
+        let limiter = Limiter::new(Mode::Adaptive);
+        let t0 = Instant::now();
+        let t1 = accept_ten(&limiter, t0);
+        limiter.throttled(t1, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
+        let rate = limiter.rate();
+        for ms in [1, 5, 20] {
+            let sent = t1 - Duration::from_millis(ms);
+            limiter.throttled(sent, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
+        }
+        assert_eq!(limiter.rate(), rate);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_a_paused_clock_waits_pass_in_virtual_time_without_spinning() {
+        let limiter = Limiter::new(Mode::Fixed(10.0));
+        let started = Instant::now();
+        let real = std::time::Instant::now();
+        limiter.throttled(started, started, Some(Duration::from_secs(600)), |_| {
+            Duration::ZERO
+        });
+        for _ in 0..20 {
+            assert!(limiter.turn(&mut None, None).await.is_ok());
+            limiter.accepted(Instant::now());
+        }
+        let waited = started.elapsed();
+        // The ten-minute wait, then 19 intervals of a tenth of a second.
+        assert!(waited >= Duration::from_millis(601_900), "{waited:?}");
+        assert!(waited < Duration::from_millis(602_100), "{waited:?}");
+        // A limiter on another clock than tokio's would sleep in real time,
+        // or spin until real time caught up.
+        assert!(
+            real.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            real.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_asks_again_keeps_its_place_ahead_of_later_calls() {
+        let limiter = Arc::new(Limiter::new(Mode::Fixed(1.0)));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut first = None;
+        assert!(limiter.turn(&mut first, None).await.is_ok());
+        let mut later = Vec::new();
+        for name in ["second", "third"] {
+            let (limiter, order) = (Arc::clone(&limiter), Arc::clone(&order));
+            later.push(tokio::spawn(async move {
+                assert!(limiter.turn(&mut None, None).await.is_ok());
+                order.lock().unwrap().push(name);
+            }));
+            // Let it take its place in the queue.
+            tokio::task::yield_now().await;
+        }
+        // The first call was refused and asks for a turn again.
+        assert!(limiter.turn(&mut first, None).await.is_ok());
+        order.lock().unwrap().push("first again");
+        for task in later {
+            task.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), ["first again", "second", "third"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_that_would_come_after_the_deadline_fails_at_once() {
+        let limiter = Limiter::new(Mode::Fixed(1.0));
+        let now = Instant::now();
+        limiter.throttled(now, now, Some(Duration::from_secs(30)), |_| Duration::ZERO);
+        let deadline = now + Duration::from_secs(10);
+        assert!(limiter.turn(&mut None, Some(deadline)).await.is_err());
+        assert_eq!(Instant::now(), now);
+    }
+
+    #[test]
+    fn settings_that_are_not_a_positive_finite_rate_are_refused_naming_the_setting() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let error = RateLimiter::fixed(rate).check().unwrap_err();
+            assert!(error.contains("RateLimiter::fixed"), "{error}");
+        }
+        assert!(RateLimiter::fixed(0.5).check().is_ok());
+        assert!(RateLimiter::adaptive().check().is_ok());
+        assert!(RateLimiter::none().check().is_ok());
+    }
+
+    #[test]
+    fn clones_of_a_handle_are_one_limiter_and_new_handles_are_not() {
+        let shared = RateLimiter::adaptive();
+        assert_eq!(shared, shared.clone());
+        assert_ne!(shared, RateLimiter::adaptive());
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 pub mod logs;
+pub mod redis;
 pub mod scripted;
 pub mod sync;
 

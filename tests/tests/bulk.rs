@@ -147,3 +147,62 @@ async fn a_fixed_rate_under_the_limit_is_never_refused() {
         fake.rate_limit_stats()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_built_with_one_limiter_hold_back_together_and_others_do_not() {
+    let fake = FakeWebex::builder()
+        .rate_limit(RateLimit::per_second(0.5).burst(1).retry_after("1"))
+        .start()
+        .await
+        .expect("the fake");
+    let shared = RateLimiter::adaptive();
+    let build = |limiter: RateLimiter| {
+        fake.client_builder()
+            .rate_limiter(limiter)
+            .build()
+            .expect("a client")
+    };
+    let first = build(shared.clone());
+    let second = build(shared);
+    let apart = build(RateLimiter::adaptive());
+    let update = |client: webex_calling::Client| async move {
+        client
+            .update_hunt_group()
+            .location_id(fixtures::LOCATION_ID)
+            .hunt_group_id(fixtures::HUNT_GROUP_ID)
+            .body(UpdateHuntGroupRequest::new().enabled(true))
+            .send()
+            .await
+    };
+
+    // The burst, then a refusal: the first client waits a second.
+    update(first.clone()).await.expect("the burst");
+    update(first.clone()).await.expect("after the wait");
+
+    assert!(first.paced_rate().is_some());
+    assert_eq!(second.paced_rate(), first.paced_rate());
+    assert_eq!(apart.paced_rate(), None);
+    // The second client sends nothing into a block the first was told of.
+    update(second).await.expect("the second client");
+    let stats = fake.rate_limit_stats();
+    assert_eq!(stats.early, 0, "{stats:?}");
+    assert_eq!(stats.accepted, 3, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_fixed_rate_that_is_not_a_positive_finite_number_is_refused_at_build() {
+    for rate in [0.0, -2.0, f64::NAN, f64::INFINITY] {
+        let error = webex_calling::Client::builder()
+            .token("a-webex-access-token")
+            .base_url("http://127.0.0.1:9/v1")
+            .rate_limiter(RateLimiter::fixed(rate))
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{rate}: {error:?}");
+        let text = error.to_string();
+        assert!(
+            text.contains("RateLimiter::fixed") && text.contains("above 0"),
+            "{rate}: {text}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ pub mod check;
 pub mod codegen;
 pub mod prism;
 pub mod public_api;
+pub mod redis;
 pub mod test;
 
 use std::path::{Path, PathBuf};

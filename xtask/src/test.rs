@@ -107,6 +107,7 @@ const STEPS: &[Step] = &[
 /// and ends with one line that adds up every test run.
 pub fn run(root: &Path) -> Result<String, String> {
     crate::prism::install(root)?;
+    crate::redis::install()?;
     let mut totals = Totals::default();
     for step in STEPS {
         let commands = match &step.action {

@@ -569,7 +569,7 @@ impl FakeWebex {
     /// force, as when Webex tightens its limits under load. With no rate
     /// limit set, sets [`RateLimit::per_second`]`(per_second)`.
     pub fn set_rate(&self, per_second: f64) {
-        lock(&self.shared.rate_limit).set_rate(per_second, std::time::Instant::now());
+        lock(&self.shared.rate_limit).set_rate(per_second, tokio::time::Instant::now());
     }
 
     /// What the rate limit has done so far; see [`RateLimitStats`] for what

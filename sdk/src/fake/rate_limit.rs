@@ -2,7 +2,11 @@
 //! with `Retry-After` the way Webex does.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock, so that a test under `tokio::time::pause()` sees blocks
+// pass as its client's waits do.
+use tokio::time::Instant;
 
 /// How many requests per second the fake lets through for each bearer
 /// token, and how it refuses the rest. Set it with
@@ -30,14 +34,24 @@ use std::time::{Duration, Instant};
 /// let odd = RateLimit::per_second(20.0).retry_after("rand(30),add(30)");
 /// // Requests more than 250 ms after a `429` count as early.
 /// let strict = RateLimit::per_second(50.0).grace(Duration::from_millis(250));
-/// # let _ = (webex_like, odd, strict);
+/// // A service far away that says `Retry-After: 0` and blocks for a second.
+/// let far = RateLimit::per_second(30.0)
+///     .burst(6)
+///     .retry_after("0")
+///     .block(Duration::from_secs(1))
+///     .latency(Duration::from_millis(100));
+/// // A `429` with no `Retry-After` at all.
+/// let silent = RateLimit::per_second(30.0).without_retry_after();
+/// # let _ = (webex_like, odd, strict, far, silent);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateLimit {
     rate: f64,
     burst: u32,
-    retry_after: String,
+    retry_after: Option<String>,
     grace: Duration,
+    block: Option<Duration>,
+    latency: Duration,
 }
 
 /// What a [`RateLimit`] has done since the fake started, or since
@@ -86,8 +100,10 @@ impl RateLimit {
         Self {
             rate: sanitize_rate(rate),
             burst: 1,
-            retry_after: "1".to_string(),
+            retry_after: Some("1".to_string()),
             grace: DEFAULT_GRACE,
+            block: None,
+            latency: Duration::ZERO,
         }
     }
 
@@ -107,7 +123,35 @@ impl RateLimit {
     /// that is not valid in a header is left out of the answers.
     #[must_use]
     pub fn retry_after(mut self, value: impl Into<String>) -> Self {
-        self.retry_after = value.into();
+        self.retry_after = Some(value.into());
+        self
+    }
+
+    /// The `429`s carry no `Retry-After` at all; a block lasts one second
+    /// (or the [`block`](Self::block) set).
+    #[must_use]
+    pub fn without_retry_after(mut self) -> Self {
+        self.retry_after = None;
+        self
+    }
+
+    /// How long every block lasts, whatever `Retry-After` says: a service
+    /// whose `Retry-After` is wrong (`0`, or shorter or longer than the
+    /// block). The `429`s within a block still carry the value set with
+    /// [`retry_after`](Self::retry_after) as given.
+    #[must_use]
+    pub fn block(mut self, length: Duration) -> Self {
+        self.block = Some(length);
+        self
+    }
+
+    /// The round trip of a service far away (default none): each request
+    /// that reaches the limit meets its bucket half of `latency` after it
+    /// arrives, and is answered the other half later. Scripted
+    /// [`Fault`](super::Fault)s are not delayed.
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 
@@ -120,11 +164,17 @@ impl RateLimit {
         self
     }
 
-    /// How long a block lasts, and whether `Retry-After` is delta-seconds.
-    fn block(&self) -> (Duration, bool) {
-        match self.retry_after.trim().parse::<u64>() {
-            Ok(seconds) => (Duration::from_secs(seconds), true),
-            Err(_) => (NON_NUMERIC_BLOCK, false),
+    /// How long a block lasts, and whether the `429`s within it count
+    /// down the seconds left.
+    fn block_length(&self) -> (Duration, bool) {
+        let seconds = self
+            .retry_after
+            .as_deref()
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        match (self.block, seconds) {
+            (Some(length), _) => (length, false),
+            (None, Some(seconds)) => (Duration::from_secs(seconds), true),
+            (None, None) => (NON_NUMERIC_BLOCK, false),
         }
     }
 }
@@ -144,8 +194,8 @@ fn sanitize_rate(rate: f64) -> f64 {
 pub(crate) enum Admission {
     /// Handle it normally.
     Pass,
-    /// Answer `429` with this `Retry-After`.
-    Refuse { retry_after: String },
+    /// Answer `429` with this `Retry-After`, if any.
+    Refuse { retry_after: Option<String> },
 }
 
 /// Every bucket and the counters, behind the fake's lock. Time is passed in
@@ -207,6 +257,13 @@ impl Limiter {
         }
     }
 
+    /// Half the round trip of the limit set, if any.
+    pub(crate) fn half_latency(&self) -> Duration {
+        self.limit
+            .as_ref()
+            .map_or(Duration::ZERO, |limit| limit.latency / 2)
+    }
+
     pub(crate) fn stats(&self) -> RateLimitStats {
         self.stats
     }
@@ -236,7 +293,7 @@ impl Limiter {
             return Admission::Pass;
         };
         bucket.refill(limit, now);
-        let (length, numeric) = limit.block();
+        let (length, numeric) = limit.block_length();
         if let Some(block) = &bucket.block {
             if now < block.until {
                 self.stats.throttled += 1;
@@ -246,7 +303,7 @@ impl Limiter {
                 let retry_after = if numeric {
                     let left = block.until.saturating_duration_since(now);
                     let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-                    seconds.max(1).to_string()
+                    Some(seconds.max(1).to_string())
                 } else {
                     limit.retry_after.clone()
                 };
@@ -286,7 +343,7 @@ mod tests {
 
     fn refused(retry_after: &str) -> Admission {
         Admission::Refuse {
-            retry_after: retry_after.to_string(),
+            retry_after: Some(retry_after.to_string()),
         }
     }
 
@@ -398,6 +455,41 @@ mod tests {
             refused("rand(30),add(30)")
         );
         assert_eq!(limiter.admit("t", t0 + ms(1000)), Admission::Pass);
+    }
+
+    #[test]
+    fn without_retry_after_a_block_lasts_one_second_and_the_429s_carry_none() {
+        let t0 = Instant::now();
+        let mut limiter = Limiter::new(Some(RateLimit::per_second(100.0).without_retry_after()));
+        assert_eq!(limiter.admit("t", t0), Admission::Pass);
+        let silent = Admission::Refuse { retry_after: None };
+        assert_eq!(limiter.admit("t", t0), silent);
+        assert_eq!(limiter.admit("t", t0 + ms(999)), silent);
+        assert_eq!(limiter.admit("t", t0 + ms(1000)), Admission::Pass);
+    }
+
+    #[test]
+    fn a_block_set_apart_from_retry_after_lasts_its_own_length() {
+        let t0 = Instant::now();
+        let mut limiter = Limiter::new(Some(
+            RateLimit::per_second(100.0)
+                .retry_after("0")
+                .block(Duration::from_secs(2)),
+        ));
+        assert_eq!(limiter.admit("t", t0), Admission::Pass);
+        assert_eq!(limiter.admit("t", t0), refused("0"));
+        // `Retry-After: 0` said to come back at once; the block holds.
+        assert_eq!(limiter.admit("t", t0 + ms(1500)), refused("0"));
+        assert_eq!(limiter.admit("t", t0 + ms(2000)), Admission::Pass);
+    }
+
+    #[test]
+    fn the_latency_is_split_around_the_bucket() {
+        let limiter = Limiter::new(Some(
+            RateLimit::per_second(1.0).latency(Duration::from_millis(100)),
+        ));
+        assert_eq!(limiter.half_latency(), ms(50));
+        assert_eq!(Limiter::new(None).half_latency(), Duration::ZERO);
     }
 
     #[test]

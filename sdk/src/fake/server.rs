@@ -154,7 +154,18 @@ async fn handle(
             413,
             format!("The request body is larger than {MAX_BODY} bytes."),
         )),
-        None => shared.answer(&parts, &body),
+        None => {
+            // A rate limit's round trip: half on the way in, half out.
+            let half = lock(&shared.rate_limit).half_latency();
+            if !half.is_zero() {
+                tokio::time::sleep(half).await;
+            }
+            let answer = shared.answer(&parts, &body);
+            if !half.is_zero() {
+                tokio::time::sleep(half).await;
+            }
+            answer
+        }
     };
     Ok(answer.into_response(&tracking_id))
 }
@@ -192,12 +203,12 @@ impl Shared {
         let token = self.authorize(parts)?;
         let admission = {
             let mut limiter = lock(&self.rate_limit);
-            limiter.admit(token, Instant::now())
+            limiter.admit(token, tokio::time::Instant::now())
         };
         if let Admission::Refuse { retry_after } = admission {
             return Ok(Answer {
                 status: 429,
-                retry_after: Some(retry_after),
+                retry_after,
                 body: AnswerBody::Error(Problem::new(429, status_description(429))),
             });
         }
