@@ -125,7 +125,7 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
     let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
     let mut generator = progenitor_impl::Generator::new(&settings());
     let tokens = generator
-        .generate_tokens(&prepare::for_progenitor(&spec))
+        .generate_tokens(&prepare::for_progenitor(&spec)?)
         .map_err(|e| Error(format!("progenitor rejected the spec: {e}")))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| Error(format!("progenitor emitted invalid Rust: {e}")))?;
