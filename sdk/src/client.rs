@@ -1607,7 +1607,10 @@ mod tests {
     fn a_token_request_says_whether_it_is_a_refresh() {
         assert!(!TokenRequest::new().is_refresh());
         assert!(!TokenRequest::default().is_refresh());
-        assert!(TokenRequest::refresh().is_refresh());
+        let refresh = TokenRequest::refresh("s3cr3t");
+        assert!(refresh.is_refresh());
+        assert_eq!(refresh.refused_token(), Some("s3cr3t"));
+        assert!(!format!("{refresh:?}").contains("s3cr3t"));
     }
 
     #[test]

@@ -313,14 +313,22 @@ async fn a_provider_error_ends_the_call_with_its_source_and_nothing_is_sent() {
 
     assert!(matches!(error, Error::TokenProvider { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("the token provider failed"), "{text}");
+    assert!(text.contains("the token provider gave no token"), "{text}");
     assert!(text.contains("nothing was sent"), "{text}");
+    // The cause is the source, and only the source: a report that walks
+    // the chain shows it once.
     assert!(
-        text.contains("the identity service is unreachable"),
+        !text.contains("the identity service is unreachable"),
         "{text}"
     );
     let source = std::error::Error::source(&error).expect("a source");
     assert!(source.downcast_ref::<FetchError>().is_some(), "{source:?}");
+    assert!(
+        source
+            .to_string()
+            .contains("the identity service is unreachable"),
+        "{source}"
+    );
     assert_eq!(error.attempts(), 0);
     assert_eq!(error.status(), None);
     assert!(!error.is_retryable());
