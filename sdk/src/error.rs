@@ -393,12 +393,26 @@ impl fmt::Display for Error {
             Error::Transport {
                 attempts,
                 tracking_id,
-                ..
-            } => write!(
-                f,
-                "could not reach Webex {}; check connectivity and the base URL (tracking ID {tracking_id})",
-                attempts_text(*attempts),
-            ),
+                source,
+            } => {
+                // What failed, in words of this crate; the cause itself is
+                // the source.
+                let failure = source.downcast_ref::<reqwest::Error>();
+                let what = if failure.is_some_and(reqwest::Error::is_redirect) {
+                    "Webex redirected the call too many times; check the base URL"
+                } else if failure.is_some_and(reqwest::Error::is_builder) {
+                    "the request to Webex could not be built; check the base URL"
+                } else if failure.is_some_and(reqwest::Error::is_connect) {
+                    "could not connect to Webex; check connectivity, the base URL and any proxy"
+                } else {
+                    "the connection to Webex failed before an answer arrived; check connectivity"
+                };
+                write!(
+                    f,
+                    "{what} ({}, tracking ID {tracking_id})",
+                    attempts_text(*attempts)
+                )
+            }
             Error::TokenProvider {
                 attempts: 0,
                 tracking_id,
