@@ -95,7 +95,12 @@ fn drop_documentation_only(spec: &mut OpenAPI) -> Result<(), String> {
                     continue;
                 };
                 let success = matches!(status, openapiv3::StatusCode::Code(code) if (200..300).contains(code));
-                if success && response.content.values().any(|media| names_one(&media.schema)) {
+                if success
+                    && response
+                        .content
+                        .values()
+                        .any(|media| names_one(&media.schema))
+                {
                     return Err(format!(
                         "{method} {path}: the {status} answer is a schema marked {DOCUMENTATION_ONLY}, which has no generated type"
                     ));

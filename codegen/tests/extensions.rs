@@ -199,11 +199,7 @@ fn with_site(extra: &str) -> String {
 #[test]
 fn a_client_default_gives_the_client_builder_one_setter_and_each_call_a_fallback() {
     let out = generate(&with_site("          x-client-default: site\n")).unwrap();
-    assert_eq!(
-        out.matches("impl crate::ClientBuilder").count(),
-        1,
-        "{out}"
-    );
+    assert_eq!(out.matches("impl crate::ClientBuilder").count(), 1, "{out}");
     assert_eq!(out.matches("pub fn site(").count(), 1, "{out}");
     assert!(
         out.contains("self.default_parameter(\"site\", value.into())"),

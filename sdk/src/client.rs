@@ -1337,11 +1337,9 @@ impl Client {
         let refreshes = &self.inner.refreshes;
         if let Some(refused) = refused {
             let guard = match deadline {
-                Some(deadline) => {
-                    tokio::time::timeout_at(deadline.into(), refreshes.lock.lock())
-                        .await
-                        .map_err(|_| TOKEN_TOO_LATE)?
-                }
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), refreshes.lock.lock())
+                    .await
+                    .map_err(|_| TOKEN_TOO_LATE)?,
                 None => refreshes.lock.lock().await,
             };
             if refreshes.generation.load(Ordering::Acquire) == refused.generation {
@@ -1517,8 +1515,11 @@ fn error_from_answer(
                     .filter_map(|detail| text(detail.get("description")))
                     .collect(),
                 text(fields.get("trackingId")),
-                code(fields.get("errorCode"))
-                    .or_else(|| errors.iter().find_map(|detail| code(detail.get("errorCode")))),
+                code(fields.get("errorCode")).or_else(|| {
+                    errors
+                        .iter()
+                        .find_map(|detail| code(detail.get("errorCode")))
+                }),
             )
         }
         None => (None, Vec::new(), None, None),

@@ -363,7 +363,11 @@ impl fmt::Display for Error {
                     "the call may or may not have taken effect, and it was not sent again because applying it twice is not safe",
                 )?;
                 if let Some(status) = source.status() {
-                    write!(f, " (its last attempt was answered {status} {})", reason(status))?;
+                    write!(
+                        f,
+                        " (its last attempt was answered {status} {})",
+                        reason(status)
+                    )?;
                 }
                 write!(f, "; {check}")?;
                 match source.tracking_id() {

@@ -94,8 +94,15 @@ async fn a_calls_timeout_and_budget_replace_the_clients() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(out_of_budget, Error::Timeout { .. }), "{out_of_budget:?}");
-    assert!(started.elapsed() < Duration::from_millis(390), "{:?}", started.elapsed());
+    assert!(
+        matches!(out_of_budget, Error::Timeout { .. }),
+        "{out_of_budget:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(390),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -126,14 +133,20 @@ fn a_zero_budget_or_timeout_is_refused_when_the_client_is_built() {
         .build()
         .unwrap_err();
     assert!(matches!(budget, Error::Config(_)), "{budget:?}");
-    assert!(budget.to_string().contains("`RetryPolicy::budget`"), "{budget}");
+    assert!(
+        budget.to_string().contains("`RetryPolicy::budget`"),
+        "{budget}"
+    );
 
     let timeout = Client::builder()
         .token("a-webex-access-token")
         .timeout(Duration::ZERO)
         .build()
         .unwrap_err();
-    assert!(timeout.to_string().contains("`ClientBuilder::timeout`"), "{timeout}");
+    assert!(
+        timeout.to_string().contains("`ClientBuilder::timeout`"),
+        "{timeout}"
+    );
 }
 
 #[tokio::test]

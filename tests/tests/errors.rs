@@ -47,7 +47,10 @@ async fn a_transport_error_shows_its_cause_once_in_the_chain() {
             );
         }
     }
-    assert!(chain[0].contains("could not connect to Webex"), "{chain:#?}");
+    assert!(
+        chain[0].contains("could not connect to Webex"),
+        "{chain:#?}"
+    );
     assert!(chain[0].contains("tracking ID"), "{chain:#?}");
 }
 
@@ -84,7 +87,11 @@ fn source_tracking_id(error: &Error) -> Option<&str> {
 async fn a_429_under_a_policy_that_does_not_wait_says_so_and_not_that_a_budget_ran_out() {
     let fake = FakeWebex::start().await;
     fake.push_fault(Fault::too_many_requests("1"));
-    let client = fake.client_builder().retry(RetryPolicy::none()).build().unwrap();
+    let client = fake
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
 
     let error = update_hunt_group(&client).await.unwrap_err();
 
@@ -134,7 +141,11 @@ async fn not_found_and_conflict_are_asked_without_matching() {
     assert!(!missing.is_conflict());
 
     let taken = fake.call_pickup(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID);
-    let other = fake.add_call_pickup(fixtures::LOCATION_ID, "Another group", serde_json::json!({}));
+    let other = fake.add_call_pickup(
+        fixtures::LOCATION_ID,
+        "Another group",
+        serde_json::json!({}),
+    );
     let name = taken.expect("the fixture call pickup")["name"]
         .as_str()
         .expect("a name")
@@ -150,7 +161,12 @@ async fn not_found_and_conflict_are_asked_without_matching() {
     assert!(conflict.is_conflict(), "{conflict:?}");
     assert!(!conflict.is_not_found());
 
-    assert!(!webex_calling::Client::builder().build().unwrap_err().is_not_found());
+    assert!(
+        !webex_calling::Client::builder()
+            .build()
+            .unwrap_err()
+            .is_not_found()
+    );
 }
 
 #[tokio::test]
@@ -167,7 +183,11 @@ async fn webex_error_codes_are_read_from_the_body_or_its_first_error() {
         ),
         Fault::status(400).body("application/json", r#"{"message":"No code","trackingId":"T3"}"#),
     ]);
-    let client = fake.client_builder().retry(RetryPolicy::none()).build().unwrap();
+    let client = fake
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
 
     let first = update_hunt_group(&client).await.unwrap_err();
     assert_eq!(first.error_code(), Some(25008), "{first:?}");

@@ -59,5 +59,8 @@ async fn a_client_reaches_the_fake_by_a_host_name_it_was_allowed() {
         .unwrap();
 
     assert_eq!(group.id, fixtures::HUNT_GROUP_ID);
-    assert_eq!(fake.requests()[0].header("host"), Some(format!("webex-fake:{}", fake.addr().port()).as_str()));
+    assert_eq!(
+        fake.requests()[0].header("host"),
+        Some(format!("webex-fake:{}", fake.addr().port()).as_str())
+    );
 }

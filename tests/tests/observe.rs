@@ -36,7 +36,9 @@ async fn an_observer_sees_attempts_throttling_retries_and_the_outcome() {
         let seen = Arc::clone(&seen);
         let operations = Arc::clone(&operations);
         fake.client_builder()
-            .retry(RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(10)))
+            .retry(
+                RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(10)),
+            )
             .observer(move |event: &Event<'_>| {
                 seen.lock().unwrap().push(describe(event));
                 operations
@@ -70,8 +72,15 @@ async fn an_observer_sees_attempts_throttling_retries_and_the_outcome() {
         ]
     );
     let operations = operations.lock().unwrap();
-    assert!(operations.iter().all(|(operation, _)| operation == "updateHuntGroup"));
-    assert_eq!(operations.last().map(|(_, id)| id.as_str()), Some(done.tracking_id()));
+    assert!(
+        operations
+            .iter()
+            .all(|(operation, _)| operation == "updateHuntGroup")
+    );
+    assert_eq!(
+        operations.last().map(|(_, id)| id.as_str()),
+        Some(done.tracking_id())
+    );
 }
 
 #[tokio::test]
@@ -103,5 +112,8 @@ async fn an_observer_hears_nothing_of_a_call_refused_before_sending() {
         .await
         .unwrap_err();
 
-    assert_eq!(*seen.lock().unwrap(), ["attempt 1", "failed Some(404) after 1"]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["attempt 1", "failed Some(404) after 1"]
+    );
 }

@@ -110,6 +110,9 @@ pub fn diff(old: &str, new: &str) -> String {
         .take(MAX_LINES)
         .flat_map(|line| [line, "\n"])
         .collect();
-    out.push_str(&format!("... and {} more lines of diff\n", total - MAX_LINES));
+    out.push_str(&format!(
+        "... and {} more lines of diff\n",
+        total - MAX_LINES
+    ));
     out
 }
