@@ -949,7 +949,7 @@ impl Client {
             server.address = %self.inner.server_address,
             http.request.resend_count = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
-            error.r#type = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
         tracing::trace!(parent: &span, body = %String::from_utf8_lossy(&body), "request body");
