@@ -94,7 +94,7 @@ async fn a_call_that_was_resent_has_the_otel_fields_of_its_last_answer() {
         .await
         .unwrap();
 
-    let fields = span_of(&fake.requests()[1].header("trackingid").unwrap().to_string());
+    let fields = span_of(fake.requests()[1].header("trackingid").unwrap());
     let port = fake.addr().port();
     let expected = [
         ("http.request.method", "PUT".to_string()),
