@@ -406,9 +406,13 @@ impl ClientBuilder {
     /// a [`token`](Self::token) is required; whichever was set last is used.
     ///
     /// When the service answers `401 Unauthorized`, the client asks the
-    /// provider once more, with [`TokenRequest::is_refresh`] `true`, and
-    /// sends the request again with the new token. That happens at most
-    /// once per call: a second `401` ends the call with [`Error::Api`]. The
+    /// provider once more, with [`TokenRequest::is_refresh`] `true` and the
+    /// refused token in [`TokenRequest::refused_token`], and sends the
+    /// request again with the new token. When other calls in flight saw the
+    /// `401` for the same token, only the first asks for the refresh; the
+    /// others wait for it and then ask for the token as usual. The request
+    /// is sent again at most once per call: a second `401` ends the call
+    /// with [`Error::Api`]. The
     /// request sent again after a `401` is not a retry: it uses up none of
     /// [`RetryPolicy::max_attempts`] (it is made even with
     /// [`RetryPolicy::none`]), though [`Error::attempts`] counts it as a

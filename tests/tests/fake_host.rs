@@ -64,3 +64,23 @@ async fn a_client_reaches_the_fake_by_a_host_name_it_was_allowed() {
         Some(format!("webex-fake:{}", fake.addr().port()).as_str())
     );
 }
+
+#[tokio::test]
+async fn a_fake_listens_where_it_is_bound() {
+    let fake = FakeWebex::builder()
+        .bind(([127, 0, 0, 2], 0).into())
+        .start()
+        .await
+        .unwrap();
+
+    assert_eq!(fake.addr().ip().to_string(), "127.0.0.2");
+    let group = fake
+        .client()
+        .get_hunt_group()
+        .location_id(fixtures::LOCATION_ID)
+        .hunt_group_id(fixtures::HUNT_GROUP_ID)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.id, fixtures::HUNT_GROUP_ID);
+}
