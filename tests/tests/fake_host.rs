@@ -5,6 +5,18 @@
 use webex_calling::Client;
 use webex_calling::fake::{FakeWebex, fixtures};
 
+/// Reads the fixture hunt group through `client`, which must reach the fake.
+async fn assert_reads_the_fixture(client: &Client) {
+    let group = client
+        .get_hunt_group()
+        .location_id(fixtures::LOCATION_ID)
+        .hunt_group_id(fixtures::HUNT_GROUP_ID)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.id, fixtures::HUNT_GROUP_ID);
+}
+
 #[test]
 fn plain_http_to_a_host_that_is_not_loopback_is_refused_by_default() {
     let error = Client::builder()
@@ -50,15 +62,7 @@ async fn a_client_reaches_the_fake_by_a_host_name_it_was_allowed() {
         .build()
         .unwrap();
 
-    let group = client
-        .get_hunt_group()
-        .location_id(fixtures::LOCATION_ID)
-        .hunt_group_id(fixtures::HUNT_GROUP_ID)
-        .send()
-        .await
-        .unwrap();
-
-    assert_eq!(group.id, fixtures::HUNT_GROUP_ID);
+    assert_reads_the_fixture(&client).await;
     assert_eq!(
         fake.requests()[0].header("host"),
         Some(format!("webex-fake:{}", fake.addr().port()).as_str())
@@ -74,13 +78,5 @@ async fn a_fake_listens_where_it_is_bound() {
         .unwrap();
 
     assert_eq!(fake.addr().ip().to_string(), "127.0.0.2");
-    let group = fake
-        .client()
-        .get_hunt_group()
-        .location_id(fixtures::LOCATION_ID)
-        .hunt_group_id(fixtures::HUNT_GROUP_ID)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(group.id, fixtures::HUNT_GROUP_ID);
+    assert_reads_the_fixture(&fake.client()).await;
 }
