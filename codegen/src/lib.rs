@@ -30,6 +30,7 @@
 //! | An operation builder owns its body (`body<V: TryInto<X>>`) and copies every parameter into a `String`. | Sending one update to many groups would copy it for every call, and every ID is copied once more. | [`operations`] stores the body and the parameters as `Cow`s: `.body(&update)` and `.location_id(&id)` borrow, owned values move. |
 //! | The generated docs carry an `ignore` example with undefined names. | Every doc example must compile. | [`operations`] replaces it with a `no_run` example that sends the spec's example body (or a body the caller holds, when the spec has no example). |
 //! | A body schema written inline gets a name only inside typify. | The checks, setters and conversions look schemas up by name. | [`prepare::hoist_inline_bodies`] moves inline bodies into components under progenitor's own names (`{Operation}Body`, `{Operation}Response`). |
+//! | A builder has no per-call settings. | A service with a fail-fast path and a patient one on one token would need two clients, which would not share the rate limit. | [`operations`] gives every builder `retry`, `budget` and `timeout`, held in the runtime's `CallOptions` and handed to `Client::execute`; a parameter named like one of them (or `client`, `body`, `options`) is refused. |
 //! | The builder starts the body from `Default`. | A body with required fields has no `Default`. | [`operations`] starts such a body unset; `send` then names it as required. |
 //! | A string enum fails to deserialize on a value it does not list. | Webex adds values before the spec knows them; one would make a whole read fail. | An enum marked `x-extensible-enum` gets an `Unknown(String)` variant that keeps the value; [`types`] writes its serde impls, and its check refuses `Unknown` in a request. |
 //!
@@ -52,6 +53,8 @@
 //! | `x-aliases: [name, ...]` | an inline property | Other JSON names the property is read from (`#[serde(alias)]`); it is always written under its own name. |
 //! | `x-update-schema: Name` | an object component that is read | The update component that writes it back. The generator emits `From<&Read> for Name` and `Read::to_update()`: properties of the same JSON name are cloned, lists converted item by item, nested objects follow their own `x-update-schema`; properties only the read has are dropped. |
 //! | `x-update-value: property` | an object component that is read | Where an update takes a plain value in place of this object (a list of IDs for a list of members), it takes this property. |
+//! | `x-client-default: name` | an optional string query parameter | The generator emits a `ClientBuilder` setter named after `name` (`org_id` for `orgId`) that sets a client-wide value; a call that does not set the parameter sends that value, checked by the parameter's rules. Parameters that share the name share the value. |
+//! | `x-documentation-only: true` | a component schema | No type is generated for it, and the response contents that name it are left out of what progenitor sees: it documents a shape the runtime reads by hand (Webex's error body, read into `ApiError`). A request body or success answer that names it is refused. |
 //!
 //! # What the generator takes, and what it refuses
 //!
@@ -125,7 +128,7 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
     let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
     let mut generator = progenitor_impl::Generator::new(&settings());
     let tokens = generator
-        .generate_tokens(&prepare::for_progenitor(&spec))
+        .generate_tokens(&prepare::for_progenitor(&spec)?)
         .map_err(|e| Error(format!("progenitor rejected the spec: {e}")))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| Error(format!("progenitor emitted invalid Rust: {e}")))?;

@@ -149,7 +149,50 @@ pub struct ParamInfo {
     pub required: bool,
     pub description: String,
     pub shape: rules::Shape,
+    /// The name of the client-wide setting this parameter takes when a
+    /// call does not set it: its `x-client-default`.
+    pub client_default: Option<String>,
 }
+
+/// Names the builders use for their own setters and fields, which no
+/// parameter may take.
+const BUILDER_NAMES: &[&str] = &["client", "body", "options", "retry", "budget", "timeout"];
+
+/// Reads a parameter's `x-client-default: name`: the parameter takes the
+/// client-wide value the `ClientBuilder` setter of that name sets when a
+/// call does not set its own. Only an optional string query parameter may
+/// have one.
+fn client_default_of(
+    id: &str,
+    parameter: &Parameter,
+    shape: &rules::Shape,
+) -> Result<Option<String>, String> {
+    let data = parameter.parameter_data_ref();
+    let Some(value) = data.extensions.get(CLIENT_DEFAULT) else {
+        return Ok(None);
+    };
+    let name = value
+        .as_str()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| {
+            format!(
+                "{id}: parameter {}: {CLIENT_DEFAULT} must be the name of the client-wide setting, a non-empty string",
+                data.name
+            )
+        })?;
+    let is_string = matches!(shape, rules::Shape::String { .. });
+    if !matches!(parameter, Parameter::Query { .. }) || data.required || !is_string {
+        return Err(format!(
+            "{id}: parameter {}: {CLIENT_DEFAULT} is supported on optional string query parameters only",
+            data.name
+        ));
+    }
+    Ok(Some(name.to_string()))
+}
+
+/// The extension that gives a parameter a client-wide default.
+pub const CLIENT_DEFAULT: &str = "x-client-default";
 
 /// What progenitor's builder says about one operation: the Rust types it
 /// chose for the body, the parameters and the success answer.
@@ -250,13 +293,22 @@ fn operation_info(
                 data.name
             ));
         }
+        let ident = snake(&data.name);
+        if BUILDER_NAMES.contains(&ident.as_str()) {
+            return Err(format!(
+                "{id}: parameter {} would be the builder's `{ident}`, which the builders use for themselves; rename it",
+                data.name
+            ));
+        }
+        let client_default = client_default_of(&id, parameter, &shape)?;
         params.push(ParamInfo {
             name: data.name.clone(),
-            ident: snake(&data.name),
+            ident,
             in_path,
             required: data.required,
             description: data.description.clone().unwrap_or_default(),
             shape,
+            client_default,
         });
     }
     let mut body_properties = Vec::new();
@@ -469,6 +521,7 @@ pub fn rewrite(
     for block in client_blocks {
         client_items.push(Item::Impl(rewrite_client_impl(block, &ops, &found)?));
     }
+    client_items.extend(client_default_setters(&ops));
     for op in &ops {
         if !found.contains_key(&op.builder_ident) {
             return Err(format!(
@@ -691,6 +744,7 @@ fn replace_send(
     if op.body.is_some() {
         methods.push(body_fn(types)?);
     }
+    methods.push(call_option_fns());
     methods.push(send_fn(op, types, checks)?);
     *block = parse_quote! {
         impl #lifetime #builder #lifetime {
@@ -760,6 +814,7 @@ fn rewrite_builder_struct(
         });
         types.body = Some(schema);
     }
+    new_fields.push(call_options_field());
     let attrs = &builder.attrs;
     let ident = &builder.ident;
     let lifetime = types.borrows.then(|| quote!(<'a>));
@@ -786,6 +841,7 @@ fn new_fn(op: &OperationInfo) -> TokenStream {
                 client,
                 #(#params: ::std::option::Option::None,)*
                 #body
+                options: ::std::default::Default::default(),
             }
         }
     }
@@ -797,7 +853,90 @@ fn param_doc(param: &ParamInfo) -> String {
     } else {
         "Optional"
     };
-    format!("Sets `{}`. {need}. {}", param.name, param.description)
+    let mut doc = format!("Sets `{}`. {need}. {}", param.name, param.description);
+    if let Some(name) = &param.client_default {
+        doc.push_str(&format!(
+            " When not set, the call sends the client's own, if its builder set one with \
+             [`crate::ClientBuilder::{}`].",
+            snake(name)
+        ));
+    }
+    doc
+}
+
+/// The builder's field of per-call settings: the runtime's `CallOptions`,
+/// which the setters of [`call_option_fns`] fill.
+fn call_options_field() -> TokenStream {
+    quote!(options: crate::runtime::CallOptions)
+}
+
+/// The per-call settings every builder has: a retry policy, a time budget
+/// and a per-attempt timeout in place of the client's. The call still goes
+/// through the client's connection pool, rate limiter and cap on requests
+/// in flight; the runtime checks the values when the call is sent.
+fn call_option_fns() -> TokenStream {
+    quote! {
+        /// This call's retry policy in place of the client's (see
+        /// [`crate::RetryPolicy`]). The call still shares the client's
+        /// rate limiter, connection pool and cap on requests in flight.
+        #[must_use]
+        pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+            self.options.set_retry(policy);
+            self
+        }
+        /// This call's time budget, its retries and waits included, in place
+        /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+        /// is refused when the call is sent, and nothing is sent.
+        #[must_use]
+        pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+            self.options.set_budget(budget);
+            self
+        }
+        /// How long each attempt of this call may take, in place of the
+        /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+        /// refused when the call is sent, and nothing is sent.
+        #[must_use]
+        pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.options.set_timeout(timeout);
+            self
+        }
+    }
+}
+
+/// One `ClientBuilder` setter per name the spec gives in an
+/// `x-client-default`: the value every call sends for the parameters that
+/// carry that name, unless the call sets its own.
+pub fn client_default_setters(ops: &[OperationInfo]) -> Option<Item> {
+    let mut seen: BTreeMap<&str, &ParamInfo> = BTreeMap::new();
+    for op in ops {
+        for param in &op.params {
+            if let Some(name) = &param.client_default {
+                seen.entry(name.as_str()).or_insert(param);
+            }
+        }
+    }
+    if seen.is_empty() {
+        return None;
+    }
+    let setters = seen.iter().map(|(name, param)| {
+        let ident = format_ident!("{}", snake(name));
+        let doc = format!(
+            "Sets `{}` for every call that takes it and does not set its own. {}",
+            param.name, param.description
+        );
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #ident(self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+                self.default_parameter(#name, value.into())
+            }
+        }
+    });
+    Some(parse_quote! {
+        impl crate::ClientBuilder {
+            #(#setters)*
+        }
+    })
 }
 
 /// A parameter setter. A string keeps what it is given: a borrowed ID is
@@ -882,6 +1021,19 @@ fn send_fn(
         .map(|p| format_ident!("{}", p.ident))
         .collect();
     let mut take = Vec::new();
+    // A parameter with a client-wide default takes it when the call did
+    // not set its own; the default is then checked like any value.
+    for (param, ident) in op.params.iter().zip(&idents) {
+        if let Some(name) = &param.client_default {
+            take.push(quote! {
+                let #ident = #ident.or_else(|| {
+                    client
+                        .default_parameter(#name)
+                        .map(|value| ::std::borrow::Cow::Owned(::std::borrow::ToOwned::to_owned(value)))
+                });
+            });
+        }
+    }
     // Values that must be there: unwrapped together once every rule has
     // been checked, so that one error names every missing field.
     let mut required = Vec::new();
@@ -1046,14 +1198,14 @@ fn send_fn(
 
         #[doc = #meta_doc]
         pub async fn send_with_meta(self) -> ::std::result::Result<crate::Response<#output>, crate::Error> {
-            let Self { client, #(#idents,)* #body_field } = self;
+            let Self { client, #(#idents,)* #body_field options } = self;
             #checks
             #(#to_text)*
             let mut url = client.url_buffer(#literal_len #(+ #path_params)*);
             #(#pieces)*
             crate::runtime::push_query(&mut url, &[#(#query),*]);
             let operation = #operation;
-            let response = client.execute(&operation, url, #body_arg).await?;
+            let response = client.execute(&operation, url, #body_arg, &options).await?;
             #decode
         }
     })

@@ -10,9 +10,116 @@ use openapiv3::{
     OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
 };
 
-/// Returns `spec` with every bound, pattern and default removed.
-pub fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
+/// The extension that keeps a component schema out of the generated types:
+/// it documents a shape the SDK's hand-written runtime reads itself (the
+/// error body, which `ApiError` carries).
+pub const DOCUMENTATION_ONLY: &str = "x-documentation-only";
+
+/// The names of the component schemas marked `x-documentation-only: true`.
+pub fn documentation_only(spec: &OpenAPI) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let Some(components) = spec.components.as_ref() else {
+        return Ok(names);
+    };
+    for (name, schema) in &components.schemas {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        match schema.schema_data.extensions.get(DOCUMENTATION_ONLY) {
+            None | Some(serde_json::Value::Bool(false)) => {}
+            Some(serde_json::Value::Bool(true)) => names.push(name.clone()),
+            Some(_) => {
+                return Err(format!(
+                    "schema {name}: {DOCUMENTATION_ONLY} must be true or false"
+                ));
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Takes the schemas marked `x-documentation-only` out of progenitor's
+/// copy, with the response contents that name them (error answers, which
+/// the runtime reads itself). A request body or a success answer that
+/// names one is refused: the SDK would have no type for it.
+fn drop_documentation_only(spec: &mut OpenAPI) -> Result<(), String> {
+    let names = documentation_only(spec)?;
+    if names.is_empty() {
+        return Ok(());
+    }
+    let names_one = |schema: &Option<ReferenceOr<Schema>>| {
+        matches!(schema, Some(ReferenceOr::Reference { reference })
+            if names.iter().any(|name| reference == &format!("#/components/schemas/{name}")))
+    };
+    let strip = |response: &mut openapiv3::Response| {
+        response
+            .content
+            .retain(|_, media| !names_one(&media.schema));
+    };
+    if let Some(components) = spec.components.as_mut() {
+        for response in components.responses.values_mut() {
+            if let ReferenceOr::Item(response) = response {
+                strip(response);
+            }
+        }
+    }
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let body_names_one = operation.request_body.as_ref().is_some_and(|body| {
+                matches!(body, ReferenceOr::Item(body)
+                    if body.content.values().any(|media| names_one(&media.schema)))
+            });
+            if body_names_one {
+                return Err(format!(
+                    "{method} {path}: the request body is a schema marked {DOCUMENTATION_ONLY}, which has no generated type"
+                ));
+            }
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let ReferenceOr::Item(response) = response else {
+                    continue;
+                };
+                let success = matches!(status, openapiv3::StatusCode::Code(code) if (200..300).contains(code));
+                if success
+                    && response
+                        .content
+                        .values()
+                        .any(|media| names_one(&media.schema))
+                {
+                    return Err(format!(
+                        "{method} {path}: the {status} answer is a schema marked {DOCUMENTATION_ONLY}, which has no generated type"
+                    ));
+                }
+                strip(response);
+            }
+        }
+    }
+    if let Some(components) = spec.components.as_mut() {
+        components.schemas.retain(|name, _| !names.contains(name));
+    }
+    Ok(())
+}
+
+/// Returns `spec` with every bound, pattern and default removed, and
+/// without the schemas marked `x-documentation-only`.
+pub fn for_progenitor(spec: &OpenAPI) -> Result<OpenAPI, String> {
     let mut spec = spec.clone();
+    drop_documentation_only(&mut spec)?;
     if let Some(components) = spec.components.as_mut() {
         for schema in components.schemas.values_mut() {
             strip_ref_or_schema(schema);
@@ -57,7 +164,7 @@ pub fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
             }
         }
     }
-    spec
+    Ok(spec)
 }
 
 fn strip_parameter(parameter: &mut Parameter) {

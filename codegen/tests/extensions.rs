@@ -180,3 +180,109 @@ fn a_header_parameter_is_refused_naming_it() {
         "{error}"
     );
 }
+
+/// `SPEC` with an optional `siteId` query parameter on both operations,
+/// declared with `x-client-default: site` (the text after `siteId`'s
+/// schema replaces `EXTRA`).
+fn with_site(extra: &str) -> String {
+    let site = format!(
+        "        - name: siteId\n          in: query\n          required: false\n          description: The site.\n{extra}          schema:\n            type: string\n"
+    );
+    SPEC.replace(
+        "          description: ID of the lamp.\n          schema:\n            type: string\n",
+        &format!(
+            "          description: ID of the lamp.\n          schema:\n            type: string\n{site}"
+        ),
+    )
+}
+
+#[test]
+fn a_client_default_gives_the_client_builder_one_setter_and_each_call_a_fallback() {
+    let out = generate(&with_site("          x-client-default: site\n")).unwrap();
+    assert_eq!(out.matches("impl crate::ClientBuilder").count(), 1, "{out}");
+    assert_eq!(out.matches("pub fn site(").count(), 1, "{out}");
+    assert!(
+        out.contains("self.default_parameter(\"site\", value.into())"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches(".default_parameter(\"site\")").count(),
+        2,
+        "one fallback per operation: {out}"
+    );
+}
+
+#[test]
+fn without_a_client_default_the_client_builder_gets_no_setter() {
+    let out = generate(&with_site("")).unwrap();
+    assert!(!out.contains("impl crate::ClientBuilder"), "{out}");
+    assert!(!out.contains("default_parameter"), "{out}");
+}
+
+#[test]
+fn a_client_default_on_a_required_parameter_is_refused_naming_it() {
+    let spec = with_site("          x-client-default: site\n")
+        .replace("          required: false\n", "          required: true\n");
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("parameter siteId: x-client-default is supported on optional string query parameters only"),
+        "{error}"
+    );
+}
+
+#[test]
+fn every_builder_has_per_call_settings_and_a_parameter_may_not_take_their_names() {
+    let out = generate(SPEC).unwrap();
+    for setter in [
+        "pub fn retry(mut self, policy: crate::RetryPolicy)",
+        "pub fn budget(mut self, budget: ::std::time::Duration)",
+        "pub fn timeout(mut self, timeout: ::std::time::Duration)",
+    ] {
+        assert_eq!(out.matches(setter).count(), 2, "{setter}: {out}");
+    }
+    let spec = with_site("").replace("name: siteId", "name: timeout");
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("parameter timeout would be the builder's `timeout`"),
+        "{error}"
+    );
+}
+
+/// `SPEC` with an error answer on `getLamp` whose schema is `Problem`,
+/// marked `x-documentation-only: DOC_ONLY`.
+fn with_problem(doc_only: &str) -> String {
+    SPEC.replacen(
+        "      responses:\n        \"200\":\n          description: The lamp.\n",
+        "      responses:\n        \"404\":\n          description: No such lamp.\n          content:\n            application/json:\n              schema:\n                $ref: \"#/components/schemas/Problem\"\n        \"200\":\n          description: The lamp.\n",
+        1,
+    )
+    .replacen(
+        "components:\n  schemas:\n",
+        &format!(
+            "components:\n  schemas:\n    Problem:\n      type: object\n      x-documentation-only: {doc_only}\n      description: An error body.\n      properties:\n        message:\n          type: string\n          description: What went wrong.\n"
+        ),
+        1,
+    )
+}
+
+#[test]
+fn a_documentation_only_schema_gets_no_type() {
+    let out = generate(&with_problem("true")).unwrap();
+    assert!(!out.contains("pub struct Problem"), "{out}");
+    let out = generate(&with_problem("false")).unwrap();
+    assert!(out.contains("pub struct Problem"), "{out}");
+}
+
+#[test]
+fn a_success_answer_of_a_documentation_only_schema_is_refused() {
+    let spec = with_problem("true").replacen(
+        "$ref: \"#/components/schemas/LampDetails\"",
+        "$ref: \"#/components/schemas/Problem\"",
+        1,
+    );
+    let error = generate(&spec).unwrap_err();
+    assert!(
+        error.contains("the 200 answer is a schema marked x-documentation-only"),
+        "{error}"
+    );
+}

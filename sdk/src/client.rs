@@ -16,9 +16,10 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Error, GaveUp, InvalidInput, Violation};
 use crate::limiter::{ClientLimiter, RateLimiter};
-use crate::runtime::{self, Operation, Response};
+use crate::observe::{EventKind, Events, Observer};
+use crate::runtime::{self, CallOptions, Operation, Response};
 
 /// Bodies larger than this do not grow the buffer every later body starts
 /// with.
@@ -154,32 +155,54 @@ impl RetryPolicy {
 ///
 /// Every attempt of a call asks for the token to send
 /// ([`is_refresh`](Self::is_refresh) is `false`), so a provider that caches
-/// its token can answer from the cache. After the service refused the token
+/// its token can answer from the cache. After the service refused a token
 /// with `401 Unauthorized`, the client asks once more with `is_refresh`
-/// `true`: the token the provider gave last is no longer good, and it should
-/// get a new one rather than answer from its cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// `true` and [`refused_token`](Self::refused_token) set to the token that
+/// was refused: the provider should get a new one rather than answer from
+/// its cache. However many calls saw the `401` for that token, one of them
+/// asks for the refresh; the others wait for it and then ask for the token
+/// to send as usual, which a caching provider answers with the new one.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenRequest {
-    refresh: bool,
+    refused: Option<String>,
+}
+
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A token is never shown, not even one that was refused.
+        f.debug_struct("TokenRequest")
+            .field("refresh", &self.is_refresh())
+            .finish()
+    }
 }
 
 impl TokenRequest {
     /// A request for the token to send, which may come from a cache.
     pub const fn new() -> Self {
-        Self { refresh: false }
+        Self { refused: None }
     }
 
-    /// A request made after the service refused the last token given with
-    /// `401`: the cached token, if any, should be replaced.
-    pub const fn refresh() -> Self {
-        Self { refresh: true }
+    /// A request made after the service refused `refused` with `401`: the
+    /// cached token, if it is that one, should be replaced.
+    pub fn refresh(refused: impl Into<String>) -> Self {
+        Self {
+            refused: Some(refused.into()),
+        }
     }
 
-    /// Whether the service refused the last token given with `401`, so
-    /// that a provider with a cache should fetch a new token.
+    /// Whether the service refused a token with `401`, so that a provider
+    /// with a cache should fetch a new token.
     pub const fn is_refresh(&self) -> bool {
-        self.refresh
+        self.refused.is_some()
+    }
+
+    /// The token the service refused, as the provider gave it (without
+    /// `Bearer `), when this is a refresh. A provider that already replaced
+    /// it (its cache holds another token) may answer with the new one
+    /// without fetching again.
+    pub fn refused_token(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 }
 
@@ -307,6 +330,12 @@ pub struct ClientBuilder {
     user_agent: String,
     tracking_prefix: String,
     http: Option<reqwest::Client>,
+    observer: Option<Arc<dyn Observer>>,
+    /// Client-wide values of parameters, by the name the spec gives the
+    /// default (`x-client-default`).
+    defaults: Vec<(&'static str, String)>,
+    /// Hosts reached over plain `http` although they are not loopback.
+    http_hosts: Vec<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -328,6 +357,9 @@ impl fmt::Debug for ClientBuilder {
             .field("rate_limiter", &self.rate_limiter)
             .field("user_agent", &self.user_agent)
             .field("tracking_prefix", &self.tracking_prefix)
+            .field("observer", &self.observer.is_some())
+            .field("defaults", &self.defaults)
+            .field("http_hosts", &self.http_hosts)
             .finish_non_exhaustive()
     }
 }
@@ -345,6 +377,9 @@ impl Default for ClientBuilder {
             user_agent: concat!("webex-calling-rust/", env!("CARGO_PKG_VERSION")).to_string(),
             tracking_prefix: "webex-calling".to_string(),
             http: None,
+            observer: None,
+            defaults: Vec::new(),
+            http_hosts: Vec::new(),
         }
     }
 }
@@ -372,9 +407,13 @@ impl ClientBuilder {
     /// a [`token`](Self::token) is required; whichever was set last is used.
     ///
     /// When the service answers `401 Unauthorized`, the client asks the
-    /// provider once more, with [`TokenRequest::is_refresh`] `true`, and
-    /// sends the request again with the new token. That happens at most
-    /// once per call: a second `401` ends the call with [`Error::Api`]. The
+    /// provider once more, with [`TokenRequest::is_refresh`] `true` and the
+    /// refused token in [`TokenRequest::refused_token`], and sends the
+    /// request again with the new token. When other calls in flight saw the
+    /// `401` for the same token, only the first asks for the refresh; the
+    /// others wait for it and then ask for the token as usual. The request
+    /// is sent again at most once per call: a second `401` ends the call
+    /// with [`Error::Api`]. The
     /// request sent again after a `401` is not a retry: it uses up none of
     /// [`RetryPolicy::max_attempts`] (it is made even with
     /// [`RetryPolicy::none`]), though [`Error::attempts`] counts it as a
@@ -416,7 +455,8 @@ impl ClientBuilder {
     }
 
     /// The API's base URL (default `https://webexapis.com/v1`). Plain
-    /// `http://` is refused unless the host is loopback.
+    /// `http://` is refused unless the host is loopback or was named to
+    /// [`danger_allow_http_host`](Self::danger_allow_http_host).
     #[must_use]
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
@@ -476,6 +516,46 @@ impl ClientBuilder {
         self
     }
 
+    /// Tells `observer` of every attempt, refusal for rate, retry and
+    /// finished call of this client and its clones: the place for metrics
+    /// (see [`Observer`]).
+    #[must_use]
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Allows a base URL in plain `http` to `host`, which is not loopback:
+    /// for tests against a fake Webex that runs on another host, such as a
+    /// docker-compose service named `webex-fake`. The bearer token then
+    /// crosses the network in clear text, so never call it in production
+    /// code; without it, plain `http` is refused unless the host is
+    /// loopback. Only this exact host name (or address) is allowed, and only
+    /// when the base URL names it.
+    ///
+    /// ```
+    /// let client = webex_calling::Client::builder()
+    ///     .token("the-fake's-token")
+    ///     .base_url("http://webex-fake:8080/v1")
+    ///     .danger_allow_http_host("webex-fake")
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
+    #[must_use]
+    pub fn danger_allow_http_host(mut self, host: impl Into<String>) -> Self {
+        self.http_hosts.push(host.into());
+        self
+    }
+
+    /// Sets the client-wide value of the parameter the spec names `name` in
+    /// an `x-client-default`; the generated setters (such as `org_id`) call
+    /// it.
+    pub(crate) fn default_parameter(mut self, name: &'static str, value: String) -> Self {
+        self.defaults.retain(|(known, _)| *known != name);
+        self.defaults.push((name, value));
+        self
+    }
+
     /// Sends through this `reqwest::Client` instead of one built here. Its
     /// own timeouts, redirect and proxy settings then apply; the per-attempt
     /// timeout still does. Build it with
@@ -494,11 +574,25 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] when there is neither a token nor a token
     /// provider, the token is empty or not valid in a header, the base URL
-    /// is not an `https` URL (or `http` on loopback), the crate was built
-    /// without TLS (neither the feature `rustls` nor `native-tls`) and the
-    /// base URL is `https`, `max_in_flight` is 0 or too large for a
-    /// semaphore, or the rate limiter's settings cannot be used (a
+    /// is not an `https` URL (or `http` on loopback or a host allowed by
+    /// [`danger_allow_http_host`](Self::danger_allow_http_host)), the crate
+    /// was built without TLS (none of the features `rustls`, `rustls-ring`
+    /// and `native-tls`) and the base URL is `https`, `max_in_flight` is 0
+    /// or too large for a semaphore, the timeout or the retry policy's
+    /// budget is zero, or the rate limiter's settings cannot be used (a
     /// [`RateLimiter::fixed`] rate that is not a finite number above 0).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use webex_calling::{Client, RetryPolicy};
+    ///
+    /// let error = Client::builder()
+    ///     .token("a-webex-access-token")
+    ///     .retry(RetryPolicy::default().budget(Duration::ZERO))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(error.to_string().contains("budget"), "{error}");
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         let no_token = || {
             Error::Config(
@@ -513,7 +607,21 @@ impl ClientBuilder {
             }
             Credentials::Provider(provider) => Auth::Provider(provider),
         };
-        let base_url = check_base_url(&self.base_url)?;
+        let base_url = check_base_url(&self.base_url, &self.http_hosts)?;
+        if self.retry.budget.is_zero() {
+            return Err(Error::Config(
+                "the retry policy's budget is zero, so every call would fail before it is sent: give `RetryPolicy::budget` a duration of more than zero".into(),
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::Config(
+                "the timeout is zero, so every attempt would time out: give `ClientBuilder::timeout` a duration of more than zero".into(),
+            ));
+        }
+        let server_address = reqwest::Url::parse(&base_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default();
         if self.max_in_flight == 0 || self.max_in_flight > Semaphore::MAX_PERMITS {
             return Err(Error::Config(format!(
                 "max_in_flight must be between 1 and {}, got {}",
@@ -555,6 +663,10 @@ impl ClientBuilder {
                 seed,
                 calls: AtomicU64::new(0),
                 body_size_hint: AtomicUsize::new(0),
+                observer: self.observer,
+                refreshes: Refreshes::default(),
+                defaults: self.defaults,
+                server_address,
             }),
         })
     }
@@ -580,7 +692,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
-fn check_base_url(raw: &str) -> Result<String, Error> {
+fn check_base_url(raw: &str, http_hosts: &[String]) -> Result<String, Error> {
     let url = reqwest::Url::parse(raw)
         .map_err(|e| Error::Config(format!("the base URL {raw:?} is not a URL: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
@@ -604,9 +716,16 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
                 Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                 None => false,
             };
-            if !loopback {
+            let allowed = url.host_str().is_some_and(|host| {
+                http_hosts.iter().any(|allowed| {
+                    allowed
+                        .trim_matches(|c| c == '[' || c == ']')
+                        .eq_ignore_ascii_case(host.trim_matches(|c| c == '[' || c == ']'))
+                })
+            });
+            if !loopback && !allowed {
                 return Err(Error::Config(format!(
-                    "the base URL {raw:?} is plain http to a host that is not loopback; the token would travel in clear text: use https"
+                    "the base URL {raw:?} is plain http to a host that is not loopback; the token would travel in clear text: use https (a test against a fake on another host names it to `ClientBuilder::danger_allow_http_host`)"
                 )));
             }
         }
@@ -657,6 +776,28 @@ struct Inner {
     /// The size of the largest request body serialized so far, up to
     /// [`MAX_BODY_SIZE_HINT`].
     body_size_hint: AtomicUsize,
+    observer: Option<Arc<dyn Observer>>,
+    refreshes: Refreshes,
+    defaults: Vec<(&'static str, String)>,
+    /// The base URL's host, for traces.
+    server_address: String,
+}
+
+/// The token refreshes of a client with a token provider, so that a token
+/// refused by many calls at once is refreshed once.
+#[derive(Default)]
+struct Refreshes {
+    /// How many refreshes have succeeded: a token obtained at an earlier
+    /// count than the current one has been replaced since.
+    generation: AtomicU64,
+    /// Held by the call that refreshes; the others wait on it.
+    lock: tokio::sync::Mutex<()>,
+}
+
+/// A token a call sent, and the refresh count when it was obtained.
+struct SentToken {
+    token: String,
+    generation: u64,
 }
 
 impl fmt::Debug for Client {
@@ -719,6 +860,16 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// The client-wide value of the parameter the spec names `name` in an
+    /// `x-client-default`, when the builder set one.
+    pub(crate) fn default_parameter(&self, name: &str) -> Option<&str> {
+        self.inner
+            .defaults
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     fn next_tracking_id(&self) -> String {
         let call = self.inner.calls.fetch_add(1, Ordering::Relaxed);
         format!(
@@ -777,7 +928,9 @@ impl Client {
         operation: &Operation,
         url: String,
         body: Option<&B>,
+        options: &CallOptions,
     ) -> Result<Response, Error> {
+        check_call_options(options)?;
         // Sized from the largest body so far, so serializing seldom regrows.
         let hint = self.inner.body_size_hint.load(Ordering::Relaxed);
         let mut buffer = Vec::with_capacity(if body.is_some() { hint } else { 0 });
@@ -793,18 +946,53 @@ impl Client {
         }
         let body = Bytes::from(buffer);
         let tracking_id = self.next_tracking_id();
+        // Field names follow OpenTelemetry's semantic conventions for HTTP
+        // clients, so the span lines up with the rest of a service's traces.
         let span = tracing::info_span!(
             "webex_calling.call",
+            otel.kind = "client",
             operation = operation.id,
             tracking_id = %tracking_id,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
+            http.request.method = %operation.method,
+            url.full = %url,
+            server.address = %self.inner.server_address,
+            http.request.resend_count = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
         tracing::trace!(parent: &span, body = %String::from_utf8_lossy(&body), "request body");
-        self.attempts(operation, url, body, tracking_id)
-            .instrument(span)
-            .await
+        let events = Events {
+            observer: self.inner.observer.as_deref(),
+            operation: operation.id,
+        };
+        let started = Instant::now();
+        let outcome = self
+            .attempts(operation, url, body, tracking_id, options, events)
+            .instrument(span.clone())
+            .await;
+        match &outcome {
+            Ok(response) => events.emit(
+                &response.tracking_id,
+                EventKind::Finished {
+                    attempts: response.attempts,
+                    elapsed: started.elapsed(),
+                    outcome: Ok(response.status),
+                },
+            ),
+            Err(error) => {
+                span.record("error.type", error.type_name().as_str());
+                events.emit(
+                    error.tracking_id().unwrap_or_default(),
+                    EventKind::Finished {
+                        attempts: error.attempts(),
+                        elapsed: started.elapsed(),
+                        outcome: Err(error),
+                    },
+                );
+            }
+        }
+        outcome
     }
 
     async fn attempts(
@@ -813,11 +1001,14 @@ impl Client {
         url: String,
         body: Bytes,
         tracking_id: String,
+        options: &CallOptions,
+        events: Events<'_>,
     ) -> Result<Response, Error> {
         let started = Instant::now();
-        let policy = &self.inner.retry;
+        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+        let attempt_timeout = options.timeout.unwrap_or(self.inner.timeout);
         // `None` when the budget is too large to be a point in time: no bound.
-        let deadline = started.checked_add(policy.budget);
+        let deadline = started.checked_add(options.budget.unwrap_or(policy.budget));
         let tracking_header = HeaderValue::from_str(&tracking_id)
             .map_err(|_| Error::Config("the tracking ID prefix is not valid in a header".into()))?;
         let span = tracing::Span::current();
@@ -834,7 +1025,8 @@ impl Client {
                 tokio::time::sleep_until(until).await;
             }
             let permit = self.slot(&mut ticket, deadline).await;
-            call.waited += before.elapsed();
+            let waited = before.elapsed();
+            call.waited += waited;
             let Some(permit) = permit else {
                 tracing::debug!("the time budget ran out before the request could be sent");
                 return Err(call.out_of_time(last_error, started, tracking_id));
@@ -842,13 +1034,15 @@ impl Client {
             let auth = match &self.inner.auth {
                 Auth::Static(auth) => auth.clone(),
                 Auth::Provider(provider) => {
-                    let request = if std::mem::take(&mut call.refresh_next) {
-                        TokenRequest::refresh()
-                    } else {
-                        TokenRequest::new()
-                    };
-                    match provided_token(provider.as_ref(), request, deadline).await {
-                        Ok(auth) => auth,
+                    let refused = call.refused.take();
+                    match self
+                        .provider_token(provider.as_ref(), refused, deadline)
+                        .await
+                    {
+                        Ok((auth, sent)) => {
+                            call.sent_token = Some(sent);
+                            auth
+                        }
                         Err(source) => {
                             tracing::debug!("the token provider gave no token");
                             return Err(Error::TokenProvider {
@@ -861,14 +1055,22 @@ impl Client {
                 }
             };
             let timeout = match deadline {
-                Some(deadline) => self
-                    .inner
-                    .timeout
-                    .min(deadline.saturating_duration_since(Instant::now())),
-                None => self.inner.timeout,
+                Some(deadline) => {
+                    attempt_timeout.min(deadline.saturating_duration_since(Instant::now()))
+                }
+                None => attempt_timeout,
             };
             call.sent += 1;
-            span.record("attempt", call.sent);
+            if call.sent > 1 {
+                span.record("http.request.resend_count", call.sent - 1);
+            }
+            events.emit(
+                &tracking_id,
+                EventKind::Attempt {
+                    attempt: call.sent,
+                    waited,
+                },
+            );
             let mut request = self
                 .inner
                 .http
@@ -911,7 +1113,7 @@ impl Client {
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
                 Ok((status, Answer::Success(server_tracking_id), bytes)) => {
-                    span.record("status", status);
+                    span.record("http.response.status_code", status);
                     if status != operation.success {
                         tracing::debug!(
                             declared = operation.success,
@@ -928,7 +1130,7 @@ impl Client {
                     });
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
-                    span.record("status", status);
+                    span.record("http.response.status_code", status);
                     if (300..400).contains(&status) {
                         limiter.accepted(sent_at, in_flight);
                         return Err(Error::Redirect {
@@ -944,6 +1146,7 @@ impl Client {
                     let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
                     if status == 429 {
                         call.throttled += 1;
+                        events.emit(&tracking_id, EventKind::Throttled { retry_after });
                     }
                     let error = call.fill(error_from_answer(
                         status,
@@ -962,7 +1165,7 @@ impl Client {
                         // retry and uses up no attempt.
                         limiter.accepted(sent_at, in_flight);
                         call.refreshed = true;
-                        call.refresh_next = true;
+                        call.refused = call.sent_token.take();
                         last_error = Some(error);
                         tracing::debug!(
                             "the token was refused, asking the token provider for another"
@@ -986,11 +1189,23 @@ impl Client {
                         let wait = usable.unwrap_or(client_wait);
                         // Waiting is not failing: a refusal for rate uses
                         // up no attempt, only time.
-                        if !policy.waits_when_throttled || ends_after(wait, deadline) {
+                        if !policy.waits_when_throttled {
+                            tracing::debug!(error = %error, "rate limited, and the policy does not wait");
+                            return Err(error.gave_up(GaveUp::DoesNotWait));
+                        }
+                        if ends_after(wait, deadline) {
                             tracing::debug!(error = %error, "asked to wait past the time budget");
-                            return Err(error);
+                            return Err(error.gave_up(GaveUp::WaitPastBudget));
                         }
                         tracing::debug!(wait_ms = millis(wait), "rate limited, waiting");
+                        events.emit(
+                            &tracking_id,
+                            EventKind::Retry {
+                                attempt: call.sent,
+                                wait,
+                                status: Some(status),
+                            },
+                        );
                         own_floor = received.checked_add(wait);
                         last_error = Some(error);
                         continue;
@@ -1010,7 +1225,7 @@ impl Client {
                     let retryable = !(e.is_builder() || e.is_redirect());
                     // Only a failed connection proves nothing was sent.
                     let ambiguous = retryable && !e.is_connect();
-                    let cut_short = timeout < self.inner.timeout;
+                    let cut_short = timeout < attempt_timeout;
                     let error = if e.is_timeout()
                         && cut_short
                         && let Some(mut previous) = last_error.take()
@@ -1019,7 +1234,7 @@ impl Client {
                         // this attempt: what the service said last is why
                         // the call failed.
                         previous.set_attempts(call.sent);
-                        previous
+                        previous.gave_up(GaveUp::BudgetSpent)
                     } else if e.is_timeout() {
                         Error::Timeout {
                             attempts: call.sent,
@@ -1052,6 +1267,14 @@ impl Client {
                 return Err(error);
             }
             tracing::debug!(error = %error, wait_ms = millis(wait), "attempt failed, retrying");
+            events.emit(
+                &tracking_id,
+                EventKind::Retry {
+                    attempt: call.sent,
+                    wait,
+                    status: error.status(),
+                },
+            );
             last_error = Some(error);
             own_floor = Instant::now().checked_add(wait);
         }
@@ -1070,8 +1293,11 @@ struct Tally {
     /// Whether a `401` has made the client ask the token provider for a
     /// new token, which it does once per call.
     refreshed: bool,
-    /// Whether the next attempt asks the token provider for a new token.
-    refresh_next: bool,
+    /// The token the last attempt sent, when a provider gave it.
+    sent_token: Option<SentToken>,
+    /// The token the service refused, which the next attempt has
+    /// refreshed (unless another call already has).
+    refused: Option<SentToken>,
     /// Time spent waiting for a turn, a slot, a `Retry-After` or a backoff.
     waited: Duration,
 }
@@ -1091,7 +1317,7 @@ impl Tally {
         match last {
             Some(mut error) => {
                 error.set_attempts(self.sent);
-                self.fill(error)
+                self.fill(error).gave_up(GaveUp::BudgetSpent)
             }
             None => Error::Timeout {
                 attempts: self.sent,
@@ -1102,20 +1328,97 @@ impl Tally {
     }
 }
 
-/// The `Authorization` header from `provider`'s token, or why there is
-/// none. The provider has until `deadline` to answer.
+/// Why a token provider gave no token.
+type TokenError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the provider is told when the call's budget ran out first.
+const TOKEN_TOO_LATE: &str = "it gave no token before the call's time budget ran out";
+
+impl Client {
+    /// The `Authorization` header from the provider's token, and the token,
+    /// or why there is none; the provider has until `deadline` to answer.
+    /// After a `401` (`refused` is the token refused), the first call to
+    /// get here asks the provider for a refresh and the others, which sent
+    /// the same token, wait for it and then ask for the token as usual.
+    async fn provider_token(
+        &self,
+        provider: &dyn TokenProvider,
+        refused: Option<SentToken>,
+        deadline: Option<Instant>,
+    ) -> Result<(HeaderValue, SentToken), TokenError> {
+        let refreshes = &self.inner.refreshes;
+        if let Some(refused) = refused {
+            let guard = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, refreshes.lock.lock())
+                    .await
+                    .map_err(|_| TOKEN_TOO_LATE)?,
+                None => refreshes.lock.lock().await,
+            };
+            if refreshes.generation.load(Ordering::Acquire) == refused.generation {
+                let token =
+                    provided_token(provider, TokenRequest::refresh(refused.token), deadline)
+                        .await?;
+                let generation = refreshes.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                drop(guard);
+                let auth = bearer(&token).map_err(cannot_be_sent)?;
+                return Ok((auth, SentToken { token, generation }));
+            }
+        }
+        let generation = refreshes.generation.load(Ordering::Acquire);
+        let token = provided_token(provider, TokenRequest::new(), deadline).await?;
+        let auth = bearer(&token).map_err(cannot_be_sent)?;
+        Ok((auth, SentToken { token, generation }))
+    }
+}
+
+fn cannot_be_sent(rule: &str) -> TokenError {
+    format!("it returned a token that cannot be sent: {rule}").into()
+}
+
+/// `provider`'s token, trimmed, or why there is none. The provider has
+/// until `deadline` to answer.
 async fn provided_token(
     provider: &dyn TokenProvider,
     request: TokenRequest,
     deadline: Option<Instant>,
-) -> Result<HeaderValue, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<String, TokenError> {
     let token = match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline, provider.token(request))
             .await
-            .map_err(|_| "it gave no token before the call's time budget ran out")??,
+            .map_err(|_| TOKEN_TOO_LATE)??,
         None => provider.token(request).await?,
     };
-    bearer(&token).map_err(|rule| format!("it returned a token that cannot be sent: {rule}").into())
+    Ok(token.trim().to_string())
+}
+
+/// Refuses per-call settings that would fail the call before it is sent,
+/// naming the setting and the rule.
+fn check_call_options(options: &CallOptions) -> Result<(), Error> {
+    let mut violations = Vec::new();
+    let zero = |path: &str, what: &str| {
+        Violation::new(
+            path.to_string(),
+            format!("must be more than zero, or every {what} would fail before it is sent"),
+        )
+    };
+    if options
+        .retry
+        .as_ref()
+        .is_some_and(|retry| retry.budget.is_zero())
+    {
+        violations.push(zero("retry.budget", "call"));
+    }
+    if options.budget.is_some_and(|budget| budget.is_zero()) {
+        violations.push(zero("budget", "call"));
+    }
+    if options.timeout.is_some_and(|timeout| timeout.is_zero()) {
+        violations.push(zero("timeout", "attempt"));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(InvalidInput::new(violations)))
+    }
 }
 
 /// What an answer's headers are kept for.
@@ -1204,24 +1507,40 @@ fn error_from_answer(
             .filter(|text| !text.is_empty())
             .map(str::to_string)
     };
-    let (message, details, body_tracking_id) = match &parsed {
-        Some(fields) => (
-            text(fields.get("message")),
-            fields
+    // Webex writes `errorCode` as a number, and some gateways as text.
+    let code = |value: Option<&serde_json::Value>| match value? {
+        serde_json::Value::Number(number) => number.as_i64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    };
+    let (message, details, body_tracking_id, error_code) = match &parsed {
+        Some(fields) => {
+            let errors = fields
                 .get("errors")
                 .and_then(serde_json::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|detail| text(detail.get("description")))
-                .collect(),
-            text(fields.get("trackingId")),
-        ),
-        None => (None, Vec::new(), None),
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            (
+                text(fields.get("message")),
+                errors
+                    .iter()
+                    .filter_map(|detail| text(detail.get("description")))
+                    .collect(),
+                text(fields.get("trackingId")),
+                code(fields.get("errorCode")).or_else(|| {
+                    errors
+                        .iter()
+                        .find_map(|detail| code(detail.get("errorCode")))
+                }),
+            )
+        }
+        None => (None, Vec::new(), None, None),
     };
     let api = ApiError {
         status,
         message,
         details,
+        error_code,
         tracking_id: body_tracking_id
             .or(header_tracking_id)
             .unwrap_or_else(|| sent_tracking_id.to_string()),
@@ -1229,6 +1548,7 @@ fn error_from_answer(
         retry_after,
         throttled: 0,
         waited: Duration::ZERO,
+        gave_up: None,
     };
     if status == 429 {
         Error::RateLimited(Box::new(api))
@@ -1300,7 +1620,10 @@ mod tests {
     fn a_token_request_says_whether_it_is_a_refresh() {
         assert!(!TokenRequest::new().is_refresh());
         assert!(!TokenRequest::default().is_refresh());
-        assert!(TokenRequest::refresh().is_refresh());
+        let refresh = TokenRequest::refresh("s3cr3t");
+        assert!(refresh.is_refresh());
+        assert_eq!(refresh.refused_token(), Some("s3cr3t"));
+        assert!(!format!("{refresh:?}").contains("s3cr3t"));
     }
 
     #[test]

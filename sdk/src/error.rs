@@ -9,15 +9,31 @@ use std::time::Duration;
 /// on, and names the tracking ID whenever one exists: give it to Webex
 /// support. The accessors ([`status`](Error::status),
 /// [`tracking_id`](Error::tracking_id), [`is_retryable`](Error::is_retryable),
-/// [`attempts`](Error::attempts), [`retry_after`](Error::retry_after)) work on
-/// every variant, so most callers never need to match.
+/// [`is_not_found`](Error::is_not_found), [`is_conflict`](Error::is_conflict),
+/// [`error_code`](Error::error_code), [`attempts`](Error::attempts),
+/// [`retry_after`](Error::retry_after)) work on every variant, so most
+/// callers never need to match.
+///
+/// A variant with a cause ([`Transport`](Error::Transport),
+/// [`TokenProvider`](Error::TokenProvider),
+/// [`OutcomeUnknown`](Error::OutcomeUnknown)) returns it from
+/// [`source`](std::error::Error::source) and leaves it out of its own
+/// message, so a report that walks the chain (`anyhow`'s `{:#}`, `eyre`)
+/// shows each cause once.
 ///
 /// ```
 /// # fn handle(error: webex_calling::Error) {
-/// match error.status() {
-///     Some(404) => eprintln!("gone, perhaps renamed: {error}"),
-///     _ if error.is_retryable() => eprintln!("try again later: {error}"),
-///     _ => eprintln!("{error}"),
+/// if error.is_not_found() {
+///     eprintln!("gone, perhaps renamed: {error}");
+/// } else if error.is_retryable() {
+///     eprintln!("try again later: {error}");
+/// } else {
+///     eprintln!("{error}");
+///     let mut cause = std::error::Error::source(&error);
+///     while let Some(error) = cause {
+///         eprintln!("  because: {error}");
+///         cause = error.source();
+///     }
 /// }
 /// # }
 /// ```
@@ -31,9 +47,10 @@ pub enum Error {
     Config(String),
     /// The service answered with an error status.
     Api(Box<ApiError>),
-    /// The service kept answering `429 Too Many Requests` until the call's
-    /// time budget ran out, or asked for a wait longer than the budget had
-    /// left. [`ApiError::retry_after`] is the wait the last answer asked
+    /// The service answered `429 Too Many Requests` and the call did not
+    /// wait again: its time budget ran out, the wait asked for was longer
+    /// than the budget had left, or its retry policy does not wait out a
+    /// `429` ([`RetryPolicy::none`](crate::RetryPolicy::none)). [`ApiError::retry_after`] is the wait the last answer asked
     /// for, when it gave a usable one; [`ApiError::throttled`] and
     /// [`ApiError::waited`] say how many refusals the call saw and how long
     /// it waited.
@@ -171,6 +188,29 @@ impl Error {
         }
     }
 
+    /// Whether the service answered `404 Not Found`: the location or group
+    /// does not exist, or no longer does (a renamed call pickup has a new
+    /// ID).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// Whether the service answered `409 Conflict`, such as a call pickup
+    /// renamed to a name its location already uses.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+    }
+
+    /// Webex's `errorCode` of the error answer, when its body had one (see
+    /// [`ApiError::error_code`]).
+    pub fn error_code(&self) -> Option<i64> {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => api.error_code,
+            Error::OutcomeUnknown { source, .. } => source.error_code(),
+            _ => None,
+        }
+    }
+
     /// Whether the last attempt may or may not have been applied, and the
     /// request was not sent again (see [`Error::OutcomeUnknown`]).
     pub fn is_outcome_unknown(&self) -> bool {
@@ -197,6 +237,31 @@ impl Error {
             Error::Api(api) | Error::RateLimited(api) => api.retry_after,
             Error::OutcomeUnknown { source, .. } => source.retry_after(),
             _ => None,
+        }
+    }
+
+    /// This error, saying why a call refused for rate stopped.
+    pub(crate) fn gave_up(mut self, why: GaveUp) -> Self {
+        if let Error::RateLimited(api) = &mut self {
+            api.gave_up = Some(why);
+        }
+        self
+    }
+
+    /// What kind of error this is, for the `error.type` of a trace: the
+    /// status when the service answered with one, else a short name.
+    pub(crate) fn type_name(&self) -> String {
+        match self {
+            Error::Api(api) | Error::RateLimited(api) => api.status.to_string(),
+            Error::UnreadableResponse { status, .. } | Error::Redirect { status, .. } => {
+                status.to_string()
+            }
+            Error::OutcomeUnknown { source, .. } => source.type_name(),
+            Error::InvalidInput(_) => "invalid_input".into(),
+            Error::Config(_) => "config".into(),
+            Error::Timeout { .. } => "timeout".into(),
+            Error::Transport { .. } => "transport".into(),
+            Error::TokenProvider { .. } => "token_provider".into(),
         }
     }
 
@@ -254,19 +319,28 @@ impl fmt::Display for Error {
                 if let Some(message) = &api.message {
                     write!(f, ": {message}")?;
                 }
-                write!(
-                    f,
-                    ") and the call waited {:.1} s in all",
-                    api.waited.as_secs_f64()
-                )?;
-                if let Some(wait) = api.retry_after {
-                    write!(f, "; its last answer asked to wait {} s", wait.as_secs())?;
+                f.write_str(")")?;
+                let asked = api
+                    .retry_after
+                    .map(|wait| format!("; its last answer asked to wait {} s", wait.as_secs()))
+                    .unwrap_or_default();
+                match api.gave_up {
+                    Some(GaveUp::DoesNotWait) => write!(
+                        f,
+                        "{asked}, and the call's retry policy does not wait out a refusal for rate (`RetryPolicy::none`), so it ended at once; use a policy that waits, or slow the job down"
+                    )?,
+                    Some(GaveUp::WaitPastBudget) => write!(
+                        f,
+                        " and the call waited {:.1} s in all{asked}, longer than the call's time budget had left; slow the job down or raise `RetryPolicy::budget`",
+                        api.waited.as_secs_f64()
+                    )?,
+                    Some(GaveUp::BudgetSpent) | None => write!(
+                        f,
+                        " and the call's time budget ran out after it waited {:.1} s in all{asked}; slow the job down or raise `RetryPolicy::budget`",
+                        api.waited.as_secs_f64()
+                    )?,
                 }
-                write!(
-                    f,
-                    ", more than the call's time budget allowed; slow the job down or raise `RetryPolicy::budget` (tracking ID {})",
-                    api.tracking_id
-                )
+                write!(f, " (tracking ID {})", api.tracking_id)
             }
             Error::Redirect {
                 status,
@@ -284,10 +358,23 @@ impl fmt::Display for Error {
                     ", which is not followed: it would change the request's method or leave the base URL's host; check the base URL (tracking ID {tracking_id})"
                 )
             }
-            Error::OutcomeUnknown { source, check } => write!(
-                f,
-                "the call may or may not have taken effect, and it was not sent again because applying it twice is not safe: {source}. {check}"
-            ),
+            Error::OutcomeUnknown { source, check } => {
+                f.write_str(
+                    "the call may or may not have taken effect, and it was not sent again because applying it twice is not safe",
+                )?;
+                if let Some(status) = source.status() {
+                    write!(
+                        f,
+                        " (its last attempt was answered {status} {})",
+                        reason(status)
+                    )?;
+                }
+                write!(f, "; {check}")?;
+                match source.tracking_id() {
+                    Some(id) => write!(f, " (tracking ID {id})"),
+                    None => Ok(()),
+                }
+            }
             Error::Timeout {
                 attempts: 0,
                 elapsed,
@@ -311,30 +398,41 @@ impl fmt::Display for Error {
                 attempts,
                 tracking_id,
                 source,
-            } => write!(
-                f,
-                "could not reach Webex {}: {} (tracking ID {tracking_id})",
-                attempts_text(*attempts),
-                Causes(source.as_ref())
-            ),
+            } => {
+                // What failed, in words of this crate; the cause itself is
+                // the source.
+                let failure = source.downcast_ref::<reqwest::Error>();
+                let what = if failure.is_some_and(reqwest::Error::is_redirect) {
+                    "Webex redirected the call too many times; check the base URL"
+                } else if failure.is_some_and(reqwest::Error::is_builder) {
+                    "the request to Webex could not be built; check the base URL"
+                } else if failure.is_some_and(reqwest::Error::is_connect) {
+                    "could not connect to Webex; check connectivity, the base URL and any proxy"
+                } else {
+                    "the connection to Webex failed before an answer arrived; check connectivity"
+                };
+                write!(
+                    f,
+                    "{what} ({}, tracking ID {tracking_id})",
+                    attempts_text(*attempts)
+                )
+            }
             Error::TokenProvider {
                 attempts: 0,
                 tracking_id,
-                source,
+                ..
             } => write!(
                 f,
-                "the token provider failed, so nothing was sent to Webex: {} (tracking ID {tracking_id})",
-                Causes(source.as_ref())
+                "the token provider gave no token, so nothing was sent to Webex (tracking ID {tracking_id})"
             ),
             Error::TokenProvider {
                 attempts,
                 tracking_id,
-                source,
+                ..
             } => write!(
                 f,
-                "the token provider failed, so the call to Webex ended {}: {} (tracking ID {tracking_id})",
+                "the token provider gave no token, so the call to Webex ended {} (tracking ID {tracking_id})",
                 attempts_text(*attempts),
-                Causes(source.as_ref())
             ),
             Error::UnreadableResponse {
                 status,
@@ -363,27 +461,6 @@ impl std::error::Error for Error {
     }
 }
 
-/// An error and every error under it, joined with `: `, skipping repeats:
-/// the outermost error alone rarely says what went wrong.
-struct Causes<'a>(&'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut last = self.0.to_string();
-        f.write_str(&last)?;
-        let mut next = self.0.source();
-        while let Some(error) = next {
-            let text = error.to_string();
-            if !last.contains(&text) {
-                write!(f, ": {text}")?;
-            }
-            last = text;
-            next = error.source();
-        }
-        Ok(())
-    }
-}
-
 /// The reason phrase of a status, for messages.
 pub(crate) fn reason(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status)
@@ -402,6 +479,9 @@ pub struct ApiError {
     pub message: Option<String>,
     /// Every `errors[].description` of the body.
     pub details: Vec<String>,
+    /// Webex's `errorCode`: the body's own, else the first of its
+    /// `errors[]` that has one. Webex documents what each code means.
+    pub error_code: Option<i64>,
     /// The service's `trackingId` (from the body, else the response
     /// headers), else the one the client sent.
     pub tracking_id: String,
@@ -414,6 +494,19 @@ pub struct ApiError {
     /// How long the call waited for its turn: `Retry-After`s, the client's
     /// pace and free request slots.
     pub waited: Duration,
+    /// Why a call refused for rate stopped, for its message.
+    pub(crate) gave_up: Option<GaveUp>,
+}
+
+/// Why a call refused for rate ended rather than waiting again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GaveUp {
+    /// Its retry policy does not wait out a `429`.
+    DoesNotWait,
+    /// The wait asked for would have ended past its time budget.
+    WaitPastBudget,
+    /// Its time budget ran out while it waited or was being answered.
+    BudgetSpent,
 }
 
 impl fmt::Display for ApiError {

@@ -2,34 +2,18 @@
 //!
 //! # How this crate is organised
 //!
-//! - [`types`] and [`builder`] are generated from `spec/webex-calling.yaml`
-//!   by `cargo xtask codegen` and committed under `src/generated/`. Never edit
-//!   them by hand: change the spec or the generator and regenerate.
-//! - [`Client`], [`Error`] and the runtime (retries, rate limits, tracking
-//!   IDs, tracing, URL encoding) are written by hand beside them.
+//! - [`Client`] opens one builder per operation ([`builder`]); request and
+//!   response bodies are the types of [`types`]. Both are generated from
+//!   the crate's OpenAPI spec, so their docs carry the spec's descriptions
+//!   and rules.
+//! - [`Error`] is the one error type of every call; [`RetryPolicy`],
+//!   [`RateLimiter`], [`TokenProvider`] and [`Observer`] set how calls are
+//!   retried, paced, authorized and watched.
 //! - Every request is checked against every rule of the spec before it is
 //!   sent; a broken request fails with [`Error::InvalidInput`] and nothing
 //!   leaves the machine.
-//!
-//! ## Why the builders call a hand-written `Client::execute`
-//!
-//! progenitor can thread hand-written code through its generated client with
-//! hooks (`pre`, `exec`, `post` and an inner type). This crate does not use
-//! them. The generated builders validate their input, build the path from
-//! percent-encoded segments and then call one hand-written function,
-//! `Client::execute`, which owns everything that happens on the wire:
-//! headers, tracking IDs, retries, the rate limiter, the cap on
-//! requests in flight, timeouts and tracing. Two reasons:
-//!
-//! - progenitor's `Error<E>` and `ResponseValue<T>` would reach callers
-//!   through the hooks' signatures, and this crate's public API must have
-//!   one error type of its own, [`Error`], with nothing of progenitor's in
-//!   it.
-//! - The `exec` hook sends one request and returns one result. It cannot
-//!   carry state from one attempt to the next, so it cannot count attempts,
-//!   keep one tracking ID across retries, wait out a `Retry-After` or stop
-//!   at a time budget, and the final error could not say how many attempts
-//!   were made.
+//! - With the feature `fake`, [`fake`](crate::fake) is a fake Webex to test
+//!   against.
 //!
 //! # Construction and auth
 //!
@@ -65,8 +49,8 @@
 //! its host is loopback, so the token never crosses a network in clear text;
 //! and when the service redirects to another host, the `Authorization`
 //! header is not sent there. An `https` base URL needs TLS: the feature
-//! `rustls` (a default) or `native-tls`; built with neither, the client
-//! refuses it with [`Error::Config`].
+//! `rustls` (a default), `rustls-ring` or `native-tls`; built with none of
+//! them, the client refuses it with [`Error::Config`].
 //!
 //! ## Tokens that expire
 //!
@@ -78,8 +62,12 @@
 //! so the same client (its connection pool, its rate limiter, its cap on
 //! requests in flight) keeps working across token changes. When the service
 //! answers `401`, the client asks the provider once more, with
-//! [`TokenRequest::is_refresh`] `true`, and sends the request again with the
-//! new token; a second `401` ends the call. That resend is not a retry: it
+//! [`TokenRequest::is_refresh`] `true` and the refused token in
+//! [`TokenRequest::refused_token`], and sends the request again with the
+//! new token; a second `401` ends the call. When many calls in flight see
+//! the `401` for the same token, one of them asks for the refresh and the
+//! others wait for it, so the provider fetches one new token, not one per
+//! call. That resend is not a retry: it
 //! uses up none of [`RetryPolicy::max_attempts`]. A provider that fails ends
 //! the call with [`Error::TokenProvider`], its error as the source. A client
 //! built with [`ClientBuilder::token`] sends the same token for its whole
@@ -136,10 +124,14 @@
 //!
 //! Every call ends in `Ok` or in one [`Error`]: invalid input (nothing was
 //! sent), an error answer from the service ([`ApiError`]: status, Webex's
-//! `message`, every `errors[].description`, tracking ID), rate limited or
-//! locked, a timeout, a transport failure, or an answer whose body could not
-//! be read. Its `Display` is one sentence to act on; the accessors work on
-//! every variant, so most callers never need to match.
+//! `message`, every `errors[].description`, its `errorCode`, tracking ID),
+//! rate limited or locked, a timeout, a transport failure, or an answer
+//! whose body could not be read. Its `Display` is one sentence to act on;
+//! a cause (the transport's error, the token provider's) is its
+//! [`source`](std::error::Error::source), not repeated in the sentence. The
+//! accessors ([`Error::is_not_found`], [`Error::is_conflict`],
+//! [`Error::error_code`], [`Error::status`], [`Error::is_retryable`], ...)
+//! work on every variant, so most callers never need to match.
 //!
 //! ```no_run
 //! use webex_calling::Error;
@@ -159,7 +151,8 @@
 //!             eprintln!("fix {}: {}", violation.path(), violation.rule());
 //!         }
 //!     }
-//!     Err(error) if error.status() == Some(404) => eprintln!("no such call pickup: {error}"),
+//!     Err(error) if error.is_not_found() => eprintln!("no such call pickup: {error}"),
+//!     Err(error) if error.is_conflict() => eprintln!("that name is taken: {error}"),
 //!     Err(error) if error.is_retryable() => eprintln!("try again later: {error}"),
 //!     Err(error) => eprintln!("{error}"),
 //! }
@@ -326,35 +319,74 @@
 //! whole call, waits included. A timeout is its own error, [`Error::Timeout`], and is retried like
 //! a failed connection.
 //!
-//! ```no_run
-//! use std::time::Duration;
-//! use webex_calling::Error;
+//! # Settings of one call
 //!
-//! # async fn example() -> Result<(), webex_calling::Error> {
+//! Every builder takes `retry`, `budget` and `timeout` for that call alone,
+//! in place of the client's: an interactive path fails fast while a batch
+//! job on the same client waits out the rate limit. The call still goes
+//! through the client's connection pool, rate limiter and cap on requests
+//! in flight, so a `429` one path gets holds the other back too. A budget or
+//! timeout of zero is refused, naming it, and nothing is sent. Here the
+//! answer is slower than the call allows:
+//!
+//! ```
+//! use std::time::Duration;
+//! use webex_calling::types::UpdateCallPickupRequest;
+//! use webex_calling::{Error, RetryPolicy};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let fake = webex_calling::fake::FakeWebex::builder().token("a-webex-access-token").start().await?;
+//! # fake.push_fault(webex_calling::fake::Fault::delay(Duration::from_millis(500)));
+//! # let (location_id, call_pickup_id) = (webex_calling::fake::fixtures::LOCATION_ID, webex_calling::fake::fixtures::CALL_PICKUP_ID);
 //! let client = webex_calling::Client::builder()
 //!     .token("a-webex-access-token")
+//! #   .base_url(fake.base_url())
 //!     .connect_timeout(Duration::from_secs(3))
 //!     .timeout(Duration::from_secs(10))
 //!     .build()?;
 //! let outcome = client
 //!     .update_call_pickup()
-//!     .location_id("location-id")
-//!     .call_pickup_id("call-pickup-id")
+//!     .location_id(location_id)
+//!     .call_pickup_id(call_pickup_id)
+//!     .body(UpdateCallPickupRequest::new().notification_delay_timer_seconds(10))
+//!     // An interactive request: one attempt, answered within 100 ms.
+//!     .retry(RetryPolicy::none())
+//!     .timeout(Duration::from_millis(100))
 //!     .send()
 //!     .await;
-//! if let Err(error @ Error::Timeout { .. }) = outcome {
-//!     eprintln!("Webex is slow today: {error}");
+//! match outcome {
+//!     Err(error @ Error::Timeout { .. }) => eprintln!("Webex is slow today: {error}"),
+//! #   Ok(_) => unreachable!("the fake answers after 500 ms"),
+//!     other => {
+//!         other?;
+//!     }
 //! }
 //! # Ok(())
 //! # }
 //! ```
 //!
+//! The client's `orgId` (set with `ClientBuilder::org_id`, for a partner
+//! administrator acting on one customer's organization) is sent by every
+//! call that does not set its own.
+//!
+//! # Metrics
+//!
+//! [`ClientBuilder::observer`] is told of every attempt, refusal for rate
+//! (`429`), retry and finished call, with the waits and the outcome: the
+//! place to hang counters and histograms (see [`Observer`]).
+//!
 //! # Tracing
 //!
 //! Each call runs in a [`tracing`](https://docs.rs/tracing) span named
-//! `webex_calling.call` with the fields `operation`, `tracking_id`,
-//! `attempt`, `status` and `elapsed_ms`; each failed attempt and the outcome
-//! are `DEBUG` events inside it. The request body is logged only at `TRACE`.
+//! `webex_calling.call` whose fields follow OpenTelemetry's semantic
+//! conventions for HTTP clients, so it lines up with the rest of a
+//! service's traces: `http.request.method`, `url.full`, `server.address`,
+//! `http.response.status_code`, `http.request.resend_count` (from the second
+//! request on), `error.type` (the status, or `timeout`, `transport`, ...,
+//! when the call fails) and `otel.kind`, beside `operation`, `tracking_id`
+//! and `elapsed_ms`. Each failed attempt and the outcome are `DEBUG` events
+//! inside it. The request body is logged only at `TRACE`.
 //! The token is never logged at any level. The span nests in whatever span
 //! the caller is in:
 //!
@@ -406,16 +438,19 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod error;
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 #[cfg(test)]
 mod fixture_tests;
 #[rustfmt::skip]
 mod generated;
 mod limiter;
+mod observe;
 mod response;
 mod runtime;
 #[cfg(feature = "redis")]
@@ -427,5 +462,6 @@ pub use client::{Client, ClientBuilder, RetryPolicy, TokenFuture, TokenProvider,
 pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, types};
 pub use limiter::RateLimiter;
+pub use observe::{Event, EventKind, Observer};
 pub use response::Response;
 pub use validate::{Validate, parse_body};

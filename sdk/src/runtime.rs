@@ -30,6 +30,33 @@ pub struct Operation {
     pub if_unknown: &'static str,
 }
 
+/// What one call overrides of its client's settings: set by the builders'
+/// `retry`, `budget` and `timeout`. The call still shares the client's
+/// connection pool, rate limiter and cap on requests in flight.
+#[derive(Clone, Debug, Default)]
+pub struct CallOptions {
+    pub(crate) retry: Option<crate::RetryPolicy>,
+    pub(crate) budget: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// This call's retry policy in place of the client's.
+    pub fn set_retry(&mut self, policy: crate::RetryPolicy) {
+        self.retry = Some(policy);
+    }
+
+    /// This call's time budget in place of its retry policy's.
+    pub fn set_budget(&mut self, budget: Duration) {
+        self.budget = Some(budget);
+    }
+
+    /// This call's per-attempt timeout in place of the client's.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+}
+
 /// When an operation may be sent again after an ambiguous failure.
 #[derive(Debug)]
 pub enum Resend {

@@ -168,8 +168,6 @@ macro_rules! for_sdk_type {
             "UpdateCallPickupRequest" => $call::<UpdateCallPickupRequest>($($args),*),
             "UpdateCallPickupResponse" => $call::<UpdateCallPickupResponse>($($args),*),
             "UpdateHuntGroupRequest" => $call::<UpdateHuntGroupRequest>($($args),*),
-            "WebexError" => $call::<WebexError>($($args),*),
-            "WebexErrorDetail" => $call::<WebexErrorDetail>($($args),*),
             other => Err(format!(
                 "the spec's component {other} has no entry in tests/src/sync.rs; add its SDK type there"
             )),
@@ -206,8 +204,6 @@ macro_rules! for_sdk_schema {
             "UpdateCallPickupRequest" => Some(schemars::schema_for!(UpdateCallPickupRequest)),
             "UpdateCallPickupResponse" => Some(schemars::schema_for!(UpdateCallPickupResponse)),
             "UpdateHuntGroupRequest" => Some(schemars::schema_for!(UpdateHuntGroupRequest)),
-            "WebexError" => Some(schemars::schema_for!(WebexError)),
-            "WebexErrorDetail" => Some(schemars::schema_for!(WebexErrorDetail)),
             _ => None,
         }
     }};
@@ -246,7 +242,17 @@ pub fn check_types(spec: &Value) -> Result<String, String> {
         .as_object()
         .ok_or("the spec has no component schemas")?;
     let mut problems = Vec::new();
-    for name in components.keys() {
+    for (name, schema) in components {
+        // Such a schema documents a shape the runtime reads by hand (the
+        // error body): it has no generated type to compare.
+        if schema["x-documentation-only"] == true {
+            if for_sdk_schema!(name.as_str()).is_some() {
+                problems.push(format!(
+                    "{name}: marked x-documentation-only, but tests/src/sync.rs lists a generated type for it"
+                ));
+            }
+            continue;
+        }
         match for_sdk_schema!(name.as_str()) {
             Some(derived) => {
                 let derived = serde_json::to_value(derived).map_err(|e| e.to_string())?;

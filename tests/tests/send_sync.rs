@@ -51,7 +51,7 @@ fn a_closure_provider_boxes_into_a_shareable_trait_object() {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(on_another_thread.token(TokenRequest::refresh()))
+            .block_on(on_another_thread.token(TokenRequest::refresh("refused")))
     })
     .join()
     .unwrap();

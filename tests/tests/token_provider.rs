@@ -134,9 +134,20 @@ struct Caching {
     asked: Asked,
 }
 
+impl Caching {
+    /// A provider with an empty cache, fetching from `identity`.
+    fn new(identity: &Identity, asked: &Asked) -> Self {
+        Self {
+            identity: identity.clone(),
+            cached: tokio::sync::Mutex::new(None),
+            asked: asked.clone(),
+        }
+    }
+}
+
 impl TokenProvider for Caching {
     fn token(&self, request: TokenRequest) -> TokenFuture<'_> {
-        self.asked.record(request);
+        self.asked.record(request.clone());
         Box::pin(async move {
             let mut cached = self.cached.lock().await;
             if request.is_refresh() || cached.is_none() {
@@ -200,11 +211,7 @@ async fn after_a_401_the_provider_is_asked_to_refresh_and_the_call_succeeds_with
     // No retries at all: the request sent again after a 401 is not one.
     let client = builder(&fake)
         .retry(RetryPolicy::none())
-        .token_provider(Caching {
-            identity: identity.clone(),
-            cached: tokio::sync::Mutex::new(None),
-            asked: asked.clone(),
-        })
+        .token_provider(Caching::new(&identity, &asked))
         .build()
         .unwrap();
     update_hunt_group(&client, false).await.unwrap();
@@ -313,14 +320,22 @@ async fn a_provider_error_ends_the_call_with_its_source_and_nothing_is_sent() {
 
     assert!(matches!(error, Error::TokenProvider { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("the token provider failed"), "{text}");
+    assert!(text.contains("the token provider gave no token"), "{text}");
     assert!(text.contains("nothing was sent"), "{text}");
+    // The cause is the source, and only the source: a report that walks
+    // the chain shows it once.
     assert!(
-        text.contains("the identity service is unreachable"),
+        !text.contains("the identity service is unreachable"),
         "{text}"
     );
     let source = std::error::Error::source(&error).expect("a source");
     assert!(source.downcast_ref::<FetchError>().is_some(), "{source:?}");
+    assert!(
+        source
+            .to_string()
+            .contains("the identity service is unreachable"),
+        "{source}"
+    );
     assert_eq!(error.attempts(), 0);
     assert_eq!(error.status(), None);
     assert!(!error.is_retryable());
@@ -383,10 +398,12 @@ async fn a_token_that_cannot_be_sent_is_an_error_naming_the_rule_not_the_token()
         let error = update_hunt_group(&client, false).await.unwrap_err();
 
         assert!(matches!(error, Error::TokenProvider { .. }), "{error:?}");
-        for shown in [error.to_string(), format!("{error:?}")] {
+        let source = std::error::Error::source(&error).expect("what was wrong");
+        for shown in [source.to_string(), format!("{error:?}")] {
             assert!(shown.contains(rule), "{shown}");
             assert!(!shown.contains(SECRET_MARKER), "{shown}");
         }
+        assert!(!error.to_string().contains(SECRET_MARKER), "{error}");
     }
     assert!(fake.requests().is_empty());
 }
@@ -407,7 +424,8 @@ async fn a_provider_that_never_answers_ends_the_call_when_its_budget_runs_out() 
 
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(matches!(error, Error::TokenProvider { .. }), "{error:?}");
-    assert!(error.to_string().contains("time budget"), "{error}");
+    let source = std::error::Error::source(&error).expect("why there is no token");
+    assert!(source.to_string().contains("time budget"), "{source}");
     assert!(fake.requests().is_empty());
 }
 
@@ -481,4 +499,44 @@ async fn debug_display_and_logs_never_show_a_provided_token() {
     let tracking_id = fake.requests()[0].header("trackingid").unwrap().to_string();
     assert!(logs.contains(&tracking_id), "the call was logged: {logs}");
     assert!(!logs.contains(SECRET_MARKER), "{logs}");
+}
+
+#[tokio::test]
+async fn a_token_refused_by_many_calls_at_once_is_refreshed_once() {
+    let fake = fake().await;
+    let identity = Identity::new(OLD_TOKEN);
+    let asked = Asked::default();
+    let client = builder(&fake)
+        .token_provider(Caching::new(&identity, &asked))
+        .build()
+        .unwrap();
+    update_hunt_group(&client, true).await.unwrap();
+    // The token expires; Webex has issued the next one.
+    fake.revoke_token(OLD_TOKEN);
+    fake.accept_token(NEW_TOKEN);
+    identity.rotate(NEW_TOKEN);
+    fake.clear_requests();
+
+    let calls: Vec<_> = (0..16)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { update_hunt_group(&client, i % 2 == 0).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+
+    let refused = sent_tokens(&fake)
+        .iter()
+        .filter(|token| **token == bearer(OLD_TOKEN))
+        .count();
+    assert!(refused >= 2, "the calls did overlap: {refused} saw the 401");
+    assert_eq!(identity.fetched(), 2, "the first fetch, then one refresh");
+    let refreshes: Vec<Option<String>> = lock(&asked.0)
+        .iter()
+        .filter(|request| request.is_refresh())
+        .map(|request| request.refused_token().map(str::to_string))
+        .collect();
+    assert_eq!(refreshes, [Some(OLD_TOKEN.to_string())]);
 }

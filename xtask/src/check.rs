@@ -363,6 +363,54 @@ fn markdown_lines(root: &Path, file: &str) -> Result<Vec<(usize, String)>, Strin
 /// of the spec's, every Rust block of the crate's README is a doctest, the
 /// workspace README has no Rust block (nothing would compile it), and no
 /// Rust block is kept from compiling.
+/// The reference links (`` [`Client`] ``) of a Markdown file that have no
+/// link definition: rustdoc resolves them, but crates.io shows the
+/// brackets. Code blocks are skipped.
+pub fn undefined_links(file: &str, text: &str) -> Vec<String> {
+    let mut defined = Vec::new();
+    let mut used = Vec::new();
+    let mut in_code = false;
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix('[')
+            && let Some((label, target)) = rest.split_once("]:")
+            && !target.trim().is_empty()
+        {
+            defined.push(label.to_string());
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("[`") {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find("`]") else {
+                break;
+            };
+            let label = &after[..end + 1];
+            let next = after[end + 2..].chars().next();
+            // `[`x`](url)` and `[`x`][label]` carry their own target.
+            if !matches!(next, Some('(' | '[')) {
+                used.push((number + 1, label.to_string()));
+            }
+            rest = &after[end + 2..];
+        }
+    }
+    used.into_iter()
+        .filter(|(_, label)| !defined.contains(label))
+        .map(|(line, label)| {
+            format!(
+                "{file}:{line}: [{label}] has no link definition, so crates.io shows the brackets; add `[{label}]: https://docs.rs/...` at the end of the file"
+            )
+        })
+        .collect()
+}
+
 pub fn docs(root: &Path) -> Result<String, String> {
     let spec_text = fs::read_to_string(root.join(codegen::SPEC))
         .map_err(|e| format!("cannot read {}: {e}", codegen::SPEC))?;
@@ -386,6 +434,19 @@ pub fn docs(root: &Path) -> Result<String, String> {
             "sdk/Cargo.toml must name {CRATE_README} as the crate's page (`readme = \"README.md\"`), the README its docs are made of"
         ));
     }
+    if !manifest
+        .lines()
+        .any(|l| l.trim() == "rustdoc-args = [\"--cfg\", \"docsrs\"]")
+        || !lib.contains("#![cfg_attr(docsrs, feature(doc_cfg))]")
+    {
+        problems.push(
+            "docs.rs must build with `--cfg docsrs` (`rustdoc-args = [\"--cfg\", \"docsrs\"]` under `[package.metadata.docs.rs]` in sdk/Cargo.toml) and sdk/src/lib.rs must have `#![cfg_attr(docsrs, feature(doc_cfg))]`, so feature-gated items carry their feature's badge".to_string(),
+        );
+    }
+    problems.extend(undefined_links(
+        CRATE_README,
+        &fs::read_to_string(root.join(CRATE_README)).unwrap_or_default(),
+    ));
     let mut all_blocks = blocks(CRATE_README, &markdown_lines(root, CRATE_README)?);
     for block in blocks(WORKSPACE_README, &markdown_lines(root, WORKSPACE_README)?) {
         if is_rust(&block.info) {

@@ -92,78 +92,27 @@ pub fn run_in(root: &Path, mode: Mode) -> Result<String, String> {
     }
 }
 
-/// A line diff of `old` against `new`: changed lines with `-`/`+`, each
-/// hunk headed by its line number, bounded so a huge change stays readable.
+/// A unified line diff of `old` against `new` (two lines of context), cut
+/// after a bound so a huge change stays readable.
 pub fn diff(old: &str, new: &str) -> String {
-    const MAX_LINES: usize = 60;
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
-    let suffix = old[prefix..]
-        .iter()
-        .rev()
-        .zip(new[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let a = &old[prefix..old.len() - suffix];
-    let b = &new[prefix..new.len() - suffix];
-    // Longest common subsequence of the changed middle; a middle too large
-    // for that is shown as removed then added.
-    let ops: Vec<(char, &str, usize)> = if a.len().saturating_mul(b.len()) <= 20_000_000 {
-        let mut table = vec![0u32; (a.len() + 1) * (b.len() + 1)];
-        let width = b.len() + 1;
-        for i in (0..a.len()).rev() {
-            for j in (0..b.len()).rev() {
-                table[i * width + j] = if a[i] == b[j] {
-                    table[(i + 1) * width + j + 1] + 1
-                } else {
-                    table[(i + 1) * width + j].max(table[i * width + j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        let mut ops = Vec::new();
-        while i < a.len() || j < b.len() {
-            if i < a.len() && j < b.len() && a[i] == b[j] {
-                i += 1;
-                j += 1;
-            } else if i < a.len()
-                && (j == b.len() || table[(i + 1) * width + j] >= table[i * width + j + 1])
-            {
-                ops.push(('-', a[i], prefix + i + 1));
-                i += 1;
-            } else {
-                ops.push(('+', b[j], prefix + j + 1));
-                j += 1;
-            }
-        }
-        ops
-    } else {
-        a.iter()
-            .enumerate()
-            .map(|(i, line)| ('-', *line, prefix + i + 1))
-            .chain(
-                b.iter()
-                    .enumerate()
-                    .map(|(j, line)| ('+', *line, prefix + j + 1)),
-            )
-            .collect()
-    };
-    let mut out = String::new();
-    let mut last_line = None;
-    for (shown, (sign, line, number)) in ops.iter().enumerate() {
-        if shown == MAX_LINES {
-            out.push_str(&format!(
-                "... and {} more changed lines\n",
-                ops.len() - MAX_LINES
-            ));
-            break;
-        }
-        if last_line.is_none_or(|last: usize| number.abs_diff(last) > 1) {
-            out.push_str(&format!("@@ line {number} @@\n"));
-        }
-        last_line = Some(*number);
-        out.push_str(&format!("{sign}{line}\n"));
+    const MAX_LINES: usize = 80;
+    let text = similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header("on disk", "generated")
+        .to_string();
+    let total = text.lines().count();
+    if total <= MAX_LINES {
+        return text;
     }
+    let mut out: String = text
+        .lines()
+        .take(MAX_LINES)
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    out.push_str(&format!(
+        "... and {} more lines of diff\n",
+        total - MAX_LINES
+    ));
     out
 }

@@ -107,12 +107,12 @@ that has both the attribute or trait (`#[non_exhaustive]`, `Clone`) and the modu
 around it (`types`, `webex_calling`) in backticks.";
 
 const HEADER: &str = "\
-// The public API of the webex-calling crate as of its last release (before the first
-// release: when this file was added), one line per item; `cargo xtask public-api` prints
-// the current one. `cargo xtask check` fails when the two differ in a line that the
-// [Unreleased] section of CHANGELOG.md does not name. Rewritten only when a release is
-// cut, by `cargo xtask public-api --bless`, in the commit that moves [Unreleased] under
-// the version's heading.
+// The public API of the webex-calling crate as of its last release, one line per item
+// (before the first release: the API that [Unreleased], the first release's entries,
+// describes as a whole); `cargo xtask public-api` prints the current one. `cargo xtask
+// check` fails when the two differ in a line that the [Unreleased] section of
+// CHANGELOG.md does not name. Rewritten by `cargo xtask public-api --bless` only when a
+// release is cut, in the commit that moves [Unreleased] under the version's heading.
 ";
 
 /// `cargo xtask public-api [--diff|--bless]` on the workspace at `root`.

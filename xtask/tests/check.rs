@@ -215,3 +215,23 @@ fn a_construct_the_generator_cannot_take_fails_the_check_naming_it() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_readme_link_without_a_definition_is_named_with_its_line() {
+    let text = "Use [`Client`] and [`Error`].\n\n```rust\nlet x = [`NotALink`];\n```\n\nSee [`Response`](https://docs.rs/x) too.\n\n[`Client`]: https://docs.rs/webex-calling/latest/webex_calling/struct.Client.html\n";
+    let problems = check::undefined_links("sdk/README.md", text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("sdk/README.md:1: [`Error`] has no link definition"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn the_crate_readme_defines_every_link_it_uses() {
+    let readme = fs::read_to_string(xtask::root().join("sdk/README.md")).unwrap();
+    assert_eq!(
+        check::undefined_links("sdk/README.md", &readme),
+        Vec::<String>::new()
+    );
+}

@@ -283,9 +283,33 @@ pub struct FakeWebexBuilder {
     org_id: String,
     fixtures: bool,
     rate_limit: Option<RateLimit>,
+    addr: SocketAddr,
 }
 
 impl FakeWebexBuilder {
+    /// The address to listen on (default `127.0.0.1` on a free port). A
+    /// fake that runs as a service of its own, such as a docker-compose
+    /// service that other containers reach by its name, listens on
+    /// `0.0.0.0:PORT`; the clients under test then name its host to
+    /// [`ClientBuilder::danger_allow_http_host`](crate::ClientBuilder::danger_allow_http_host).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let fake = webex_calling::fake::FakeWebex::builder()
+    ///     .bind(([127, 0, 0, 2], 0).into())
+    ///     .start()
+    ///     .await?;
+    /// assert!(fake.base_url().starts_with("http://127.0.0.2:"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
     /// The bearer token the fake requires (default [`DEFAULT_TOKEN`]).
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
@@ -317,8 +341,8 @@ impl FakeWebexBuilder {
         self
     }
 
-    /// Starts the server on `127.0.0.1`, on a free port, in the current
-    /// Tokio runtime.
+    /// Starts the server on its [`bind`](Self::bind) address (`127.0.0.1`,
+    /// on a free port, unless set), in the current Tokio runtime.
     ///
     /// # Errors
     ///
@@ -336,7 +360,7 @@ impl FakeWebexBuilder {
             ));
         }
         let spec = spec::Spec::load().map_err(io::Error::other)?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let mut state = state::State::default();
         if self.fixtures {
@@ -359,9 +383,7 @@ impl FakeWebexBuilder {
             requests: AtomicU64::new(0),
         });
         let server = tokio::spawn(server::serve(listener, Arc::clone(&shared)));
-        // The spec's server URL has the path `/v1`, and the fake serves
-        // under it as Webex does.
-        let base_url = format!("http://{addr}/v1");
+        let base_url = base_url_for(addr);
         Ok(FakeWebex {
             shared,
             addr,
@@ -369,6 +391,23 @@ impl FakeWebexBuilder {
             server,
         })
     }
+}
+
+/// The base URL a client in this process reaches a fake listening on
+/// `addr` with: a fake listening on every interface is reached on
+/// loopback, which a client accepts in plain http. The spec's server URL
+/// has the path `/v1`, and the fake serves under it as Webex does.
+pub(crate) fn base_url_for(addr: SocketAddr) -> String {
+    let local = if addr.ip().is_unspecified() {
+        let loopback = match addr {
+            SocketAddr::V4(_) => std::net::IpAddr::from(Ipv4Addr::LOCALHOST),
+            SocketAddr::V6(_) => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        };
+        SocketAddr::new(loopback, addr.port())
+    } else {
+        addr
+    };
+    format!("http://{local}/v1")
 }
 
 impl FakeWebex {
@@ -393,6 +432,7 @@ impl FakeWebex {
             org_id: fixtures::ORG_ID.to_string(),
             fixtures: true,
             rate_limit: None,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
 

@@ -729,3 +729,19 @@ async fn a_delay_after_applying_is_just_a_delay() {
     // Applied twice, the second time would find the old ID gone.
     assert_eq!(answer.json(), json!({ "id": call_pickup_id("Front desk") }));
 }
+
+#[test]
+fn a_fake_on_every_interface_is_reached_on_loopback_and_others_where_they_listen() {
+    assert_eq!(
+        base_url_for(([0, 0, 0, 0], 4010).into()),
+        "http://127.0.0.1:4010/v1"
+    );
+    assert_eq!(
+        base_url_for("[::]:4010".parse().unwrap()),
+        "http://[::1]:4010/v1"
+    );
+    assert_eq!(
+        base_url_for(([127, 0, 0, 2], 4010).into()),
+        "http://127.0.0.2:4010/v1"
+    );
+}

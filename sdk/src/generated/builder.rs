@@ -11,6 +11,7 @@ pub struct GetCallPickup<'a> {
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> GetCallPickup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -19,6 +20,7 @@ impl<'a> GetCallPickup<'a> {
             location_id: ::std::option::Option::None,
             call_pickup_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
@@ -39,13 +41,37 @@ impl<'a> GetCallPickup<'a> {
         self.call_pickup_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
     #[must_use]
     pub fn org_id(
         mut self,
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
         self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -68,10 +94,18 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::CallPickupDetails>, crate::Error> {
-        let Self { client, location_id, call_pickup_id, org_id } = self;
+        let Self { client, location_id, call_pickup_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
         let location_id = out.require(&root.field("locationId"), location_id);
         if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
@@ -116,7 +150,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         response.json_with_meta()
     }
@@ -131,6 +165,7 @@ pub struct UpdateCallPickup<'a> {
     call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> UpdateCallPickup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -140,6 +175,7 @@ impl<'a> UpdateCallPickup<'a> {
             call_pickup_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
@@ -160,7 +196,7 @@ impl<'a> UpdateCallPickup<'a> {
         self.call_pickup_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
     #[must_use]
     pub fn org_id(
         mut self,
@@ -176,6 +212,30 @@ impl<'a> UpdateCallPickup<'a> {
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
     {
         self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -201,10 +261,18 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::Response<types::UpdateCallPickupResponse>,
         crate::Error,
     > {
-        let Self { client, location_id, call_pickup_id, org_id, body } = self;
+        let Self { client, location_id, call_pickup_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
         let location_id = out.require(&root.field("locationId"), location_id);
         if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
@@ -254,7 +322,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         response.json_with_meta()
     }
@@ -268,6 +336,7 @@ pub struct GetHuntGroup<'a> {
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> GetHuntGroup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -276,6 +345,7 @@ impl<'a> GetHuntGroup<'a> {
             location_id: ::std::option::Option::None,
             hunt_group_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
@@ -296,13 +366,37 @@ impl<'a> GetHuntGroup<'a> {
         self.hunt_group_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
     #[must_use]
     pub fn org_id(
         mut self,
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
         self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -325,10 +419,18 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id } = self;
+        let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
         let location_id = out.require(&root.field("locationId"), location_id);
         if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
@@ -373,7 +475,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         response.json_with_meta()
     }
@@ -388,6 +490,7 @@ pub struct UpdateHuntGroup<'a> {
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> UpdateHuntGroup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -397,6 +500,7 @@ impl<'a> UpdateHuntGroup<'a> {
             hunt_group_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `locationId`. Required. ID of the location the group belongs to.
@@ -417,7 +521,7 @@ impl<'a> UpdateHuntGroup<'a> {
         self.hunt_group_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
     #[must_use]
     pub fn org_id(
         mut self,
@@ -433,6 +537,30 @@ impl<'a> UpdateHuntGroup<'a> {
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
     {
         self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -453,10 +581,18 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id, body } = self;
+        let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
         let location_id = out.require(&root.field("locationId"), location_id);
         if let ::std::option::Option::Some(value) = &location_id {
             let at = root.field("locationId");
@@ -506,7 +642,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }

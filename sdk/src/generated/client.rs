@@ -180,3 +180,13 @@ client
         super::builder::UpdateHuntGroup::new(::std::clone::Clone::clone(self))
     }
 }
+impl crate::ClientBuilder {
+    ///Sets `orgId` for every call that takes it and does not set its own. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    #[must_use]
+    pub fn org_id(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_parameter("orgId", value.into())
+    }
+}

@@ -562,6 +562,7 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
         "name": "orgId",
         "in": "query",
         "required": false,
+        "x-client-default": "orgId",
         "description": "ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.",
         "schema": {
           "type": "string"
@@ -1399,11 +1400,16 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
       },
       "WebexError": {
         "type": "object",
-        "description": "The error body Webex sends with a failed request.",
+        "x-documentation-only": true,
+        "description": "The error body Webex sends with a failed request. The SDK reads it itself, leniently, into its error type, so no type is generated for it.",
         "properties": {
           "message": {
             "type": "string",
             "description": "A summary of what went wrong."
+          },
+          "errorCode": {
+            "type": "integer",
+            "description": "Webex's code for the error, when it sends one."
           },
           "errors": {
             "type": "array",
@@ -1420,11 +1426,16 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
       },
       "WebexErrorDetail": {
         "type": "object",
+        "x-documentation-only": true,
         "description": "One problem found in the request.",
         "properties": {
           "description": {
             "type": "string",
             "description": "What is wrong."
+          },
+          "errorCode": {
+            "type": "integer",
+            "description": "Webex's code for this problem, when it sends one."
           }
         }
       }

@@ -9,12 +9,14 @@ use super::types;
 pub struct GetSprocket<'a> {
     client: crate::Client,
     sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> GetSprocket<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
             sprocket_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `sprocketId`. Required. ID of the sprocket.
@@ -24,6 +26,30 @@ impl<'a> GetSprocket<'a> {
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
         self.sprocket_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -44,7 +70,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
-        let Self { client, sprocket_id } = self;
+        let Self { client, sprocket_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -75,7 +101,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         response.json_with_meta()
     }
@@ -88,6 +114,7 @@ pub struct DeleteSprocket<'a> {
     client: crate::Client,
     sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     force: ::std::option::Option<bool>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> DeleteSprocket<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -95,6 +122,7 @@ impl<'a> DeleteSprocket<'a> {
             client,
             sprocket_id: ::std::option::Option::None,
             force: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `sprocketId`. Required. ID of the sprocket.
@@ -110,6 +138,30 @@ impl<'a> DeleteSprocket<'a> {
     #[must_use]
     pub fn force(mut self, value: impl ::std::convert::Into<bool>) -> Self {
         self.force = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -130,7 +182,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, sprocket_id, force } = self;
+        let Self { client, sprocket_id, force, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -162,7 +214,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }

@@ -12,6 +12,7 @@ pub struct ListGadgets<'a> {
     max: ::std::option::Option<i64>,
     start: ::std::option::Option<i64>,
     name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> ListGadgets<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -21,6 +22,7 @@ impl<'a> ListGadgets<'a> {
             max: ::std::option::Option::None,
             start: ::std::option::Option::None,
             name: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `kind`. Required. Which kind of gadget.
@@ -53,6 +55,30 @@ impl<'a> ListGadgets<'a> {
         self.name = ::std::option::Option::Some(value.into());
         self
     }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
     /**Checks every rule of the spec, then sends the request.
 
 # Errors
@@ -76,7 +102,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::Response<types::ListGadgetsResponse>,
         crate::Error,
     > {
-        let Self { client, kind, max, start, name } = self;
+        let Self { client, kind, max, start, name, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -133,7 +159,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         response.json_with_meta()
     }

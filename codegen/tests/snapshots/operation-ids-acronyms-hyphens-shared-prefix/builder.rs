@@ -9,12 +9,14 @@ use super::types;
 pub struct GetXmlData<'a> {
     client: crate::Client,
     doc_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> GetXmlData<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
             doc_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `docId`. Required. ID of the document.
@@ -24,6 +26,30 @@ impl<'a> GetXmlData<'a> {
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
         self.doc_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -44,7 +70,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::Panel>, crate::Error> {
-        let Self { client, doc_id } = self;
+        let Self { client, doc_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -70,7 +96,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         response.json_with_meta()
     }
@@ -81,10 +107,38 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
 #[derive(Debug, Clone)]
 pub struct ListReports {
     client: crate::Client,
+    options: crate::runtime::CallOptions,
 }
 impl ListReports {
     pub(crate) fn new(client: crate::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            options: ::std::default::Default::default(),
+        }
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
     }
     /**Checks every rule of the spec, then sends the request.
 
@@ -104,7 +158,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client } = self;
+        let Self { client, options } = self;
         let mut url = client.url_buffer(8usize);
         url.push_str("/reports");
         crate::runtime::push_query(&mut url, &[]);
@@ -116,7 +170,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }
@@ -129,6 +183,7 @@ pub struct UpdatePanel<'a> {
     client: crate::Client,
     panel_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::Panel>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> UpdatePanel<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -136,6 +191,7 @@ impl<'a> UpdatePanel<'a> {
             client,
             panel_id: ::std::option::Option::None,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `panelId`. Required. ID of the panel.
@@ -156,6 +212,30 @@ impl<'a> UpdatePanel<'a> {
         self.body = ::std::option::Option::Some(value.into());
         self
     }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
     /**Checks every rule of the spec, then sends the request.
 
 # Errors
@@ -174,7 +254,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, panel_id, body } = self;
+        let Self { client, panel_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -206,7 +286,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }
@@ -219,6 +299,7 @@ pub struct UpdatePanelAgents<'a> {
     client: crate::Client,
     panel_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::PanelAgents>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> UpdatePanelAgents<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -226,6 +307,7 @@ impl<'a> UpdatePanelAgents<'a> {
             client,
             panel_id: ::std::option::Option::None,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `panelId`. Required. ID of the panel.
@@ -246,6 +328,30 @@ impl<'a> UpdatePanelAgents<'a> {
         self.body = ::std::option::Option::Some(value.into());
         self
     }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
     /**Checks every rule of the spec, then sends the request.
 
 # Errors
@@ -264,7 +370,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::Panel>, crate::Error> {
-        let Self { client, panel_id, body } = self;
+        let Self { client, panel_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -297,7 +403,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         response.json_with_meta()
     }

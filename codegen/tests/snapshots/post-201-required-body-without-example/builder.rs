@@ -9,12 +9,14 @@ use super::types;
 pub struct CreateCrate<'a> {
     client: crate::Client,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::CreateCrateBody>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> CreateCrate<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets the request body: a [`types::CreateCrateBody`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
@@ -24,6 +26,30 @@ impl<'a> CreateCrate<'a> {
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::CreateCrateBody>>,
     {
         self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
         self
     }
     /**Checks every rule of the spec, then sends the request.
@@ -44,7 +70,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<types::Crate>, crate::Error> {
-        let Self { client, body } = self;
+        let Self { client, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -67,7 +93,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         response.json_with_meta()
     }

@@ -11,6 +11,7 @@ pub struct FillBox<'a> {
     box_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     note: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<::std::borrow::Cow<'a, types::FillBox>>,
+    options: crate::runtime::CallOptions,
 }
 impl<'a> FillBox<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
@@ -19,6 +20,7 @@ impl<'a> FillBox<'a> {
             box_id: ::std::option::Option::None,
             note: ::std::option::Option::None,
             body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
         }
     }
     ///Sets `boxId`. Required. ID of the box.
@@ -48,6 +50,30 @@ impl<'a> FillBox<'a> {
         self.body = ::std::option::Option::Some(value.into());
         self
     }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
     /**Checks every rule of the spec, then sends the request.
 
 # Errors
@@ -66,7 +92,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, box_id, note, body } = self;
+        let Self { client, box_id, note, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -98,7 +124,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }
