@@ -51,8 +51,9 @@ pub struct Resend {
 const DEFAULT_CHECK: &str =
     "Read the resource to see whether the change was applied before sending it again.";
 
-/// Reads `x-idempotent`: `true`, `false`, or
-/// `{unless-body-sets: [property, ...], check: text}`. Without it, the
+/// Reads `x-idempotent`: `true`, `false`,
+/// `{unless-body-sets: [property, ...], check: text}`, or `{check: text}`
+/// (never sent again, and this is what to check). Without it, the
 /// methods HTTP defines as idempotent may be sent again and the others not.
 fn resend_of(
     id: &str,
@@ -72,7 +73,7 @@ fn resend_of(
     };
     let bad = || {
         format!(
-            "{id}: x-idempotent must be true, false or {{unless-body-sets: [property, ...], check: text}}"
+            "{id}: x-idempotent must be true, false, {{unless-body-sets: [property, ...], check: text}} or {{check: text}}"
         )
     };
     match value {
@@ -91,14 +92,24 @@ fn resend_of(
             {
                 return Err(format!("{id}: x-idempotent has an unknown key {unknown:?}"));
             }
-            let names = fields
-                .get("unless-body-sets")
-                .and_then(serde_json::Value::as_array)
-                .ok_or_else(bad)?
-                .iter()
-                .map(|name| name.as_str().map(str::to_string).ok_or_else(bad))
-                .collect::<Result<Vec<_>, _>>()?;
-            if names.is_empty() {
+            // Without `unless-body-sets` the operation is never sent again,
+            // and `check` says what to look at instead.
+            let names = match fields.get("unless-body-sets") {
+                None => Vec::new(),
+                Some(names) => {
+                    let names = names
+                        .as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(|name| name.as_str().map(str::to_string).ok_or_else(bad))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if names.is_empty() {
+                        return Err(bad());
+                    }
+                    names
+                }
+            };
+            if names.is_empty() && !fields.contains_key("check") {
                 return Err(bad());
             }
             if let Some(missing) = names.iter().find(|name| !body_properties.contains(name)) {
