@@ -887,7 +887,13 @@ impl Client {
                     // A success needs only the service's tracking ID; the
                     // other headers are kept for failures alone.
                     let headers = if (200..300).contains(&status) {
-                        Answer::Success(header_tracking_id(response.headers()))
+                        Answer::Success {
+                            tracking_id: header_tracking_id(response.headers()),
+                            link: response
+                                .headers()
+                                .get(header::LINK)
+                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                        }
                     } else {
                         Answer::Failure(response.headers().clone())
                     };
@@ -903,7 +909,14 @@ impl Client {
             let limiter = &self.inner.limiter;
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
-                Ok((status, Answer::Success(server_tracking_id), bytes)) => {
+                Ok((
+                    status,
+                    Answer::Success {
+                        tracking_id: server_tracking_id,
+                        link,
+                    },
+                    bytes,
+                )) => {
                     span.record("status", status);
                     if status != operation.success {
                         tracing::debug!(
@@ -918,6 +931,7 @@ impl Client {
                         body: bytes,
                         tracking_id: server_tracking_id.unwrap_or(tracking_id),
                         attempts: call.sent,
+                        link,
                     });
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
@@ -1112,8 +1126,12 @@ async fn provided_token(
 
 /// What an answer's headers are kept for.
 enum Answer {
-    /// The success status: only the service's tracking ID, if it sent one.
-    Success(Option<String>),
+    /// The success status: only the service's tracking ID and `Link`
+    /// header, if it sent them.
+    Success {
+        tracking_id: Option<String>,
+        link: Option<String>,
+    },
     /// Any other status: every header, for the error.
     Failure(header::HeaderMap),
 }

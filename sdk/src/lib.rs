@@ -404,6 +404,7 @@ mod fixture_tests;
 #[rustfmt::skip]
 mod generated;
 mod limiter;
+mod paging;
 mod response;
 mod runtime;
 mod tls;
@@ -413,5 +414,6 @@ pub use client::{Client, ClientBuilder, RetryPolicy, TokenFuture, TokenProvider,
 pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, types};
 pub use limiter::RateLimiter;
+pub use paging::Items;
 pub use response::Response;
 pub use validate::{Validate, parse_body};

@@ -130,6 +130,8 @@ pub struct Response {
     pub(crate) body: Bytes,
     pub(crate) tracking_id: String,
     pub(crate) attempts: u32,
+    /// The `Link` header of the answer, kept for list operations' paging.
+    pub(crate) link: Option<String>,
 }
 
 impl Response {
@@ -150,6 +152,7 @@ impl Response {
     /// The answer of an operation whose success has no body to decode.
     pub fn with_value<T>(self, value: T) -> crate::Response<T> {
         crate::Response::new(value, self.status, self.tracking_id, self.attempts)
+            .with_link(self.link)
     }
 }
 

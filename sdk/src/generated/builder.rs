@@ -172,6 +172,38 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .await?;
         response.json_with_meta()
     }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupListItem`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::CallPickupListItem> {
+        let Self { client, location_id, org_id, max, start, order, name } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let order = crate::paging::owned(order);
+        let name = crate::paging::owned(name);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListCallPickups {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    order: ::std::clone::Clone::clone(&order),
+                    name: ::std::clone::Clone::clone(&name),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.call_pickups),
+                    )
+                }
+            },
+        )
+    }
 }
 /**Builder for [`Client::create_call_pickup`]
 
@@ -853,6 +885,52 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .await?;
         response.json_with_meta()
     }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupAgent`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::CallPickupAgent> {
+        let Self {
+            client,
+            location_id,
+            org_id,
+            call_pickup_name,
+            max,
+            start,
+            name,
+            phone_number,
+            order,
+        } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let call_pickup_name = crate::paging::owned(call_pickup_name);
+        let name = crate::paging::owned(name);
+        let phone_number = crate::paging::owned(phone_number);
+        let order = crate::paging::owned(order);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListCallPickupAvailableAgents {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    call_pickup_name: ::std::clone::Clone::clone(&call_pickup_name),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    name: ::std::clone::Clone::clone(&name),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                    order: ::std::clone::Clone::clone(&order),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.agents),
+                    )
+                }
+            },
+        )
+    }
 }
 /**Builder for [`Client::list_hunt_groups`]
 
@@ -999,6 +1077,38 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .execute(&operation, url, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::HuntGroupListItem`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the page the answer's `Link` header names with `rel="next"`, until an answer names none. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::HuntGroupListItem> {
+        let Self { client, org_id, location_id, max, start, name, phone_number } = self;
+        let org_id = crate::paging::owned(org_id);
+        let location_id = crate::paging::owned(location_id);
+        let name = crate::paging::owned(name);
+        let phone_number = crate::paging::owned(phone_number);
+        crate::paging::Items::new(
+            max,
+            start,
+            true,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListHuntGroups {
+                    client: ::std::clone::Clone::clone(&client),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    name: ::std::clone::Clone::clone(&name),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.hunt_groups),
+                    )
+                }
+            },
+        )
     }
 }
 /**Builder for [`Client::create_hunt_group`]
@@ -2601,6 +2711,36 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .await?;
         response.json_with_meta()
     }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::AvailableNumber> {
+        let Self { client, location_id, org_id, max, start, phone_number } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let phone_number = crate::paging::owned(phone_number);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = GetHuntGroupPrimaryAvailablePhoneNumbers {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.phone_numbers),
+                    )
+                }
+            },
+        )
+    }
 }
 /**Builder for [`Client::get_hunt_group_alternate_available_phone_numbers`]
 
@@ -2750,6 +2890,36 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .execute(&operation, url, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::AvailableNumber> {
+        let Self { client, location_id, org_id, max, start, phone_number } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let phone_number = crate::paging::owned(phone_number);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = GetHuntGroupAlternateAvailablePhoneNumbers {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.phone_numbers),
+                    )
+                }
+            },
+        )
     }
 }
 /**Builder for [`Client::get_hunt_group_call_forward_available_phone_numbers`]
@@ -2945,6 +3115,49 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .execute(&operation, url, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallForwardAvailableNumber`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::CallForwardAvailableNumber> {
+        let Self {
+            client,
+            location_id,
+            org_id,
+            max,
+            start,
+            phone_number,
+            owner_name,
+            extension,
+        } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let phone_number = crate::paging::owned(phone_number);
+        let owner_name = crate::paging::owned(owner_name);
+        let extension = crate::paging::owned(extension);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = GetHuntGroupCallForwardAvailablePhoneNumbers {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                    owner_name: ::std::clone::Clone::clone(&owner_name),
+                    extension: ::std::clone::Clone::clone(&extension),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.phone_numbers),
+                    )
+                }
+            },
+        )
     }
 }
 impl<'a> ::std::convert::From<types::CreateCallPickupRequest>

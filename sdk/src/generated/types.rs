@@ -5563,6 +5563,30 @@ impl CallPickupDetails {
         UpdateCallPickupRequest::from(self)
     }
 }
+impl CallPickupDetails {
+    ///The [`UpdateCallPickupRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    pub fn changes_since(
+        &self,
+        original: &CallPickupDetails,
+    ) -> UpdateCallPickupRequest {
+        let mut update = UpdateCallPickupRequest::from(self);
+        if self.agents == original.agents {
+            update.agents = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        if self.notification_delay_timer_seconds
+            == original.notification_delay_timer_seconds
+        {
+            update.notification_delay_timer_seconds = ::std::option::Option::None;
+        }
+        if self.notification_type == original.notification_type {
+            update.notification_type = ::std::option::Option::None;
+        }
+        update
+    }
+}
 ///The [`HuntGroupAgent`] that writes this [`HuntGroupAgentDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
 impl ::std::convert::From<&HuntGroupAgentDetails> for HuntGroupAgent {
     fn from(value: &HuntGroupAgentDetails) -> Self {
@@ -5648,6 +5672,64 @@ impl HuntGroupDetails {
         UpdateHuntGroupRequest::from(self)
     }
 }
+impl HuntGroupDetails {
+    ///The [`UpdateHuntGroupRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    #[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )]
+    pub fn changes_since(&self, original: &HuntGroupDetails) -> UpdateHuntGroupRequest {
+        let mut update = UpdateHuntGroupRequest::from(self);
+        if self.agents == original.agents {
+            update.agents = ::std::option::Option::None;
+        }
+        if self.alternate_numbers == original.alternate_numbers {
+            update.alternate_numbers = ::std::option::Option::None;
+        }
+        if self.call_policies == original.call_policies {
+            update.call_policies = ::std::option::Option::None;
+        }
+        if self.dial_by_name == original.dial_by_name {
+            update.dial_by_name = ::std::option::Option::None;
+        }
+        if self.direct_line_caller_id_name == original.direct_line_caller_id_name {
+            update.direct_line_caller_id_name = ::std::option::Option::None;
+        }
+        if self.distinctive_ring == original.distinctive_ring {
+            update.distinctive_ring = ::std::option::Option::None;
+        }
+        if self.enabled == original.enabled {
+            update.enabled = ::std::option::Option::None;
+        }
+        if self.extension == original.extension {
+            update.extension = ::std::option::Option::None;
+        }
+        if self.first_name == original.first_name {
+            update.first_name = ::std::option::Option::None;
+        }
+        if self.hunt_group_caller_id_for_outgoing_calls_enabled
+            == original.hunt_group_caller_id_for_outgoing_calls_enabled
+        {
+            update.hunt_group_caller_id_for_outgoing_calls_enabled = ::std::option::Option::None;
+        }
+        if self.language_code == original.language_code {
+            update.language_code = ::std::option::Option::None;
+        }
+        if self.last_name == original.last_name {
+            update.last_name = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        if self.phone_number == original.phone_number {
+            update.phone_number = ::std::option::Option::None;
+        }
+        if self.time_zone == original.time_zone {
+            update.time_zone = ::std::option::Option::None;
+        }
+        update
+    }
+}
 ///The [`NoAnswerSettings`] that writes this [`NoAnswerDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
 impl ::std::convert::From<&NoAnswerDetails> for NoAnswerSettings {
     fn from(value: &NoAnswerDetails) -> Self {
@@ -5692,5 +5774,36 @@ impl SelectiveForwardingRule {
     ///The [`UpdateSelectiveForwardingRuleRequest`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
     pub fn to_update(&self) -> UpdateSelectiveForwardingRuleRequest {
         UpdateSelectiveForwardingRuleRequest::from(self)
+    }
+}
+impl SelectiveForwardingRule {
+    ///The [`UpdateSelectiveForwardingRuleRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    pub fn changes_since(
+        &self,
+        original: &SelectiveForwardingRule,
+    ) -> UpdateSelectiveForwardingRuleRequest {
+        let mut update = UpdateSelectiveForwardingRuleRequest::from(self);
+        if self.business_schedule == original.business_schedule {
+            update.business_schedule = ::std::option::Option::None;
+        }
+        if self.calls_from == original.calls_from {
+            update.calls_from = ::std::option::Option::None;
+        }
+        if self.calls_to == original.calls_to {
+            update.calls_to = ::std::option::Option::None;
+        }
+        if self.enabled == original.enabled {
+            update.enabled = ::std::option::Option::None;
+        }
+        if self.forward_to == original.forward_to {
+            update.forward_to = ::std::option::Option::None;
+        }
+        if self.holiday_schedule == original.holiday_schedule {
+            update.holiday_schedule = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        update
     }
 }
