@@ -139,7 +139,12 @@ pub fn conversions(
             }
         });
         if update_fields.iter().all(|field| field.optional) {
-            out.push(changes_since(&read_ty, &update_ty, &compared, allow.as_ref()));
+            out.push(changes_since(
+                &read_ty,
+                &update_ty,
+                &compared,
+                allow.as_ref(),
+            ));
         }
     }
     Ok(out)

@@ -185,9 +185,9 @@ fn list_of(
         return Ok(None);
     };
     let bad = |what: &str| format!("{id}: x-list {what}");
-    let fields = value
-        .as_object()
-        .ok_or_else(|| bad("must be {items: property, max: parameter, start: parameter, link: bool}"))?;
+    let fields = value.as_object().ok_or_else(|| {
+        bad("must be {items: property, max: parameter, start: parameter, link: bool}")
+    })?;
     if let Some(unknown) = fields
         .keys()
         .find(|key| !matches!(key.as_str(), "items" | "max" | "start" | "link"))
@@ -226,24 +226,38 @@ fn list_of(
         ReferenceOr::Reference { .. } => None,
     };
     let Some(ReferenceOr::Reference { reference }) = schema else {
-        return Err(bad("needs a success answer whose schema is a $ref to a component"));
+        return Err(bad(
+            "needs a success answer whose schema is a $ref to a component",
+        ));
     };
     let wrapper = rules::component(spec, rules::component_name(reference)?)?;
     let property = match &wrapper.schema_kind {
-        openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => object.properties.get(&items),
+        openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+            object.properties.get(&items)
+        }
         _ => None,
     }
-    .ok_or_else(|| bad(&format!("names {items:?}, which is not a property of the answer")))?;
+    .ok_or_else(|| {
+        bad(&format!(
+            "names {items:?}, which is not a property of the answer"
+        ))
+    })?;
     let item_type = match property {
         ReferenceOr::Item(schema) => match &schema.schema_kind {
             openapiv3::SchemaKind::Type(openapiv3::Type::Array(openapiv3::ArrayType {
                 items: Some(ReferenceOr::Reference { reference }),
                 ..
             })) => rules::component_name(reference)?.to_string(),
-            _ => return Err(bad(&format!("names {items:?}, which is not an array of a component"))),
+            _ => {
+                return Err(bad(&format!(
+                    "names {items:?}, which is not an array of a component"
+                )));
+            }
         },
         ReferenceOr::Reference { .. } => {
-            return Err(bad(&format!("names {items:?}, which is not an inline array")));
+            return Err(bad(&format!(
+                "names {items:?}, which is not an inline array"
+            )));
         }
     };
     Ok(Some(ListInfo {
@@ -1186,7 +1200,11 @@ fn send_fn(
 /// `stream()` on a list operation's builder: every item of every page, as
 /// a `crate::Items` stream that owns its arguments. Each page is the same
 /// builder with `start` and `max` set, sent with `send_with_meta`.
-fn stream_fn(op: &OperationInfo, list: &ListInfo, types: &BuilderTypes) -> Result<TokenStream, String> {
+fn stream_fn(
+    op: &OperationInfo,
+    list: &ListInfo,
+    types: &BuilderTypes,
+) -> Result<TokenStream, String> {
     let builder = format_ident!("{}", op.builder_ident);
     let item = format_ident!("{}", list.item_type);
     let items = format_ident!("{}", snake(&list.items));
@@ -1204,7 +1222,11 @@ fn stream_fn(op: &OperationInfo, list: &ListInfo, types: &BuilderTypes) -> Resul
             ));
         }
     }
-    let idents: Vec<_> = op.params.iter().map(|p| format_ident!("{}", p.ident)).collect();
+    let idents: Vec<_> = op
+        .params
+        .iter()
+        .map(|p| format_ident!("{}", p.ident))
+        .collect();
     // The arguments the caller borrowed are copied once, so the stream
     // borrows nothing and can be spawned.
     let owned = op

@@ -124,7 +124,12 @@ impl<T: Send + 'static> Items<T> {
     /// `page_size` items (default 100) and fetches each
     /// page with `fetch`. `linked` says whether the list's answers carry a
     /// `Link` header (the spec's `x-list: {link: true}`).
-    pub(crate) fn new<F, Fut>(page_size: Option<i64>, start: Option<i64>, linked: bool, mut fetch: F) -> Self
+    pub(crate) fn new<F, Fut>(
+        page_size: Option<i64>,
+        start: Option<i64>,
+        linked: bool,
+        mut fetch: F,
+    ) -> Self
     where
         F: FnMut(Cursor) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Page<T>, Error>> + Send + 'static,
@@ -185,7 +190,11 @@ impl<T> Stream for Items<T> {
 
 /// The items of the page fetched at `cursor`, and where the next one
 /// starts (`None`: this was the last).
-fn after<T>(cursor: Cursor, linked: bool, page: Page<T>) -> Result<(Vec<T>, Option<Cursor>), Error> {
+fn after<T>(
+    cursor: Cursor,
+    linked: bool,
+    page: Page<T>,
+) -> Result<(Vec<T>, Option<Cursor>), Error> {
     let count = i64::try_from(page.items.len()).unwrap_or(i64::MAX);
     let linked_next = page.link.as_deref().and_then(next_link);
     let next = match linked_next {
@@ -237,16 +246,14 @@ fn next_link(header: &str) -> Option<NextLink> {
     header.split(',').find_map(|link| {
         let (target, params) = link.trim().strip_prefix('<')?.split_once('>')?;
         let is_next = params.split(';').any(|param| {
-            param
-                .split_once('=')
-                .is_some_and(|(name, value)| {
-                    name.trim().eq_ignore_ascii_case("rel")
-                        && value
-                            .trim()
-                            .trim_matches('"')
-                            .split_ascii_whitespace()
-                            .any(|rel| rel.eq_ignore_ascii_case("next"))
-                })
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("rel")
+                    && value
+                        .trim()
+                        .trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|rel| rel.eq_ignore_ascii_case("next"))
+            })
         });
         if !is_next {
             return None;
@@ -302,7 +309,13 @@ mod tests {
     fn a_full_page_without_link_is_followed_by_the_next_offset() {
         let (items, next) = after(AT_ZERO, false, page(100, None)).unwrap();
         assert_eq!(items.len(), 100);
-        assert_eq!(next, Some(Cursor { start: 100, max: 100 }));
+        assert_eq!(
+            next,
+            Some(Cursor {
+                start: 100,
+                max: 100
+            })
+        );
     }
 
     #[test]
@@ -321,13 +334,22 @@ mod tests {
         )
         .unwrap()
         .1;
-        assert_eq!(next, Some(Cursor { start: 100, max: 100 }));
+        assert_eq!(
+            next,
+            Some(Cursor {
+                start: 100,
+                max: 100
+            })
+        );
     }
 
     #[test]
     fn a_next_link_that_does_not_move_forward_is_an_error() {
         let error = after(
-            Cursor { start: 100, max: 100 },
+            Cursor {
+                start: 100,
+                max: 100,
+            },
             true,
             page(100, Some(r#"<https://x/l?start=100>; rel="next""#)),
         )

@@ -245,24 +245,34 @@ macro_rules! for_sdk_schema {
             "AvailableNumber" => Some(schemars::schema_for!(AvailableNumber)),
             "AvailableNumbersResponse" => Some(schemars::schema_for!(AvailableNumbersResponse)),
             "CallForwardAvailableNumber" => Some(schemars::schema_for!(CallForwardAvailableNumber)),
-            "CallForwardAvailableNumbersResponse" => Some(schemars::schema_for!(CallForwardAvailableNumbersResponse)),
+            "CallForwardAvailableNumbersResponse" => {
+                Some(schemars::schema_for!(CallForwardAvailableNumbersResponse))
+            }
             "CallPickupListItem" => Some(schemars::schema_for!(CallPickupListItem)),
             "CallsFromSelection" => Some(schemars::schema_for!(CallsFromSelection)),
             "CallsToNumber" => Some(schemars::schema_for!(CallsToNumber)),
             "CallsToNumberType" => Some(schemars::schema_for!(CallsToNumberType)),
             "CreateCallPickupRequest" => Some(schemars::schema_for!(CreateCallPickupRequest)),
             "CreateHuntGroupRequest" => Some(schemars::schema_for!(CreateHuntGroupRequest)),
-            "CreateSelectiveForwardingRuleRequest" => Some(schemars::schema_for!(CreateSelectiveForwardingRuleRequest)),
+            "CreateSelectiveForwardingRuleRequest" => {
+                Some(schemars::schema_for!(CreateSelectiveForwardingRuleRequest))
+            }
             "CreatedId" => Some(schemars::schema_for!(CreatedId)),
             "ForwardToSelection" => Some(schemars::schema_for!(ForwardToSelection)),
             "ForwardingDestination" => Some(schemars::schema_for!(ForwardingDestination)),
             "ForwardingRuleState" => Some(schemars::schema_for!(ForwardingRuleState)),
             "ForwardingRuleSummary" => Some(schemars::schema_for!(ForwardingRuleSummary)),
             "HuntGroupCallForwarding" => Some(schemars::schema_for!(HuntGroupCallForwarding)),
-            "HuntGroupCallForwardingSettings" => Some(schemars::schema_for!(HuntGroupCallForwardingSettings)),
-            "HuntGroupCallForwardingUpdate" => Some(schemars::schema_for!(HuntGroupCallForwardingUpdate)),
+            "HuntGroupCallForwardingSettings" => {
+                Some(schemars::schema_for!(HuntGroupCallForwardingSettings))
+            }
+            "HuntGroupCallForwardingUpdate" => {
+                Some(schemars::schema_for!(HuntGroupCallForwardingUpdate))
+            }
             "HuntGroupListItem" => Some(schemars::schema_for!(HuntGroupListItem)),
-            "ListCallPickupAvailableAgentsResponse" => Some(schemars::schema_for!(ListCallPickupAvailableAgentsResponse)),
+            "ListCallPickupAvailableAgentsResponse" => {
+                Some(schemars::schema_for!(ListCallPickupAvailableAgentsResponse))
+            }
             "ListCallPickupsResponse" => Some(schemars::schema_for!(ListCallPickupsResponse)),
             "ListHuntGroupsResponse" => Some(schemars::schema_for!(ListHuntGroupsResponse)),
             "NumberOwner" => Some(schemars::schema_for!(NumberOwner)),
@@ -271,7 +281,9 @@ macro_rules! for_sdk_schema {
             "OperatingModeDetails" => Some(schemars::schema_for!(OperatingModeDetails)),
             "OperatingModeExceptionType" => Some(schemars::schema_for!(OperatingModeExceptionType)),
             "OperatingModeForwardTo" => Some(schemars::schema_for!(OperatingModeForwardTo)),
-            "OperatingModeForwardToDetails" => Some(schemars::schema_for!(OperatingModeForwardToDetails)),
+            "OperatingModeForwardToDetails" => {
+                Some(schemars::schema_for!(OperatingModeForwardToDetails))
+            }
             "OperatingModeLevel" => Some(schemars::schema_for!(OperatingModeLevel)),
             "OperatingModeType" => Some(schemars::schema_for!(OperatingModeType)),
             "OperatingModeUpdate" => Some(schemars::schema_for!(OperatingModeUpdate)),
@@ -283,8 +295,12 @@ macro_rules! for_sdk_schema {
             "RuleForwardTo" => Some(schemars::schema_for!(RuleForwardTo)),
             "SelectiveForwardingRule" => Some(schemars::schema_for!(SelectiveForwardingRule)),
             "TelephonyType" => Some(schemars::schema_for!(TelephonyType)),
-            "UpdateHuntGroupCallForwardingRequest" => Some(schemars::schema_for!(UpdateHuntGroupCallForwardingRequest)),
-            "UpdateSelectiveForwardingRuleRequest" => Some(schemars::schema_for!(UpdateSelectiveForwardingRuleRequest)),
+            "UpdateHuntGroupCallForwardingRequest" => {
+                Some(schemars::schema_for!(UpdateHuntGroupCallForwardingRequest))
+            }
+            "UpdateSelectiveForwardingRuleRequest" => {
+                Some(schemars::schema_for!(UpdateSelectiveForwardingRuleRequest))
+            }
             _ => None,
         }
     }};

@@ -747,7 +747,9 @@ async fn a_call_pickup_list_page_passes_prism() {
     let exchange = relay.conforming_exchange_of("GET", 200);
     assert_eq!(
         exchange.target,
-        format!("/telephony/config/locations/{LOCATION}/callPickups?max=50&start=100&order=ASC&name=Alaska")
+        format!(
+            "/telephony/config/locations/{LOCATION}/callPickups?max=50&start=100&order=ASC&name=Alaska"
+        )
     );
     assert_eq!(list.unwrap().call_pickups[1].name, "South Alaska-Group");
 }
@@ -757,7 +759,13 @@ async fn a_call_pickup_create_passes_prism_and_answers_201() {
     let relay = Relay::start().await;
     let body: webex_calling::types::CreateCallPickupRequest = example_body("createCallPickup");
 
-    let created = relay.client().create_call_pickup().location_id(LOCATION).body(body).send().await;
+    let created = relay
+        .client()
+        .create_call_pickup()
+        .location_id(LOCATION)
+        .body(body)
+        .send()
+        .await;
 
     let exchange = relay.conforming_exchange_of("POST", 201);
     assert_eq!(exchange.body, request_example("createCallPickup"));
@@ -776,7 +784,10 @@ async fn a_call_pickup_delete_passes_prism() {
         .send()
         .await;
 
-    assert_eq!(relay.conforming_exchange_of("DELETE", 204).target, call_pickup_path());
+    assert_eq!(
+        relay.conforming_exchange_of("DELETE", 204).target,
+        call_pickup_path()
+    );
     deleted.unwrap();
 }
 
@@ -820,7 +831,11 @@ async fn a_hunt_group_list_streamed_passes_prism() {
 
     let exchange = relay.conforming_exchange_of("GET", 200);
     assert!(exchange.target.contains("max=2&start=0"), "{exchange:#?}");
-    assert_eq!(groups.len(), 2, "Prism's example page, and no Link to a next one");
+    assert_eq!(
+        groups.len(),
+        2,
+        "Prism's example page, and no Link to a next one"
+    );
     assert!(groups.iter().all(Result::is_ok), "{groups:?}");
 }
 
@@ -829,7 +844,13 @@ async fn a_hunt_group_create_passes_prism_and_answers_200() {
     let relay = Relay::start().await;
     let body: webex_calling::types::CreateHuntGroupRequest = example_body("createHuntGroup");
 
-    let created = relay.client().create_hunt_group().location_id(LOCATION).body(body).send().await;
+    let created = relay
+        .client()
+        .create_hunt_group()
+        .location_id(LOCATION)
+        .body(body)
+        .send()
+        .await;
 
     let exchange = relay.conforming_exchange_of("POST", 200);
     assert_eq!(exchange.body, request_example("createHuntGroup"));
@@ -848,7 +869,10 @@ async fn a_hunt_group_delete_passes_prism() {
         .send()
         .await;
 
-    assert_eq!(relay.conforming_exchange_of("DELETE", 204).target, hunt_group_path());
+    assert_eq!(
+        relay.conforming_exchange_of("DELETE", 204).target,
+        hunt_group_path()
+    );
     deleted.unwrap();
 }
 
@@ -886,7 +910,10 @@ async fn the_docs_call_forwarding_update_passes_prism() {
         .await;
 
     let exchange = relay.conforming_exchange_of("PUT", 204);
-    assert_eq!(exchange.body, request_example("updateHuntGroupCallForwardingSettings"));
+    assert_eq!(
+        exchange.body,
+        request_example("updateHuntGroupCallForwardingSettings")
+    );
     sent.unwrap();
 }
 
@@ -906,7 +933,10 @@ async fn a_selective_rule_create_passes_prism_and_answers_201() {
         .await;
 
     let exchange = relay.conforming_exchange_of("POST", 201);
-    assert_eq!(exchange.body, request_example("createHuntGroupSelectiveCallForwardingRule"));
+    assert_eq!(
+        exchange.body,
+        request_example("createHuntGroupSelectiveCallForwardingRule")
+    );
     assert!(!created.unwrap().id.is_empty());
 }
 
@@ -957,7 +987,10 @@ async fn the_docs_selective_rule_update_passes_prism() {
         .await;
 
     let exchange = relay.conforming_exchange_of("PUT", 201);
-    assert_eq!(exchange.body, request_example("updateHuntGroupSelectiveCallForwardingRule"));
+    assert_eq!(
+        exchange.body,
+        request_example("updateHuntGroupSelectiveCallForwardingRule")
+    );
     assert!(!updated.unwrap().id.is_empty());
 }
 
@@ -992,7 +1025,11 @@ async fn the_operating_mode_switch_passes_prism() {
 
     let exchange = relay.conforming_exchange_of("POST", 204);
     assert_eq!(exchange.body, Value::Null, "no body is sent");
-    assert!(exchange.target.ends_with("/callForwarding/actions/switchMode/invoke"));
+    assert!(
+        exchange
+            .target
+            .ends_with("/callForwarding/actions/switchMode/invoke")
+    );
     switched.unwrap();
 }
 
@@ -1010,7 +1047,12 @@ async fn the_three_available_number_lists_pass_prism() {
         .send()
         .await;
     let exchange = relay.conforming_exchange_of("GET", 200);
-    assert!(exchange.target.contains("phoneNumber=%2B12056852221%2C%2B12056852222"), "{exchange:#?}");
+    assert!(
+        exchange
+            .target
+            .contains("phoneNumber=%2B12056852221%2C%2B12056852222"),
+        "{exchange:#?}"
+    );
     assert_eq!(primary.unwrap().phone_numbers.len(), 3);
 
     let alternate = client

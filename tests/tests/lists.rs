@@ -12,16 +12,28 @@ use webex_calling::types::{CallPickupListItem, HuntGroupListItem};
 const LOCATION: &str = fixtures::LOCATION_ID;
 
 async fn fake_with_hunt_groups(count: usize) -> FakeWebex {
-    let fake = FakeWebex::builder().without_fixtures().start().await.unwrap();
+    let fake = FakeWebex::builder()
+        .without_fixtures()
+        .start()
+        .await
+        .unwrap();
     for i in 0..count {
-        fake.add_hunt_group(LOCATION, &format!("group-{i:03}"), json!({ "name": format!("group {i:03}") }))
-            .expect("valid seed");
+        fake.add_hunt_group(
+            LOCATION,
+            &format!("group-{i:03}"),
+            json!({ "name": format!("group {i:03}") }),
+        )
+        .expect("valid seed");
     }
     fake
 }
 
 async fn fake_with_call_pickups(count: usize) -> FakeWebex {
-    let fake = FakeWebex::builder().without_fixtures().start().await.unwrap();
+    let fake = FakeWebex::builder()
+        .without_fixtures()
+        .start()
+        .await
+        .unwrap();
     for i in 0..count {
         fake.add_call_pickup(LOCATION, &format!("pickup {i:03}"), json!(null))
             .expect("valid seed");
@@ -75,7 +87,13 @@ async fn two_hundred_fifty_hunt_groups_at_pages_of_100_take_three_requests() {
 async fn the_hunt_group_list_follows_the_link_header_and_ends_without_one() {
     let fake = fake_with_hunt_groups(5).await;
 
-    let groups: Vec<_> = fake.client().list_hunt_groups().max(2).stream().collect().await;
+    let groups: Vec<_> = fake
+        .client()
+        .list_hunt_groups()
+        .max(2)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(groups.len(), 5);
     // Pages of 2, 2 and 1: the third answer names no next page.
@@ -86,17 +104,34 @@ async fn the_hunt_group_list_follows_the_link_header_and_ends_without_one() {
 async fn a_full_last_page_of_a_linked_list_sends_no_empty_request() {
     let fake = fake_with_hunt_groups(200).await;
 
-    let groups: Vec<_> = fake.client().list_hunt_groups().max(100).stream().collect().await;
+    let groups: Vec<_> = fake
+        .client()
+        .list_hunt_groups()
+        .max(100)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(groups.len(), 200);
-    assert_eq!(fake.requests().len(), 2, "the second answer has no Link, so the list ends");
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "the second answer has no Link, so the list ends"
+    );
 }
 
 #[tokio::test]
 async fn stopping_after_the_first_page_sends_one_request() {
     let fake = fake_with_hunt_groups(250).await;
 
-    let first: Vec<_> = fake.client().list_hunt_groups().max(100).stream().take(100).collect().await;
+    let first: Vec<_> = fake
+        .client()
+        .list_hunt_groups()
+        .max(100)
+        .stream()
+        .take(100)
+        .collect()
+        .await;
 
     assert_eq!(first.len(), 100);
     assert_eq!(fake.requests().len(), 1);
@@ -105,9 +140,18 @@ async fn stopping_after_the_first_page_sends_one_request() {
 #[tokio::test]
 async fn dropping_a_stream_mid_page_sends_nothing_more() {
     let fake = fake_with_call_pickups(250).await;
-    let mut stream = fake.client().list_call_pickups().location_id(LOCATION).max(100).stream();
+    let mut stream = fake
+        .client()
+        .list_call_pickups()
+        .location_id(LOCATION)
+        .max(100)
+        .stream();
 
-    let first = stream.next().await.expect("an item").expect("a call pickup");
+    let first = stream
+        .next()
+        .await
+        .expect("an item")
+        .expect("a call pickup");
     drop(stream);
 
     assert_eq!(first.name, "pickup 000");
@@ -144,7 +188,13 @@ async fn call_pickups_are_paged_by_offset_until_a_short_page() {
 async fn without_max_pages_hold_100_items() {
     let fake = fake_with_call_pickups(150).await;
 
-    let pickups: Vec<_> = fake.client().list_call_pickups().location_id(LOCATION).stream().collect().await;
+    let pickups: Vec<_> = fake
+        .client()
+        .list_call_pickups()
+        .location_id(LOCATION)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(pickups.len(), 150);
     assert_eq!(
@@ -158,11 +208,21 @@ async fn a_page_refused_for_rate_is_waited_for_and_sent_again() {
     let fake = fake_with_hunt_groups(250).await;
     fake.push_fault(Fault::too_many_requests("0").on_operation("listHuntGroups"));
 
-    let groups: Vec<_> = fake.client().list_hunt_groups().max(100).stream().collect().await;
+    let groups: Vec<_> = fake
+        .client()
+        .list_hunt_groups()
+        .max(100)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(groups.len(), 250);
     assert!(groups.iter().all(Result::is_ok));
-    assert_eq!(fake.requests().len(), 4, "three pages, the first refused once");
+    assert_eq!(
+        fake.requests().len(),
+        4,
+        "three pages, the first refused once"
+    );
 }
 
 #[tokio::test]
@@ -178,22 +238,36 @@ async fn every_page_goes_through_the_rate_limiter() {
             .expect("valid seed");
     }
 
-    let groups: Vec<_> = fake.client().list_hunt_groups().max(100).stream().collect().await;
+    let groups: Vec<_> = fake
+        .client()
+        .list_hunt_groups()
+        .max(100)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(groups.len(), 250);
     assert!(groups.iter().all(Result::is_ok));
     let stats = fake.rate_limit_stats();
     assert_eq!(stats.accepted, 3, "each page let through once");
-    assert_eq!(stats.early, 0, "no page was sent before a Retry-After had passed");
+    assert_eq!(
+        stats.early, 0,
+        "no page was sent before a Retry-After had passed"
+    );
 }
 
 #[tokio::test]
 async fn an_error_ends_the_stream_after_it_is_yielded() {
     let fake = fake_with_hunt_groups(250).await;
-    let client = fake.client_builder().retry(webex_calling::RetryPolicy::none()).build().unwrap();
+    let client = fake
+        .client_builder()
+        .retry(webex_calling::RetryPolicy::none())
+        .build()
+        .unwrap();
     fake.push_faults([Fault::delay(std::time::Duration::ZERO), Fault::status(500)]);
 
-    let items: Vec<Result<HuntGroupListItem, Error>> = client.list_hunt_groups().max(100).stream().collect().await;
+    let items: Vec<Result<HuntGroupListItem, Error>> =
+        client.list_hunt_groups().max(100).stream().collect().await;
 
     assert_eq!(items.len(), 101);
     assert!(items[..100].iter().all(Result::is_ok));
@@ -205,7 +279,11 @@ async fn an_error_ends_the_stream_after_it_is_yielded() {
 async fn a_stream_owns_its_arguments_and_can_be_spawned() {
     let fake = fake_with_call_pickups(3).await;
     let location = String::from(LOCATION);
-    let stream = fake.client().list_call_pickups().location_id(&location).stream();
+    let stream = fake
+        .client()
+        .list_call_pickups()
+        .location_id(&location)
+        .stream();
     drop(location);
 
     let names = tokio::spawn(async move {
@@ -225,7 +303,14 @@ async fn a_stream_owns_its_arguments_and_can_be_spawned() {
 async fn a_bad_page_size_is_refused_before_anything_is_sent() {
     let fake = fake_with_call_pickups(3).await;
 
-    let items: Vec<_> = fake.client().list_call_pickups().location_id(LOCATION).max(0).stream().collect().await;
+    let items: Vec<_> = fake
+        .client()
+        .list_call_pickups()
+        .location_id(LOCATION)
+        .max(0)
+        .stream()
+        .collect()
+        .await;
 
     assert_eq!(items.len(), 1);
     let error = items[0].as_ref().unwrap_err();

@@ -8,8 +8,8 @@ use webex_calling::fake::{FakeWebex, call_pickup_id, fixtures};
 use webex_calling::types::{
     CallsFromSelection, CreateCallPickupRequest, CreateHuntGroupRequest,
     CreateSelectiveForwardingRuleRequest, ForwardToSelection, ForwardingDestination,
-    ForwardingRuleState, HuntGroupCallForwardingUpdate, NumberOwnerType,
-    RuleCallsFrom, RuleCallsTo, RuleCustomNumbers, RuleCustomNumbersRequired, RuleForwardTo,
+    ForwardingRuleState, HuntGroupCallForwardingUpdate, NumberOwnerType, RuleCallsFrom,
+    RuleCallsTo, RuleCustomNumbers, RuleCustomNumbersRequired, RuleForwardTo,
     UpdateCallPickupRequest, UpdateHuntGroupCallForwardingRequest, UpdateHuntGroupRequest,
     UpdateSelectiveForwardingRuleRequest,
 };
@@ -48,8 +48,18 @@ async fn call_pickups_are_listed_by_name_with_their_location() {
         .await
         .unwrap();
 
-    let names: Vec<&str> = list.call_pickups.iter().map(|item| item.name.as_str()).collect();
-    assert_eq!(names, [fixtures::CALL_PICKUP_NAME, fixtures::SECOND_CALL_PICKUP_NAME]);
+    let names: Vec<&str> = list
+        .call_pickups
+        .iter()
+        .map(|item| item.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            fixtures::CALL_PICKUP_NAME,
+            fixtures::SECOND_CALL_PICKUP_NAME
+        ]
+    );
     assert_eq!(list.call_pickups[0].id, fixtures::CALL_PICKUP_ID);
     assert_eq!(list.call_pickups[0].location_id, LOCATION);
     assert_eq!(list.call_pickups[0].location_name, "Alaska");
@@ -81,7 +91,11 @@ async fn a_created_call_pickup_answers_201_and_is_listed_and_read() {
 
     assert_eq!(created.status(), 201);
     assert_eq!(created.id, call_pickup_id("South Alaska-Group"));
-    assert!(call_pickup_names(&client).await.contains(&"South Alaska-Group".to_string()));
+    assert!(
+        call_pickup_names(&client)
+            .await
+            .contains(&"South Alaska-Group".to_string())
+    );
     let read = client
         .get_call_pickup()
         .location_id(LOCATION)
@@ -90,8 +104,17 @@ async fn a_created_call_pickup_answers_201_and_is_listed_and_read() {
         .await
         .unwrap();
     assert_eq!(read.agents.map(|agents| agents.len()), Some(3));
-    let again = client.create_call_pickup().location_id(LOCATION).body(&body).send().await;
-    assert_eq!(again.unwrap_err().status(), Some(409), "names are unique in a location");
+    let again = client
+        .create_call_pickup()
+        .location_id(LOCATION)
+        .body(&body)
+        .send()
+        .await;
+    assert_eq!(
+        again.unwrap_err().status(),
+        Some(409),
+        "names are unique in a location"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +138,10 @@ async fn a_deleted_call_pickup_answers_404_and_leaves_the_list() {
         .send()
         .await;
     assert_eq!(read.unwrap_err().status(), Some(404));
-    assert_eq!(call_pickup_names(&client).await, [fixtures::SECOND_CALL_PICKUP_NAME]);
+    assert_eq!(
+        call_pickup_names(&client).await,
+        [fixtures::SECOND_CALL_PICKUP_NAME]
+    );
 }
 
 #[tokio::test]
@@ -188,8 +214,17 @@ async fn a_created_hunt_group_answers_200_and_is_listed_then_deleted() {
         .await
         .unwrap();
 
-    assert_eq!(created.status(), 200, "Webex answers a hunt group's create with 200");
-    let listed = client.list_hunt_groups().location_id(LOCATION).send().await.unwrap();
+    assert_eq!(
+        created.status(),
+        200,
+        "Webex answers a hunt group's create with 200"
+    );
+    let listed = client
+        .list_hunt_groups()
+        .location_id(LOCATION)
+        .send()
+        .await
+        .unwrap();
     let item = listed
         .hunt_groups
         .iter()
@@ -255,7 +290,9 @@ async fn a_hunt_group_is_read_and_updated() {
 async fn call_forwarding_is_read_and_updated() {
     let fake = FakeWebex::start().await;
     let client = fake.client();
-    let always = ForwardingDestination::new().enabled(true).destination("+15558675399");
+    let always = ForwardingDestination::new()
+        .enabled(true)
+        .destination("+15558675399");
 
     client
         .update_hunt_group_call_forwarding_settings()
@@ -279,7 +316,11 @@ async fn call_forwarding_is_read_and_updated() {
     let always = read.call_forwarding.always;
     assert_eq!(always.enabled, Some(true));
     assert_eq!(always.destination.as_deref(), Some("+15558675399"));
-    assert_eq!(always.ring_reminder_enabled, Some(false), "fields not sent are kept");
+    assert_eq!(
+        always.ring_reminder_enabled,
+        Some(false),
+        "fields not sent are kept"
+    );
     assert_eq!(read.call_forwarding.selective.enabled, Some(false));
 }
 
@@ -294,7 +335,10 @@ fn rule_body(name: &str) -> CreateSelectiveForwardingRuleRequest {
         RuleCallsFrom::new(CallsFromSelection::Custom, custom),
         RuleCallsTo::new(),
     )
-    .forward_to(RuleForwardTo::new(ForwardToSelection::ForwardToSpecifiedNumber).phone_number("+12056350001"))
+    .forward_to(
+        RuleForwardTo::new(ForwardToSelection::ForwardToSpecifiedNumber)
+            .phone_number("+12056350001"),
+    )
 }
 
 #[tokio::test]
@@ -334,7 +378,11 @@ async fn a_selective_rule_is_created_read_renamed_to_a_new_id_and_deleted() {
         .await
         .unwrap();
 
-    assert_eq!(updated.status(), 201, "Webex answers a rule update with 201");
+    assert_eq!(
+        updated.status(),
+        201,
+        "Webex answers a rule update with 201"
+    );
     assert_ne!(updated.id, created.id, "a renamed rule has a new ID");
     let sent = fake.requests().last().unwrap().json().unwrap();
     assert_eq!(sent, json!({ "name": "Night" }), "only the name was sent");
@@ -365,7 +413,10 @@ async fn a_selective_rule_is_created_read_renamed_to_a_new_id_and_deleted() {
         .unwrap();
     let rules = settings.call_forwarding.rules.unwrap();
     assert_eq!(rules.len(), 1);
-    assert_eq!((rules[0].id.as_str(), rules[0].enabled), (updated.id.as_str(), Some(false)));
+    assert_eq!(
+        (rules[0].id.as_str(), rules[0].enabled),
+        (updated.id.as_str(), Some(false))
+    );
 
     client
         .delete_hunt_group_selective_call_forwarding_rule()
@@ -404,9 +455,12 @@ async fn rules_are_enabled_through_the_call_forwarding_update() {
         .update_hunt_group_call_forwarding_settings()
         .location_id(LOCATION)
         .hunt_group_id(HUNT_GROUP)
-        .body(UpdateHuntGroupCallForwardingRequest::new().call_forwarding(
-            HuntGroupCallForwardingUpdate::new().rules([ForwardingRuleState::new(&id).enabled(false)]),
-        ))
+        .body(
+            UpdateHuntGroupCallForwardingRequest::new().call_forwarding(
+                HuntGroupCallForwardingUpdate::new()
+                    .rules([ForwardingRuleState::new(&id).enabled(false)]),
+            ),
+        )
         .send()
         .await
         .unwrap();
@@ -483,7 +537,11 @@ async fn primary_and_alternate_available_numbers_are_the_unassigned_ones() {
     let numbers: Vec<&str> = primary.iter().map(|n| n.phone_number.as_str()).collect();
     assert_eq!(numbers, ["+12056350001", "+12056350002", "+12056350003"]);
     let numbers: Vec<&str> = alternate.iter().map(|n| n.phone_number.as_str()).collect();
-    assert_eq!(numbers, ["+12056350002", "+12056350003"], "the comma-separated filter applies");
+    assert_eq!(
+        numbers,
+        ["+12056350002", "+12056350003"],
+        "the comma-separated filter applies"
+    );
 }
 
 #[tokio::test]
@@ -503,23 +561,43 @@ async fn call_forward_available_numbers_are_the_owned_ones_with_their_owner() {
     assert_eq!(numbers.len(), 1);
     assert_eq!(numbers[0].phone_number.as_deref(), Some("+12056350004"));
     let owner = numbers[0].owner.as_ref().expect("an owner");
-    assert_eq!((owner.id.as_str(), &owner.type_), (fixtures::PERSON_ID, &NumberOwnerType::People));
+    assert_eq!(
+        (owner.id.as_str(), &owner.type_),
+        (fixtures::PERSON_ID, &NumberOwnerType::People)
+    );
 }
 
 #[tokio::test]
 async fn a_seeded_field_the_spec_does_not_declare_is_refused() {
     let fake = FakeWebex::start().await;
 
-    let typo = fake.add_hunt_group(LOCATION, "seeded", json!({ "callPolicies": { "polciy": "REGULAR" } }));
-    let wrong_type = fake.add_call_pickup(LOCATION, "seeded", json!({ "notificationDelayTimerSeconds": "6" }));
+    let typo = fake.add_hunt_group(
+        LOCATION,
+        "seeded",
+        json!({ "callPolicies": { "polciy": "REGULAR" } }),
+    );
+    let wrong_type = fake.add_call_pickup(
+        LOCATION,
+        "seeded",
+        json!({ "notificationDelayTimerSeconds": "6" }),
+    );
 
     let problems = typo.unwrap_err().problems().to_vec();
     assert!(
         problems.contains(&"callPolicies.polciy: is not a field of the spec".to_string()),
         "{problems:?}"
     );
-    assert!(fake.hunt_group(LOCATION, "seeded").is_none(), "nothing was stored");
+    assert!(
+        fake.hunt_group(LOCATION, "seeded").is_none(),
+        "nothing was stored"
+    );
     let problems = wrong_type.unwrap_err().problems().to_vec();
-    assert!(problems[0].starts_with("notificationDelayTimerSeconds:"), "{problems:?}");
-    assert!(fake.call_pickup(LOCATION, &call_pickup_id("seeded")).is_none());
+    assert!(
+        problems[0].starts_with("notificationDelayTimerSeconds:"),
+        "{problems:?}"
+    );
+    assert!(
+        fake.call_pickup(LOCATION, &call_pickup_id("seeded"))
+            .is_none()
+    );
 }

@@ -38,9 +38,14 @@ async fn a_changed_notification_type_is_all_that_is_sent_and_it_is_retried_throu
     let sent = fake.requests();
     assert_eq!(sent.len(), 2);
     for request in &sent {
-        assert_eq!(request.json().unwrap(), json!({ "notificationType": "AUDIO_AND_VISUAL" }));
+        assert_eq!(
+            request.json().unwrap(),
+            json!({ "notificationType": "AUDIO_AND_VISUAL" })
+        );
     }
-    let stored = fake.call_pickup(LOCATION, fixtures::CALL_PICKUP_ID).unwrap();
+    let stored = fake
+        .call_pickup(LOCATION, fixtures::CALL_PICKUP_ID)
+        .unwrap();
     assert_eq!(stored["notificationType"], "AUDIO_AND_VISUAL");
 }
 
@@ -76,8 +81,14 @@ async fn a_field_left_as_read_does_not_overwrite_a_concurrent_change() {
         .await
         .unwrap();
 
-    let stored = fake.call_pickup(LOCATION, fixtures::CALL_PICKUP_ID).unwrap();
-    assert_eq!(stored["agents"], json!([fixtures::SECOND_PERSON_ID]), "the other change is kept");
+    let stored = fake
+        .call_pickup(LOCATION, fixtures::CALL_PICKUP_ID)
+        .unwrap();
+    assert_eq!(
+        stored["agents"],
+        json!([fixtures::SECOND_PERSON_ID]),
+        "the other change is kept"
+    );
     assert_eq!(stored["notificationDelayTimerSeconds"], 12);
 }
 
@@ -100,7 +111,10 @@ async fn nothing_changed_sends_an_empty_update() {
 
     assert_eq!(serde_json::to_value(&unchanged).unwrap(), json!({}));
     let sent = serde_json::to_value(&policy_only).unwrap();
-    assert_eq!(sent.as_object().unwrap().keys().collect::<Vec<_>>(), ["callPolicies"]);
+    assert_eq!(
+        sent.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["callPolicies"]
+    );
     assert_eq!(sent["callPolicies"]["policy"], "WEIGHTED");
     client
         .update_hunt_group()
@@ -126,7 +140,11 @@ async fn a_rename_is_reported_unknown_after_a_502_and_the_documented_recovery_fi
     let mut renamed = read.clone();
     renamed.name = "Front desk".to_string();
     // The rename lands, then the gateway fails.
-    fake.push_fault(Fault::status(502).after_applying().on_operation("updateCallPickup"));
+    fake.push_fault(
+        Fault::status(502)
+            .after_applying()
+            .on_operation("updateCallPickup"),
+    );
     fake.clear_requests();
 
     let error = client
@@ -147,7 +165,15 @@ async fn a_rename_is_reported_unknown_after_a_502_and_the_documented_recovery_fi
     // The one line the message gives, with its names bound.
     let (location_id, new_name) = (LOCATION, "Front desk");
     let found = async {
-        Ok::<_, Error>(client.list_call_pickups().location_id(location_id).name(new_name).send().await?.call_pickups)
+        Ok::<_, Error>(
+            client
+                .list_call_pickups()
+                .location_id(location_id)
+                .name(new_name)
+                .send()
+                .await?
+                .call_pickups,
+        )
     }
     .await
     .unwrap();

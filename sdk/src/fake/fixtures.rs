@@ -72,7 +72,11 @@ pub const VIRTUAL_LINE_ID: &str =
 /// the spec as seed data from a test is.
 pub(crate) fn seed(state: &mut State, spec: &Spec, org_id: &str) -> Result<(), InvalidSeed> {
     let pickups: [(&str, &str, Value); 3] = [
-        (LOCATION_ID, CALL_PICKUP_NAME, json!({ "agents": [PERSON_ID] })),
+        (
+            LOCATION_ID,
+            CALL_PICKUP_NAME,
+            json!({ "agents": [PERSON_ID] }),
+        ),
         (
             LOCATION_ID,
             SECOND_CALL_PICKUP_NAME,
@@ -82,7 +86,11 @@ pub(crate) fn seed(state: &mut State, spec: &Spec, org_id: &str) -> Result<(), I
                 "agents": [WORKSPACE_ID],
             }),
         ),
-        (SECOND_LOCATION_ID, CALL_PICKUP_NAME, json!({ "agents": [VIRTUAL_LINE_ID] })),
+        (
+            SECOND_LOCATION_ID,
+            CALL_PICKUP_NAME,
+            json!({ "agents": [VIRTUAL_LINE_ID] }),
+        ),
     ];
     for (location, name, settings) in &pickups {
         check_seed(spec, "updateCallPickup", settings)?;
@@ -98,7 +106,11 @@ pub(crate) fn seed(state: &mut State, spec: &Spec, org_id: &str) -> Result<(), I
     ] {
         state.add_member(LOCATION_ID, id, first, last);
     }
-    for (number, active) in [("+12056350001", true), ("+12056350002", true), ("+12056350003", false)] {
+    for (number, active) in [
+        ("+12056350001", true),
+        ("+12056350002", true),
+        ("+12056350003", false),
+    ] {
         state.add_number(LOCATION_ID, number, active, None);
     }
     state.add_number(

@@ -121,7 +121,11 @@ async fn handle(
         faults
             .iter()
             .position(|fault| {
-                fault.applies_to(parts.method.as_str(), parts.uri.path(), operation_id.as_deref())
+                fault.applies_to(
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    operation_id.as_deref(),
+                )
             })
             .and_then(|index| faults.remove(index))
     };
@@ -331,19 +335,26 @@ impl Shared {
                 Ok(Answer::empty(operation.success))
             }
             "listCallPickups" => {
-                let all = state.list_call_pickups(param("locationId")?, org_id.as_deref(), &query)?;
+                let all =
+                    state.list_call_pickups(param("locationId")?, org_id.as_deref(), &query)?;
                 page(operation.success, "callPickups", all, &query, None)
             }
             "createCallPickup" => {
-                let id = state.create_call_pickup(param("locationId")?, org_id.as_deref(), &fields)?;
+                let id =
+                    state.create_call_pickup(param("locationId")?, org_id.as_deref(), &fields)?;
                 Ok(Answer::json(operation.success, json!({ "id": id })))
             }
             "deleteCallPickup" => {
-                state.delete_call_pickup(param("locationId")?, param("callPickupId")?, org_id.as_deref())?;
+                state.delete_call_pickup(
+                    param("locationId")?,
+                    param("callPickupId")?,
+                    org_id.as_deref(),
+                )?;
                 Ok(Answer::empty(operation.success))
             }
             "listCallPickupAvailableAgents" => {
-                let all = state.available_agents(param("locationId")?, org_id.as_deref(), &query)?;
+                let all =
+                    state.available_agents(param("locationId")?, org_id.as_deref(), &query)?;
                 page(operation.success, "agents", all, &query, None)
             }
             "listHuntGroups" => {
@@ -352,27 +363,50 @@ impl Shared {
                 page(operation.success, "huntGroups", all, &query, Some(parts))
             }
             "createHuntGroup" => {
-                let id = state.create_hunt_group(param("locationId")?, org_id.as_deref(), &fields)?;
+                let id =
+                    state.create_hunt_group(param("locationId")?, org_id.as_deref(), &fields)?;
                 Ok(Answer::json(operation.success, json!({ "id": id })))
             }
             "deleteHuntGroup" => {
-                state.delete_hunt_group(param("locationId")?, param("huntGroupId")?, org_id.as_deref())?;
+                state.delete_hunt_group(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
                 Ok(Answer::empty(operation.success))
             }
             "getHuntGroupCallForwardingSettings" => {
-                let answer = state.read_forwarding(param("locationId")?, param("huntGroupId")?, org_id.as_deref())?;
+                let answer = state.read_forwarding(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
                 Ok(Answer::json(operation.success, answer))
             }
             "updateHuntGroupCallForwardingSettings" => {
-                state.update_forwarding(param("locationId")?, param("huntGroupId")?, org_id.as_deref(), &fields)?;
+                state.update_forwarding(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                    &fields,
+                )?;
                 Ok(Answer::empty(operation.success))
             }
             "switchHuntGroupCallForwardingMode" => {
-                state.switch_mode(param("locationId")?, param("huntGroupId")?, org_id.as_deref())?;
+                state.switch_mode(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
                 Ok(Answer::empty(operation.success))
             }
             "createHuntGroupSelectiveCallForwardingRule" => {
-                let id = state.create_rule(param("locationId")?, param("huntGroupId")?, org_id.as_deref(), &fields)?;
+                let id = state.create_rule(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                    &fields,
+                )?;
                 Ok(Answer::json(operation.success, json!({ "id": id })))
             }
             "getHuntGroupSelectiveCallForwardingRule" => {
@@ -403,12 +437,23 @@ impl Shared {
                 )?;
                 Ok(Answer::empty(operation.success))
             }
-            "getHuntGroupPrimaryAvailablePhoneNumbers" | "getHuntGroupAlternateAvailablePhoneNumbers" => {
-                let all = state.available_numbers(param("locationId")?, org_id.as_deref(), false, &query)?;
+            "getHuntGroupPrimaryAvailablePhoneNumbers"
+            | "getHuntGroupAlternateAvailablePhoneNumbers" => {
+                let all = state.available_numbers(
+                    param("locationId")?,
+                    org_id.as_deref(),
+                    false,
+                    &query,
+                )?;
                 page(operation.success, "phoneNumbers", all, &query, None)
             }
             "getHuntGroupCallForwardAvailablePhoneNumbers" => {
-                let all = state.available_numbers(param("locationId")?, org_id.as_deref(), true, &query)?;
+                let all = state.available_numbers(
+                    param("locationId")?,
+                    org_id.as_deref(),
+                    true,
+                    &query,
+                )?;
                 page(operation.success, "phoneNumbers", all, &query, None)
             }
             other => Err(Problem::new(

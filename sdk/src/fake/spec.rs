@@ -157,7 +157,10 @@ impl Spec {
         let Some((_, found)) = best else {
             return Route::NotFound;
         };
-        match found.into_iter().find(|operation| operation.method == method) {
+        match found
+            .into_iter()
+            .find(|operation| operation.method == method)
+        {
             Some(operation) => match operation.matches(rest) {
                 Some(params) => Route::Found(operation, params),
                 None => Route::NotFound,
@@ -330,7 +333,13 @@ fn undeclared(schema: &Value, components: &Value, value: &Value, at: &str, out: 
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for (index, item) in items.iter().enumerate() {
-                    undeclared(item_schema, components, item, &format!("{at}[{index}]"), out);
+                    undeclared(
+                        item_schema,
+                        components,
+                        item,
+                        &format!("{at}[{index}]"),
+                        out,
+                    );
                 }
             }
         }

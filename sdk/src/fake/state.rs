@@ -91,13 +91,21 @@ impl State {
                 member.insert("type".into(), Value::from(kind));
             }
             member.insert("phoneNumber".into(), json!([]));
-            location.members.insert(id.to_string(), Value::Object(member));
+            location
+                .members
+                .insert(id.to_string(), Value::Object(member));
         }
     }
 
     /// Adds a PSTN number to a location, owned by `owner` (an object with
     /// `id`, `type` and names) when given.
-    pub(crate) fn add_number(&mut self, location_id: &str, number: &str, active: bool, owner: Option<Value>) {
+    pub(crate) fn add_number(
+        &mut self,
+        location_id: &str,
+        number: &str,
+        active: bool,
+        owner: Option<Value>,
+    ) {
         if let Some(location) = self.locations.get_mut(location_id) {
             let mut entry = json_object(json!({
                 "phoneNumber": number,
@@ -204,13 +212,10 @@ impl State {
         location_id: &str,
         org_id: Option<&str>,
     ) -> Result<&mut Location, Problem> {
-        match self.locations.get_mut(location_id) {
-            Some(location) if org_id.is_none_or(|org| org == location.org_id) => Ok(location),
-            _ => Err(Problem::new(
-                404,
-                format!("Location {location_id} was not found in the organization."),
-            )),
-        }
+        self.location_ref(location_id, org_id)?;
+        self.locations
+            .get_mut(location_id)
+            .ok_or_else(|| location_not_found(location_id))
     }
 
     /// Applies a call pickup update and returns the pickup's ID after it.
@@ -397,8 +402,18 @@ fn rule_id(name: &str) -> String {
     base64(uri.as_bytes(), false)
 }
 
+fn location_not_found(location_id: &str) -> Problem {
+    Problem::new(
+        404,
+        format!("Location {location_id} was not found in the organization."),
+    )
+}
+
 fn not_found(what: &str, id: &str, location_id: &str) -> Problem {
-    Problem::new(404, format!("{what} {id} was not found in location {location_id}."))
+    Problem::new(
+        404,
+        format!("{what} {id} was not found in location {location_id}."),
+    )
 }
 
 fn text<'a>(value: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -426,10 +441,7 @@ impl State {
     fn location_ref(&self, location_id: &str, org_id: Option<&str>) -> Result<&Location, Problem> {
         match self.locations.get(location_id) {
             Some(location) if org_id.is_none_or(|org| org == location.org_id) => Ok(location),
-            _ => Err(Problem::new(
-                404,
-                format!("Location {location_id} was not found in the organization."),
-            )),
+            _ => Err(location_not_found(location_id)),
         }
     }
 
@@ -445,7 +457,9 @@ impl State {
         let mut out: Vec<Value> = location
             .call_pickups
             .iter()
-            .filter(|(_, stored)| filter(filters, "name").is_none_or(|name| contains(text(stored, "name"), name)))
+            .filter(|(_, stored)| {
+                filter(filters, "name").is_none_or(|name| contains(text(stored, "name"), name))
+            })
             .map(|(id, stored)| {
                 json!({
                     "id": id,
@@ -460,7 +474,10 @@ impl State {
             None | Some("ASC") => {}
             Some("DSC") => out.reverse(),
             Some(other) => {
-                return Err(Problem::new(400, format!("order: {other:?} is neither ASC nor DSC.")));
+                return Err(Problem::new(
+                    400,
+                    format!("order: {other:?} is neither ASC nor DSC."),
+                ));
             }
         }
         Ok(out)
@@ -475,7 +492,11 @@ impl State {
     ) -> Result<String, Problem> {
         let location = self.location(location_id, org_id)?;
         let name = text(fields, "name").unwrap_or_default().to_string();
-        if location.call_pickups.values().any(|stored| text(stored, "name") == Some(name.as_str())) {
+        if location
+            .call_pickups
+            .values()
+            .any(|stored| text(stored, "name") == Some(name.as_str()))
+        {
             return Err(Problem::new(
                 409,
                 format!("A call pickup named {name:?} already exists in location {location_id}."),
@@ -531,9 +552,11 @@ impl State {
             })
             .filter(|member| {
                 filter(filters, "phoneNumber").is_none_or(|number| {
-                    member["phoneNumber"]
-                        .as_array()
-                        .is_some_and(|numbers| numbers.iter().any(|n| contains(n["external"].as_str(), number)))
+                    member["phoneNumber"].as_array().is_some_and(|numbers| {
+                        numbers
+                            .iter()
+                            .any(|n| contains(n["external"].as_str(), number))
+                    })
                 })
             })
             .cloned()
@@ -556,7 +579,8 @@ impl State {
                     continue;
                 }
                 if filter(filters, "phoneNumber").is_some_and(|wanted| {
-                    text(stored, "phoneNumber") != Some(wanted) && text(stored, "extension") != Some(wanted)
+                    text(stored, "phoneNumber") != Some(wanted)
+                        && text(stored, "extension") != Some(wanted)
                 }) {
                     continue;
                 }
@@ -575,7 +599,9 @@ impl State {
                 out.push(Value::Object(item));
             }
         }
-        out.sort_by(|a, b| (a["name"].as_str(), a["id"].as_str()).cmp(&(b["name"].as_str(), b["id"].as_str())));
+        out.sort_by(|a, b| {
+            (a["name"].as_str(), a["id"].as_str()).cmp(&(b["name"].as_str(), b["id"].as_str()))
+        });
         out
     }
 
@@ -588,18 +614,28 @@ impl State {
     ) -> Result<String, Problem> {
         let location = self.location(location_id, org_id)?;
         let name = text(fields, "name").unwrap_or_default();
-        if location.hunt_groups.values().any(|stored| text(stored, "name") == Some(name)) {
+        if location
+            .hunt_groups
+            .values()
+            .any(|stored| text(stored, "name") == Some(name))
+        {
             return Err(Problem::new(
                 409,
                 format!("A hunt group named {name:?} already exists in location {location_id}."),
             ));
         }
         if !fields.contains_key("phoneNumber") && !fields.contains_key("extension") {
-            return Err(Problem::new(400, "A hunt group needs a phoneNumber or an extension."));
+            return Err(Problem::new(
+                400,
+                "A hunt group needs a phoneNumber or an extension.",
+            ));
         }
         let org = location.org_id.clone();
         self.created += 1;
-        let id = base64(format!("ciscospark://us/HUNT_GROUP/created{}", self.created).as_bytes(), false);
+        let id = base64(
+            format!("ciscospark://us/HUNT_GROUP/created{}", self.created).as_bytes(),
+            false,
+        );
         self.add_hunt_group(&org, location_id, &id, &Value::Object(fields.clone()));
         Ok(id)
     }
@@ -643,15 +679,24 @@ impl State {
         org_id: Option<&str>,
     ) -> Result<Value, Problem> {
         let location = self.hunt_group_location(location_id, hunt_group_id, org_id)?;
-        let mut forwarding = location.forwarding.get(hunt_group_id).cloned().unwrap_or_else(default_forwarding);
+        let mut forwarding = location
+            .forwarding
+            .get(hunt_group_id)
+            .cloned()
+            .unwrap_or_else(default_forwarding);
         let rules: Vec<Value> = location
             .rules
             .get(hunt_group_id)
             .into_iter()
             .flatten()
             .map(|(id, rule)| {
-                let mut summary = json_object(json!({ "id": id, "name": rule.get("name").cloned().unwrap_or_default() }));
-                summary.insert("enabled".into(), rule.get("enabled").cloned().unwrap_or(Value::Bool(true)));
+                let mut summary = json_object(
+                    json!({ "id": id, "name": rule.get("name").cloned().unwrap_or_default() }),
+                );
+                summary.insert(
+                    "enabled".into(),
+                    rule.get("enabled").cloned().unwrap_or(Value::Bool(true)),
+                );
                 if let Some(number) = rule.get("forwardTo").and_then(|to| to.get("phoneNumber")) {
                     summary.insert("forwardTo".into(), number.clone());
                 }
@@ -699,17 +744,37 @@ impl State {
             .or_insert_with(default_forwarding);
         for part in ["always", "selective"] {
             if let Some(Value::Object(patch)) = update.get(part) {
-                let mut target = stored.get(part).and_then(Value::as_object).cloned().unwrap_or_default();
+                let mut target = stored
+                    .get(part)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 merge(&mut target, patch);
                 stored.insert(part.into(), Value::Object(target));
             }
         }
         if let Some(Value::Object(modes)) = update.get("operatingModes") {
-            let mut target = stored.get("operatingModes").and_then(Value::as_object).cloned().unwrap_or_default();
-            target.insert("enabled".into(), modes.get("enabled").cloned().unwrap_or(Value::Bool(false)));
-            let known = target.get("modes").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut target = stored
+                .get("operatingModes")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            target.insert(
+                "enabled".into(),
+                modes.get("enabled").cloned().unwrap_or(Value::Bool(false)),
+            );
+            let known = target
+                .get("modes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut changed = known.clone();
-            for mode in modes.get("modes").and_then(Value::as_array).into_iter().flatten() {
+            for mode in modes
+                .get("modes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = mode["id"].as_str().unwrap_or_default();
                 let Some(Value::Object(known)) = changed.iter_mut().find(|m| m["id"] == id) else {
                     return Err(not_found("Operating mode", id, location_id));
@@ -755,7 +820,10 @@ impl State {
         let rules = location.rules.entry(hunt_group_id.to_string()).or_default();
         let id = rule_id(text(fields, "name").unwrap_or_default());
         if rules.contains_key(&id) {
-            return Err(Problem::new(409, "A rule with this name already exists in the hunt group."));
+            return Err(Problem::new(
+                409,
+                "A rule with this name already exists in the hunt group.",
+            ));
         }
         let mut rule = json_object(json!({ "enabled": true }));
         merge(&mut rule, fields);
@@ -781,7 +849,9 @@ impl State {
         org_id: Option<&str>,
     ) -> Result<Value, Problem> {
         let rules = self.rules_of(location_id, hunt_group_id, org_id)?;
-        let stored = rules.get(rule).ok_or_else(|| not_found("Selective forwarding rule", rule, location_id))?;
+        let stored = rules
+            .get(rule)
+            .ok_or_else(|| not_found("Selective forwarding rule", rule, location_id))?;
         Ok(with_id(rule, stored))
     }
 
@@ -801,7 +871,10 @@ impl State {
         }
         let id = text(fields, "name").map_or_else(|| rule.to_string(), rule_id);
         if id != rule && rules.contains_key(&id) {
-            return Err(Problem::new(409, "A rule with this name already exists in the hunt group."));
+            return Err(Problem::new(
+                409,
+                "A rule with this name already exists in the hunt group.",
+            ));
         }
         let Some(mut stored) = rules.remove(rule) else {
             return Err(not_found("Selective forwarding rule", rule, location_id));
@@ -845,7 +918,10 @@ impl State {
             let Some(number) = text(group, "phoneNumber") else {
                 continue;
             };
-            match numbers.iter_mut().find(|n| text(n, "phoneNumber") == Some(number)) {
+            match numbers
+                .iter_mut()
+                .find(|n| text(n, "phoneNumber") == Some(number))
+            {
                 Some(entry) => {
                     entry.insert("owner".into(), json!({ "id": id, "type": "HUNT_GROUP", "displayName": text(group, "name").unwrap_or(id) }));
                 }
@@ -867,12 +943,19 @@ impl State {
                 None => {}
             }
         }
-        let wanted: Option<Vec<&str>> = filter(filters, "phoneNumber").map(|list| list.split(',').map(str::trim).collect());
+        let wanted: Option<Vec<&str>> =
+            filter(filters, "phoneNumber").map(|list| list.split(',').map(str::trim).collect());
         Ok(numbers
             .into_iter()
             .filter(|n| n.contains_key("owner") == owned)
-            .filter(|n| wanted.as_ref().is_none_or(|wanted| wanted.iter().any(|w| text(n, "phoneNumber") == Some(*w))))
-            .filter(|n| filter(filters, "extension").is_none_or(|e| text(n, "extension") == Some(e)))
+            .filter(|n| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|wanted| wanted.iter().any(|w| text(n, "phoneNumber") == Some(*w)))
+            })
+            .filter(|n| {
+                filter(filters, "extension").is_none_or(|e| text(n, "extension") == Some(e))
+            })
             .filter(|n| {
                 filter(filters, "ownerName").is_none_or(|owner| {
                     n.get("owner").and_then(Value::as_object).is_some_and(|o| {

@@ -117,7 +117,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -126,7 +126,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -837,7 +837,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -846,7 +846,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -1036,7 +1036,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -1045,7 +1045,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -2666,7 +2666,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -2675,7 +2675,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -2846,7 +2846,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -2855,7 +2855,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -3060,7 +3060,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -3069,7 +3069,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
