@@ -36,10 +36,6 @@ pub enum Resend {
     /// Applying it twice is the same as applying it once.
     Always,
     /// Applying it twice may differ from applying it once.
-    #[allow(
-        dead_code,
-        reason = "made by the generated code of operations declared x-idempotent: false"
-    )]
     Never,
     /// Safe to send again unless the body sets one of these properties.
     UnlessBodySets(&'static [&'static str]),

@@ -500,7 +500,10 @@ async fn a_rename_answered_502_is_not_sent_again_and_its_outcome_is_unknown() {
     assert!(!error.is_retryable());
     let text = error.to_string();
     assert!(text.contains("may or may not have taken effect"), "{text}");
-    assert!(text.contains("call pickups"), "{text}");
+    assert!(
+        text.contains("client.list_call_pickups().location_id(location_id).name(new_name)"),
+        "{text}"
+    );
     assert_eq!(fake.requests().len(), 1);
 }
 
