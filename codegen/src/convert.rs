@@ -43,6 +43,9 @@ pub fn conversions(
             )
         })?;
         let mut inits = Vec::new();
+        // Pairs of (update field, read field) that a partial update sends
+        // only when they differ.
+        let mut compared = Vec::new();
         let allow = update_fields
             .iter()
             .chain(fields)
@@ -62,6 +65,7 @@ pub fn conversions(
                 Some(source) => {
                     let from = &source.ident;
                     let at = format!("{read}.{}", source.json);
+                    compared.push((ident.clone(), from.clone()));
                     match (source.optional, target.optional) {
                         (false, false) => convert(
                             spec,
@@ -134,8 +138,53 @@ pub fn conversions(
                 }
             }
         });
+        if update_fields.iter().all(|field| field.optional) {
+            out.push(changes_since(
+                &read_ty,
+                &update_ty,
+                &compared,
+                allow.as_ref(),
+            ));
+        }
     }
     Ok(out)
+}
+
+/// `Read::changes_since(&original)`: the update that sends only the
+/// properties whose value differs between `original` (a read) and `self`
+/// (a copy of it the caller changed). Emitted when every property of the
+/// update is optional, so that leaving one out is always possible.
+fn changes_since(
+    read_ty: &syn::Ident,
+    update_ty: &syn::Ident,
+    compared: &[(syn::Ident, syn::Ident)],
+    allow: Option<&syn::Attribute>,
+) -> Item {
+    let doc = format!(
+        "The [`{update_ty}`] that sends only what differs between `original`, as read, and \
+         this copy of it, as changed: a property left as it was read is not sent, so the \
+         update neither overwrites a concurrent change to it nor counts as setting it (a \
+         resend rule of the spec that names it does not apply). A changed list or object \
+         is sent whole."
+    );
+    let unchanged = compared.iter().map(|(to, from)| {
+        quote! {
+            if self.#from == original.#from {
+                update.#to = ::std::option::Option::None;
+            }
+        }
+    });
+    parse_quote! {
+        impl #read_ty {
+            #[doc = #doc]
+            #allow
+            pub fn changes_since(&self, original: &#read_ty) -> #update_ty {
+                let mut update = #update_ty::from(self);
+                #(#unchanged)*
+                update
+            }
+        }
+    }
 }
 
 fn ident_of(ty: &Type) -> Option<String> {

@@ -24,6 +24,24 @@ pub struct OperationInfo {
     /// The request body, when the operation takes one.
     pub body: Option<BodyInfo>,
     pub resend: Resend,
+    /// How to walk every page, when the spec marks the operation as a list.
+    pub list: Option<ListInfo>,
+}
+
+/// A list operation, from its `x-list` extension: which property of the
+/// answer holds the items, and which query parameters page through them.
+pub struct ListInfo {
+    /// The JSON name of the answer's array of items.
+    pub items: String,
+    /// The component the items are.
+    pub item_type: String,
+    /// The query parameter that sets the page size.
+    pub max: String,
+    /// The query parameter that sets the offset of a page's first item.
+    pub start: String,
+    /// Whether the answers carry a `Link` header, whose absence then ends
+    /// the list.
+    pub link: bool,
 }
 
 /// A request body as the spec declares it. Its Rust type is the one
@@ -51,8 +69,9 @@ pub struct Resend {
 const DEFAULT_CHECK: &str =
     "Read the resource to see whether the change was applied before sending it again.";
 
-/// Reads `x-idempotent`: `true`, `false`, or
-/// `{unless-body-sets: [property, ...], check: text}`. Without it, the
+/// Reads `x-idempotent`: `true`, `false`,
+/// `{unless-body-sets: [property, ...], check: text}`, or `{check: text}`
+/// (never sent again, and this is what to check). Without it, the
 /// methods HTTP defines as idempotent may be sent again and the others not.
 fn resend_of(
     id: &str,
@@ -72,7 +91,7 @@ fn resend_of(
     };
     let bad = || {
         format!(
-            "{id}: x-idempotent must be true, false or {{unless-body-sets: [property, ...], check: text}}"
+            "{id}: x-idempotent must be true, false, {{unless-body-sets: [property, ...], check: text}} or {{check: text}}"
         )
     };
     match value {
@@ -91,14 +110,24 @@ fn resend_of(
             {
                 return Err(format!("{id}: x-idempotent has an unknown key {unknown:?}"));
             }
-            let names = fields
-                .get("unless-body-sets")
-                .and_then(serde_json::Value::as_array)
-                .ok_or_else(bad)?
-                .iter()
-                .map(|name| name.as_str().map(str::to_string).ok_or_else(bad))
-                .collect::<Result<Vec<_>, _>>()?;
-            if names.is_empty() {
+            // Without `unless-body-sets` the operation is never sent again,
+            // and `check` says what to look at instead.
+            let names = match fields.get("unless-body-sets") {
+                None => Vec::new(),
+                Some(names) => {
+                    let names = names
+                        .as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(|name| name.as_str().map(str::to_string).ok_or_else(bad))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if names.is_empty() {
+                        return Err(bad());
+                    }
+                    names
+                }
+            };
+            if names.is_empty() && !fields.contains_key("check") {
                 return Err(bad());
             }
             if let Some(missing) = names.iter().find(|name| !body_properties.contains(name)) {
@@ -139,6 +168,105 @@ fn properties_of(spec: &OpenAPI, schema: &ReferenceOr<openapiv3::Schema>) -> Vec
         }
         _ => Vec::new(),
     }
+}
+
+/// Reads `x-list: {items: property, max: parameter, start: parameter,
+/// link: bool}`: the success answer is an object component whose `items`
+/// property is an array of a named component, and `max` and `start` are
+/// integer (`int64`) query parameters of the operation.
+fn list_of(
+    spec: &OpenAPI,
+    id: &str,
+    operation: &Operation,
+    params: &[ParamInfo],
+    response: &ReferenceOr<openapiv3::Response>,
+) -> Result<Option<ListInfo>, String> {
+    let Some(value) = operation.extensions.get("x-list") else {
+        return Ok(None);
+    };
+    let bad = |what: &str| format!("{id}: x-list {what}");
+    let fields = value.as_object().ok_or_else(|| {
+        bad("must be {items: property, max: parameter, start: parameter, link: bool}")
+    })?;
+    if let Some(unknown) = fields
+        .keys()
+        .find(|key| !matches!(key.as_str(), "items" | "max" | "start" | "link"))
+    {
+        return Err(bad(&format!("has an unknown key {unknown:?}")));
+    }
+    let text = |key: &str| {
+        fields
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| bad(&format!("needs `{key}`, a name")))
+    };
+    let (items, max, start) = (text("items")?, text("max")?, text("start")?);
+    let link = match fields.get("link") {
+        None => false,
+        Some(serde_json::Value::Bool(link)) => *link,
+        Some(_) => return Err(bad("`link` must be true or false")),
+    };
+    for name in [&max, &start] {
+        let param = params
+            .iter()
+            .find(|p| !p.in_path && p.name == *name)
+            .ok_or_else(|| bad(&format!("names {name:?}, which is not a query parameter")))?;
+        if !matches!(param.shape, rules::Shape::Integer { .. }) || param.required {
+            return Err(bad(&format!(
+                "names {name:?}, which must be an optional integer query parameter"
+            )));
+        }
+    }
+    let schema = match response {
+        ReferenceOr::Item(response) => response
+            .content
+            .get("application/json")
+            .and_then(|media| media.schema.as_ref()),
+        ReferenceOr::Reference { .. } => None,
+    };
+    let Some(ReferenceOr::Reference { reference }) = schema else {
+        return Err(bad(
+            "needs a success answer whose schema is a $ref to a component",
+        ));
+    };
+    let wrapper = rules::component(spec, rules::component_name(reference)?)?;
+    let property = match &wrapper.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+            object.properties.get(&items)
+        }
+        _ => None,
+    }
+    .ok_or_else(|| {
+        bad(&format!(
+            "names {items:?}, which is not a property of the answer"
+        ))
+    })?;
+    let item_type = match property {
+        ReferenceOr::Item(schema) => match &schema.schema_kind {
+            openapiv3::SchemaKind::Type(openapiv3::Type::Array(openapiv3::ArrayType {
+                items: Some(ReferenceOr::Reference { reference }),
+                ..
+            })) => rules::component_name(reference)?.to_string(),
+            _ => {
+                return Err(bad(&format!(
+                    "names {items:?}, which is not an array of a component"
+                )));
+            }
+        },
+        ReferenceOr::Reference { .. } => {
+            return Err(bad(&format!(
+                "names {items:?}, which is not an inline array"
+            )));
+        }
+    };
+    Ok(Some(ListInfo {
+        items,
+        item_type,
+        max,
+        start,
+        link,
+    }))
 }
 
 /// A path or query parameter.
@@ -363,9 +491,16 @@ fn operation_info(
             "{id}: the success response is not application/json, the only media type supported"
         ));
     }
+    let list = list_of(spec, &id, operation, &params, response)?;
+    if list.is_some() && body.is_some() {
+        return Err(format!(
+            "{id}: x-list on an operation with a request body is not supported"
+        ));
+    }
     Ok(OperationInfo {
         method_ident: snake(&id),
         builder_ident: pascal(&id),
+        list,
         id,
         method: method.to_ascii_uppercase(),
         path: path.to_string(),
@@ -746,6 +881,9 @@ fn replace_send(
     }
     methods.push(call_option_fns());
     methods.push(send_fn(op, types, checks)?);
+    if let Some(list) = &op.list {
+        methods.push(stream_fn(op, list, types)?);
+    }
     *block = parse_quote! {
         impl #lifetime #builder #lifetime {
             #(#methods)*
@@ -1207,6 +1345,95 @@ fn send_fn(
             let operation = #operation;
             let response = client.execute(&operation, url, #body_arg, &options).await?;
             #decode
+        }
+    })
+}
+
+/// `stream()` on a list operation's builder: every item of every page, as
+/// a `crate::Items` stream that owns its arguments. Each page is the same
+/// builder with `start` and `max` set, and the same per-call settings, sent
+/// with `send_with_meta`.
+fn stream_fn(
+    op: &OperationInfo,
+    list: &ListInfo,
+    types: &BuilderTypes,
+) -> Result<TokenStream, String> {
+    let builder = format_ident!("{}", op.builder_ident);
+    let item = format_ident!("{}", list.item_type);
+    let items = format_ident!("{}", snake(&list.items));
+    let max = format_ident!("{}", snake(&list.max));
+    let start = format_ident!("{}", snake(&list.start));
+    for name in [&max, &start] {
+        let ty = types
+            .non_string
+            .get(&name.to_string())
+            .ok_or_else(|| format!("{}: x-list parameter {name} has no Rust type", op.id))?;
+        if quote!(#ty).to_string() != "i64" {
+            return Err(format!(
+                "{}: x-list parameter {name} must be an `integer` of format `int64`",
+                op.id
+            ));
+        }
+    }
+    let idents: Vec<_> = op
+        .params
+        .iter()
+        .map(|p| format_ident!("{}", p.ident))
+        .collect();
+    // The arguments the caller borrowed are copied once, so the stream
+    // borrows nothing and can be spawned.
+    let owned = op
+        .params
+        .iter()
+        .filter(|p| !types.non_string.contains_key(&p.ident))
+        .map(|p| {
+            let ident = format_ident!("{}", p.ident);
+            quote!(let #ident = crate::paging::owned(#ident);)
+        });
+    let fields = op.params.iter().map(|p| {
+        let ident = format_ident!("{}", p.ident);
+        if ident == max {
+            quote!(#ident: ::std::option::Option::Some(cursor.max))
+        } else if ident == start {
+            quote!(#ident: ::std::option::Option::Some(cursor.start))
+        } else {
+            quote!(#ident: ::std::clone::Clone::clone(&#ident))
+        }
+    });
+    let linked = list.link;
+    let next = if linked {
+        "the page the answer's `Link` header names with `rel=\"next\"`, until an answer names none"
+    } else {
+        "the one after the items read so far, until a page comes back with fewer items than it asked for"
+    };
+    let doc = format!(
+        "Every item of the list, page after page, as a [`Stream`](futures_core::Stream) \
+         of [`types::{item}`] (see [`crate::Items`]).\n\n\
+         Each page is one call of this operation, checked, paced by the rate limiter and \
+         retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, \
+         for each page, `{max_name}` as the page size (100 when it is not set) and \
+         `{start_name}` as the first page's offset (0 when it is not set). The next page is \
+         {next}. Pages are fetched only as the stream is read: stopping early sends nothing \
+         more. The stream owns its arguments, so it can be moved into a spawned task.",
+        max_name = list.max,
+        start_name = list.start,
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        pub fn stream(self) -> crate::Items<types::#item> {
+            let Self { client, #(#idents,)* options } = self;
+            #(#owned)*
+            crate::paging::Items::new(#max, #start, #linked, move |cursor: crate::paging::Cursor| {
+                let page = #builder {
+                    client: ::std::clone::Clone::clone(&client),
+                    #(#fields,)*
+                    options: ::std::clone::Clone::clone(&options),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(crate::paging::Page::new(response, |value| value.#items))
+                }
+            })
         }
     })
 }

@@ -793,7 +793,7 @@ impl Checks {
             Shape::Integer { min, max } => {
                 let min = opt_i64(*min);
                 let max = opt_i64(*max);
-                quote!(out.range(&at, i64::from(*#value), #min, #max);)
+                quote!(out.range(&at, *#value, #min, #max);)
             }
             Shape::Array { min, max, items } => {
                 let mut parts = Vec::new();

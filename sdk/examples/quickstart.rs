@@ -1,5 +1,6 @@
-//! The SDK end to end in one command: each group is read, updated with the
-//! Webex docs' example, and read again, and what changed is printed.
+//! The SDK end to end in one command: the location's call pickups and hunt
+//! groups are listed, then one of each is read, updated with the Webex
+//! docs' example, and read again, and what changed is printed.
 //!
 //! With no `WEBEX_TOKEN`, they go to a fake Webex started in this process:
 //!
@@ -8,15 +9,17 @@
 //! ```
 //!
 //! With `WEBEX_TOKEN` set, they go to Webex (`WEBEX_BASE_URL`, default
-//! `https://webexapis.com/v1`), for the groups named on the command line:
+//! `https://webexapis.com/v1`), for the location named on the command line
+//! and its first call pickup and hunt group, or the ones named:
 //!
 //! ```sh
 //! WEBEX_TOKEN=... cargo run -p webex-calling --example quickstart -- \
-//!     --location LOCATION_ID --call-pickup CALL_PICKUP_ID --hunt-group HUNT_GROUP_ID [--org ORG_ID]
+//!     --location LOCATION_ID [--call-pickup CALL_PICKUP_ID] [--hunt-group HUNT_GROUP_ID] [--org ORG_ID]
 //! ```
 
 use std::process::ExitCode;
 
+use futures_util::StreamExt;
 use serde_json::Value;
 use webex_calling::fake::{FakeWebex, fixtures};
 use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
@@ -26,19 +29,21 @@ const USAGE: &str = "\
 usage: cargo run -p webex-calling --example quickstart
            (no WEBEX_TOKEN: the updates go to a fake Webex started in-process)
        WEBEX_TOKEN=... cargo run -p webex-calling --example quickstart -- \\
-           --location LOCATION_ID --call-pickup CALL_PICKUP_ID --hunt-group HUNT_GROUP_ID [--org ORG_ID]
+           --location LOCATION_ID [--call-pickup CALL_PICKUP_ID] [--hunt-group HUNT_GROUP_ID] [--org ORG_ID]
            (the updates go to WEBEX_BASE_URL, default https://webexapis.com/v1)
 
-Each group is read, updated with the Webex docs' example (the call pickup is
-renamed \"South Alaska-Group\", the hunt group's settings and agents are
-replaced) and read again; what changed is printed.";
+The location's call pickups and hunt groups are listed; the first of each
+(or the one named) is read, updated with the Webex docs' example (the call
+pickup is renamed \"South Alaska-Group\", the hunt group's settings and
+agents are replaced) and read again; what changed is printed.";
 
-/// The groups to update on Webex.
+/// The groups to update on Webex: the location's first of each when not
+/// named.
 #[derive(Debug, Default)]
 struct Targets {
     location: String,
-    call_pickup: String,
-    hunt_group: String,
+    call_pickup: Option<String>,
+    hunt_group: Option<String>,
     org: Option<String>,
 }
 
@@ -102,8 +107,8 @@ fn parse(args: &[String], token_set: bool) -> Result<Request, String> {
         };
         let slot = match name {
             "--location" => &mut targets.location,
-            "--call-pickup" => &mut targets.call_pickup,
-            "--hunt-group" => &mut targets.hunt_group,
+            "--call-pickup" => targets.call_pickup.get_or_insert_with(String::new),
+            "--hunt-group" => targets.hunt_group.get_or_insert_with(String::new),
             "--org" => targets.org.get_or_insert_with(String::new),
             other => return Err(format!("unknown argument {other:?}")),
         };
@@ -119,20 +124,11 @@ fn parse(args: &[String], token_set: bool) -> Result<Request, String> {
         }
         *slot = value;
     }
-    let missing: Vec<&str> = [
-        ("--location", &targets.location),
-        ("--call-pickup", &targets.call_pickup),
-        ("--hunt-group", &targets.hunt_group),
-    ]
-    .into_iter()
-    .filter(|(_, value)| value.is_empty())
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "WEBEX_TOKEN is set, so the updates go to Webex: pass {} with the IDs of the groups to update",
-            missing.join(", ")
-        ));
+    if targets.location.is_empty() {
+        return Err(
+            "WEBEX_TOKEN is set, so the updates go to Webex: pass --location with the ID of the location whose groups to update"
+                .to_string(),
+        );
     }
     Ok(Request::Webex(targets))
 }
@@ -156,16 +152,57 @@ fn bodies() -> Result<(UpdateCallPickupRequest, UpdateHuntGroupRequest), Error> 
     ))
 }
 
-/// Reads each group, sends the docs' example update to it, reads it again
-/// and prints what changed.
-async fn read_update_read(
+/// Lists the location's call pickups and hunt groups, then reads one of
+/// each (the one named, else the first listed), sends the docs' example
+/// update to it, reads it again and prints what changed.
+async fn list_read_update_read(
     client: &Client,
     location: &str,
-    call_pickup: &str,
-    hunt_group: &str,
+    call_pickup: Option<&str>,
+    hunt_group: Option<&str>,
     org: Option<&str>,
 ) -> Result<(), Error> {
     let (pickup_body, hunt_body) = bodies()?;
+
+    let mut list = client.list_call_pickups().location_id(location);
+    if let Some(org) = org {
+        list = list.org_id(org);
+    }
+    let pickups = list.send().await?.call_pickups;
+    println!();
+    println!("The location's call pickups ({}):", pickups.len());
+    for pickup in &pickups {
+        println!("  {:?} in {}", pickup.name, pickup.location_name);
+    }
+    let call_pickup = match call_pickup {
+        Some(id) => id.to_string(),
+        None => pickups
+            .first()
+            .map(|pickup| pickup.id.clone())
+            .ok_or_else(|| Error::Config("the location has no call pickup to update".into()))?,
+    };
+
+    // Hunt groups are listed organization-wide, filtered to the location,
+    // page after page: `stream()` follows Webex's `Link` header.
+    let mut list = client.list_hunt_groups().location_id(location).max(100);
+    if let Some(org) = org {
+        list = list.org_id(org);
+    }
+    let groups: Vec<_> = list.stream().collect().await;
+    let groups = groups.into_iter().collect::<Result<Vec<_>, Error>>()?;
+    println!("The location's hunt groups ({}):", groups.len());
+    for group in &groups {
+        let state = if group.enabled { "enabled" } else { "disabled" };
+        println!("  {:?}, {state}", group.name);
+    }
+    let hunt_group = match hunt_group {
+        Some(id) => id.to_string(),
+        None => groups
+            .first()
+            .map(|group| group.id.clone())
+            .ok_or_else(|| Error::Config("the location has no hunt group to update".into()))?,
+    };
+    let (call_pickup, hunt_group) = (call_pickup.as_str(), hunt_group.as_str());
 
     let read_pickup = |id: String| {
         let mut get = client
@@ -283,17 +320,10 @@ fn changes(at: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
 async fn on_the_fake() -> Result<(), Error> {
     let fake = FakeWebex::start().await;
     println!(
-        "No WEBEX_TOKEN set: reading, updating and reading again both groups on a fake Webex at {}.",
+        "No WEBEX_TOKEN set: listing the groups of a location, then reading, updating and reading again one of each on a fake Webex at {}.",
         fake.base_url()
     );
-    read_update_read(
-        &fake.client(),
-        fixtures::LOCATION_ID,
-        fixtures::CALL_PICKUP_ID,
-        fixtures::HUNT_GROUP_ID,
-        None,
-    )
-    .await?;
+    list_read_update_read(&fake.client(), fixtures::LOCATION_ID, None, None, None).await?;
     println!();
     println!(
         "{} requests reached the fake. Set WEBEX_TOKEN to do the same on Webex (--help for how).",
@@ -305,14 +335,14 @@ async fn on_the_fake() -> Result<(), Error> {
 async fn on_webex(targets: &Targets) -> Result<(), Error> {
     let client = Client::from_env()?;
     println!(
-        "Reading, updating with the Webex docs' examples and reading again both groups on {}.",
+        "Listing the location's groups, then reading, updating with the Webex docs' examples and reading again one of each on {}.",
         client.base_url()
     );
-    read_update_read(
+    list_read_update_read(
         &client,
         &targets.location,
-        &targets.call_pickup,
-        &targets.hunt_group,
+        targets.call_pickup.as_deref(),
+        targets.hunt_group.as_deref(),
         targets.org.as_deref(),
     )
     .await

@@ -1096,7 +1096,13 @@ impl Client {
                     // A success needs only the service's tracking ID; the
                     // other headers are kept for failures alone.
                     let headers = if (200..300).contains(&status) {
-                        Answer::Success(header_tracking_id(response.headers()))
+                        Answer::Success {
+                            tracking_id: header_tracking_id(response.headers()),
+                            link: response
+                                .headers()
+                                .get(header::LINK)
+                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                        }
                     } else {
                         Answer::Failure(response.headers().clone())
                     };
@@ -1112,7 +1118,14 @@ impl Client {
             let limiter = &self.inner.limiter;
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
-                Ok((status, Answer::Success(server_tracking_id), bytes)) => {
+                Ok((
+                    status,
+                    Answer::Success {
+                        tracking_id: server_tracking_id,
+                        link,
+                    },
+                    bytes,
+                )) => {
                     span.record("http.response.status_code", status);
                     if status != operation.success {
                         tracing::debug!(
@@ -1127,6 +1140,7 @@ impl Client {
                         body: bytes,
                         tracking_id: server_tracking_id.unwrap_or(tracking_id),
                         attempts: call.sent,
+                        link,
                     });
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
@@ -1423,8 +1437,12 @@ fn check_call_options(options: &CallOptions) -> Result<(), Error> {
 
 /// What an answer's headers are kept for.
 enum Answer {
-    /// The success status: only the service's tracking ID, if it sent one.
-    Success(Option<String>),
+    /// The success status: only the service's tracking ID and `Link`
+    /// header, if it sent them.
+    Success {
+        tracking_id: Option<String>,
+        link: Option<String>,
+    },
     /// Any other status: every header, for the error.
     Failure(header::HeaderMap),
 }

@@ -451,6 +451,7 @@ mod fixture_tests;
 mod generated;
 mod limiter;
 mod observe;
+mod paging;
 mod response;
 mod runtime;
 #[cfg(feature = "redis")]
@@ -463,5 +464,6 @@ pub use error::{ApiError, Error, InvalidInput, Violation};
 pub use generated::{builder, types};
 pub use limiter::RateLimiter;
 pub use observe::{Event, EventKind, Observer};
+pub use paging::Items;
 pub use response::Response;
 pub use validate::{Validate, parse_body};

@@ -34,6 +34,8 @@ pub struct Response<T> {
     status: u16,
     tracking_id: String,
     attempts: u32,
+    /// The answer's `Link` header, which list operations page with.
+    link: Option<String>,
 }
 
 impl<T> Response<T> {
@@ -43,7 +45,19 @@ impl<T> Response<T> {
             status,
             tracking_id,
             attempts,
+            link: None,
         }
+    }
+
+    /// This answer with the `Link` header it came with.
+    pub(crate) fn with_link(mut self, link: Option<String>) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// The answer's `Link` header, for the paging of list operations.
+    pub(crate) fn link(&self) -> Option<&str> {
+        self.link.as_deref()
     }
 
     /// The decoded answer (`()` for an operation that answers no body).

@@ -63,10 +63,6 @@ pub enum Resend {
     /// Applying it twice is the same as applying it once.
     Always,
     /// Applying it twice may differ from applying it once.
-    #[allow(
-        dead_code,
-        reason = "made by the generated code of operations declared x-idempotent: false"
-    )]
     Never,
     /// Safe to send again unless the body sets one of these properties.
     UnlessBodySets(&'static [&'static str]),
@@ -157,6 +153,8 @@ pub struct Response {
     pub(crate) body: Bytes,
     pub(crate) tracking_id: String,
     pub(crate) attempts: u32,
+    /// The `Link` header of the answer, kept for list operations' paging.
+    pub(crate) link: Option<String>,
 }
 
 impl Response {
@@ -177,6 +175,7 @@ impl Response {
     /// The answer of an operation whose success has no body to decode.
     pub fn with_value<T>(self, value: T) -> crate::Response<T> {
         crate::Response::new(value, self.status, self.tracking_id, self.attempts)
+            .with_link(self.link)
     }
 }
 

@@ -167,7 +167,14 @@ impl Violations {
     }
 
     /// `minimum` and `maximum`, both inclusive.
-    pub fn range(&mut self, at: &Path<'_>, value: i64, min: Option<i64>, max: Option<i64>) {
+    pub fn range(
+        &mut self,
+        at: &Path<'_>,
+        value: impl Into<i64>,
+        min: Option<i64>,
+        max: Option<i64>,
+    ) {
+        let value = value.into();
         if let Some(min) = min
             && value < min
         {

@@ -168,6 +168,40 @@ macro_rules! for_sdk_type {
             "UpdateCallPickupRequest" => $call::<UpdateCallPickupRequest>($($args),*),
             "UpdateCallPickupResponse" => $call::<UpdateCallPickupResponse>($($args),*),
             "UpdateHuntGroupRequest" => $call::<UpdateHuntGroupRequest>($($args),*),
+            "AvailableNumber" => $call::<AvailableNumber>($($args),*),
+            "AvailableNumbersResponse" => $call::<AvailableNumbersResponse>($($args),*),
+            "CallForwardAvailableNumber" => $call::<CallForwardAvailableNumber>($($args),*),
+            "CallForwardAvailableNumbersResponse" => $call::<CallForwardAvailableNumbersResponse>($($args),*),
+            "CallPickupListItem" => $call::<CallPickupListItem>($($args),*),
+            "CallsToNumber" => $call::<CallsToNumber>($($args),*),
+            "CreateCallPickupRequest" => $call::<CreateCallPickupRequest>($($args),*),
+            "CreateHuntGroupRequest" => $call::<CreateHuntGroupRequest>($($args),*),
+            "CreateSelectiveForwardingRuleRequest" => $call::<CreateSelectiveForwardingRuleRequest>($($args),*),
+            "CreatedId" => $call::<CreatedId>($($args),*),
+            "ForwardingDestination" => $call::<ForwardingDestination>($($args),*),
+            "ForwardingRuleState" => $call::<ForwardingRuleState>($($args),*),
+            "ForwardingRuleSummary" => $call::<ForwardingRuleSummary>($($args),*),
+            "HuntGroupCallForwarding" => $call::<HuntGroupCallForwarding>($($args),*),
+            "HuntGroupCallForwardingSettings" => $call::<HuntGroupCallForwardingSettings>($($args),*),
+            "HuntGroupCallForwardingUpdate" => $call::<HuntGroupCallForwardingUpdate>($($args),*),
+            "HuntGroupListItem" => $call::<HuntGroupListItem>($($args),*),
+            "ListCallPickupAvailableAgentsResponse" => $call::<ListCallPickupAvailableAgentsResponse>($($args),*),
+            "ListCallPickupsResponse" => $call::<ListCallPickupsResponse>($($args),*),
+            "ListHuntGroupsResponse" => $call::<ListHuntGroupsResponse>($($args),*),
+            "NumberOwner" => $call::<NumberOwner>($($args),*),
+            "OperatingModeDetails" => $call::<OperatingModeDetails>($($args),*),
+            "OperatingModeForwardTo" => $call::<OperatingModeForwardTo>($($args),*),
+            "OperatingModeForwardToDetails" => $call::<OperatingModeForwardToDetails>($($args),*),
+            "OperatingModeUpdate" => $call::<OperatingModeUpdate>($($args),*),
+            "OperatingModesDetails" => $call::<OperatingModesDetails>($($args),*),
+            "OperatingModesUpdate" => $call::<OperatingModesUpdate>($($args),*),
+            "RuleCallsFrom" => $call::<RuleCallsFrom>($($args),*),
+            "RuleCallsTo" => $call::<RuleCallsTo>($($args),*),
+            "RuleCustomNumbers" => $call::<RuleCustomNumbers>($($args),*),
+            "RuleForwardTo" => $call::<RuleForwardTo>($($args),*),
+            "SelectiveForwardingRule" => $call::<SelectiveForwardingRule>($($args),*),
+            "UpdateHuntGroupCallForwardingRequest" => $call::<UpdateHuntGroupCallForwardingRequest>($($args),*),
+            "UpdateSelectiveForwardingRuleRequest" => $call::<UpdateSelectiveForwardingRuleRequest>($($args),*),
             other => Err(format!(
                 "the spec's component {other} has no entry in tests/src/sync.rs; add its SDK type there"
             )),
@@ -204,6 +238,65 @@ macro_rules! for_sdk_schema {
             "UpdateCallPickupRequest" => Some(schemars::schema_for!(UpdateCallPickupRequest)),
             "UpdateCallPickupResponse" => Some(schemars::schema_for!(UpdateCallPickupResponse)),
             "UpdateHuntGroupRequest" => Some(schemars::schema_for!(UpdateHuntGroupRequest)),
+            "AvailableNumber" => Some(schemars::schema_for!(AvailableNumber)),
+            "AvailableNumbersResponse" => Some(schemars::schema_for!(AvailableNumbersResponse)),
+            "CallForwardAvailableNumber" => Some(schemars::schema_for!(CallForwardAvailableNumber)),
+            "CallForwardAvailableNumbersResponse" => {
+                Some(schemars::schema_for!(CallForwardAvailableNumbersResponse))
+            }
+            "CallPickupListItem" => Some(schemars::schema_for!(CallPickupListItem)),
+            "CallsFromSelection" => Some(schemars::schema_for!(CallsFromSelection)),
+            "CallsToNumber" => Some(schemars::schema_for!(CallsToNumber)),
+            "CallsToNumberType" => Some(schemars::schema_for!(CallsToNumberType)),
+            "CreateCallPickupRequest" => Some(schemars::schema_for!(CreateCallPickupRequest)),
+            "CreateHuntGroupRequest" => Some(schemars::schema_for!(CreateHuntGroupRequest)),
+            "CreateSelectiveForwardingRuleRequest" => {
+                Some(schemars::schema_for!(CreateSelectiveForwardingRuleRequest))
+            }
+            "CreatedId" => Some(schemars::schema_for!(CreatedId)),
+            "ForwardToSelection" => Some(schemars::schema_for!(ForwardToSelection)),
+            "ForwardingDestination" => Some(schemars::schema_for!(ForwardingDestination)),
+            "ForwardingRuleState" => Some(schemars::schema_for!(ForwardingRuleState)),
+            "ForwardingRuleSummary" => Some(schemars::schema_for!(ForwardingRuleSummary)),
+            "HuntGroupCallForwarding" => Some(schemars::schema_for!(HuntGroupCallForwarding)),
+            "HuntGroupCallForwardingSettings" => {
+                Some(schemars::schema_for!(HuntGroupCallForwardingSettings))
+            }
+            "HuntGroupCallForwardingUpdate" => {
+                Some(schemars::schema_for!(HuntGroupCallForwardingUpdate))
+            }
+            "HuntGroupListItem" => Some(schemars::schema_for!(HuntGroupListItem)),
+            "ListCallPickupAvailableAgentsResponse" => {
+                Some(schemars::schema_for!(ListCallPickupAvailableAgentsResponse))
+            }
+            "ListCallPickupsResponse" => Some(schemars::schema_for!(ListCallPickupsResponse)),
+            "ListHuntGroupsResponse" => Some(schemars::schema_for!(ListHuntGroupsResponse)),
+            "NumberOwner" => Some(schemars::schema_for!(NumberOwner)),
+            "NumberOwnerType" => Some(schemars::schema_for!(NumberOwnerType)),
+            "NumberState" => Some(schemars::schema_for!(NumberState)),
+            "OperatingModeDetails" => Some(schemars::schema_for!(OperatingModeDetails)),
+            "OperatingModeExceptionType" => Some(schemars::schema_for!(OperatingModeExceptionType)),
+            "OperatingModeForwardTo" => Some(schemars::schema_for!(OperatingModeForwardTo)),
+            "OperatingModeForwardToDetails" => {
+                Some(schemars::schema_for!(OperatingModeForwardToDetails))
+            }
+            "OperatingModeLevel" => Some(schemars::schema_for!(OperatingModeLevel)),
+            "OperatingModeType" => Some(schemars::schema_for!(OperatingModeType)),
+            "OperatingModeUpdate" => Some(schemars::schema_for!(OperatingModeUpdate)),
+            "OperatingModesDetails" => Some(schemars::schema_for!(OperatingModesDetails)),
+            "OperatingModesUpdate" => Some(schemars::schema_for!(OperatingModesUpdate)),
+            "RuleCallsFrom" => Some(schemars::schema_for!(RuleCallsFrom)),
+            "RuleCallsTo" => Some(schemars::schema_for!(RuleCallsTo)),
+            "RuleCustomNumbers" => Some(schemars::schema_for!(RuleCustomNumbers)),
+            "RuleForwardTo" => Some(schemars::schema_for!(RuleForwardTo)),
+            "SelectiveForwardingRule" => Some(schemars::schema_for!(SelectiveForwardingRule)),
+            "TelephonyType" => Some(schemars::schema_for!(TelephonyType)),
+            "UpdateHuntGroupCallForwardingRequest" => {
+                Some(schemars::schema_for!(UpdateHuntGroupCallForwardingRequest))
+            }
+            "UpdateSelectiveForwardingRuleRequest" => {
+                Some(schemars::schema_for!(UpdateSelectiveForwardingRuleRequest))
+            }
             _ => None,
         }
     }};

@@ -718,3 +718,362 @@ async fn a_request_without_a_token_is_reported_by_prism() {
     assert_eq!(violations[0]["location"], json!(["request"]));
     assert_eq!(violations[0]["severity"], "Error");
 }
+
+// The operations beyond the two reads and updates: each is sent by the SDK
+// through Prism, which finds no violation and answers with the spec's
+// example, which the SDK reads.
+
+const RULE: &str = "Y2lzY29zcGFyazovL3VzL0NBTExfRk9SV0FSRElOR19TRUxFQ1RJVkVfUlVMRS9WMmhsYmxSdg";
+
+fn example_body<T: webex_calling::Validate + serde::de::DeserializeOwned>(operation_id: &str) -> T {
+    parse_body(&request_example(operation_id).to_string()).expect("the spec's example parses")
+}
+
+#[tokio::test]
+async fn a_call_pickup_list_page_passes_prism() {
+    let relay = Relay::start().await;
+
+    let list = relay
+        .client()
+        .list_call_pickups()
+        .location_id(LOCATION)
+        .max(50)
+        .start(100)
+        .order("ASC")
+        .name("Alaska")
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("GET", 200);
+    assert_eq!(
+        exchange.target,
+        format!(
+            "/telephony/config/locations/{LOCATION}/callPickups?max=50&start=100&order=ASC&name=Alaska"
+        )
+    );
+    assert_eq!(list.unwrap().call_pickups[1].name, "South Alaska-Group");
+}
+
+#[tokio::test]
+async fn a_call_pickup_create_passes_prism_and_answers_201() {
+    let relay = Relay::start().await;
+    let body: webex_calling::types::CreateCallPickupRequest = example_body("createCallPickup");
+
+    let created = relay
+        .client()
+        .create_call_pickup()
+        .location_id(LOCATION)
+        .body(body)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("POST", 201);
+    assert_eq!(exchange.body, request_example("createCallPickup"));
+    assert!(!created.unwrap().id.is_empty());
+}
+
+#[tokio::test]
+async fn a_call_pickup_delete_passes_prism() {
+    let relay = Relay::start().await;
+
+    let deleted = relay
+        .client()
+        .delete_call_pickup()
+        .location_id(LOCATION)
+        .call_pickup_id(CALL_PICKUP)
+        .send()
+        .await;
+
+    assert_eq!(
+        relay.conforming_exchange_of("DELETE", 204).target,
+        call_pickup_path()
+    );
+    deleted.unwrap();
+}
+
+#[tokio::test]
+async fn the_available_agents_list_passes_prism_and_reads_a_virtual_line_without_email() {
+    let relay = Relay::start().await;
+
+    let agents = relay
+        .client()
+        .list_call_pickup_available_agents()
+        .location_id(LOCATION)
+        .call_pickup_name("North Alaska-Pickup")
+        .name("John")
+        .phone_number("9075552334")
+        .order("lname|fname")
+        .max(10)
+        .send()
+        .await;
+
+    relay.conforming_exchange_of("GET", 200);
+    let agents = agents.unwrap().agents;
+    assert_eq!(agents.len(), 2);
+    assert_eq!(agents[1].email, None);
+}
+
+#[tokio::test]
+async fn a_hunt_group_list_streamed_passes_prism() {
+    let relay = Relay::start().await;
+
+    let groups: Vec<_> = futures_util::StreamExt::collect(
+        relay
+            .client()
+            .list_hunt_groups()
+            .location_id(LOCATION)
+            .name("Support")
+            .phone_number("+15558675309")
+            .max(2)
+            .stream(),
+    )
+    .await;
+
+    let exchange = relay.conforming_exchange_of("GET", 200);
+    assert!(exchange.target.contains("max=2&start=0"), "{exchange:#?}");
+    assert_eq!(
+        groups.len(),
+        2,
+        "Prism's example page, and no Link to a next one"
+    );
+    assert!(groups.iter().all(Result::is_ok), "{groups:?}");
+}
+
+#[tokio::test]
+async fn a_hunt_group_create_passes_prism_and_answers_200() {
+    let relay = Relay::start().await;
+    let body: webex_calling::types::CreateHuntGroupRequest = example_body("createHuntGroup");
+
+    let created = relay
+        .client()
+        .create_hunt_group()
+        .location_id(LOCATION)
+        .body(body)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("POST", 200);
+    assert_eq!(exchange.body, request_example("createHuntGroup"));
+    assert!(!created.unwrap().id.is_empty());
+}
+
+#[tokio::test]
+async fn a_hunt_group_delete_passes_prism() {
+    let relay = Relay::start().await;
+
+    let deleted = relay
+        .client()
+        .delete_hunt_group()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .send()
+        .await;
+
+    assert_eq!(
+        relay.conforming_exchange_of("DELETE", 204).target,
+        hunt_group_path()
+    );
+    deleted.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_forwarding_read_passes_prism() {
+    let relay = Relay::start().await;
+
+    let read = relay
+        .client()
+        .get_hunt_group_call_forwarding_settings()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .send()
+        .await;
+
+    relay.conforming_exchange_of("GET", 200);
+    let forwarding = read.unwrap().call_forwarding;
+    assert_eq!(forwarding.selective.destination.as_deref(), Some("35556"));
+    assert_eq!(forwarding.operating_modes.unwrap().modes.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_docs_call_forwarding_update_passes_prism() {
+    let relay = Relay::start().await;
+    let body: webex_calling::types::UpdateHuntGroupCallForwardingRequest =
+        example_body("updateHuntGroupCallForwardingSettings");
+
+    let sent = relay
+        .client()
+        .update_hunt_group_call_forwarding_settings()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .body(body)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("PUT", 204);
+    assert_eq!(
+        exchange.body,
+        request_example("updateHuntGroupCallForwardingSettings")
+    );
+    sent.unwrap();
+}
+
+#[tokio::test]
+async fn a_selective_rule_create_passes_prism_and_answers_201() {
+    let relay = Relay::start().await;
+    let body: webex_calling::types::CreateSelectiveForwardingRuleRequest =
+        example_body("createHuntGroupSelectiveCallForwardingRule");
+
+    let created = relay
+        .client()
+        .create_hunt_group_selective_call_forwarding_rule()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .body(body)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("POST", 201);
+    assert_eq!(
+        exchange.body,
+        request_example("createHuntGroupSelectiveCallForwardingRule")
+    );
+    assert!(!created.unwrap().id.is_empty());
+}
+
+#[tokio::test]
+async fn a_selective_rule_read_passes_prism_and_writes_back_what_changed() {
+    let relay = Relay::start().await;
+    let client = relay.client();
+    let rule = client
+        .get_hunt_group_selective_call_forwarding_rule()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .rule_id(RULE)
+        .send()
+        .await;
+    relay.conforming_exchange_of("GET", 200);
+    let rule = rule.unwrap();
+    let mut changed = rule.clone();
+    changed.enabled = Some(false);
+
+    let updated = client
+        .update_hunt_group_selective_call_forwarding_rule()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .rule_id(RULE)
+        .body(changed.changes_since(&rule))
+        .send_with_meta()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("PUT", 201);
+    assert_eq!(exchange.body, json!({ "enabled": false }));
+    assert_eq!(updated.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn the_docs_selective_rule_update_passes_prism() {
+    let relay = Relay::start().await;
+    let body: webex_calling::types::UpdateSelectiveForwardingRuleRequest =
+        example_body("updateHuntGroupSelectiveCallForwardingRule");
+
+    let updated = relay
+        .client()
+        .update_hunt_group_selective_call_forwarding_rule()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .rule_id(RULE)
+        .body(body)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("PUT", 201);
+    assert_eq!(
+        exchange.body,
+        request_example("updateHuntGroupSelectiveCallForwardingRule")
+    );
+    assert!(!updated.unwrap().id.is_empty());
+}
+
+#[tokio::test]
+async fn a_selective_rule_delete_passes_prism() {
+    let relay = Relay::start().await;
+
+    let deleted = relay
+        .client()
+        .delete_hunt_group_selective_call_forwarding_rule()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .rule_id(RULE)
+        .send()
+        .await;
+
+    relay.conforming_exchange_of("DELETE", 204);
+    deleted.unwrap();
+}
+
+#[tokio::test]
+async fn the_operating_mode_switch_passes_prism() {
+    let relay = Relay::start().await;
+
+    let switched = relay
+        .client()
+        .switch_hunt_group_call_forwarding_mode()
+        .location_id(LOCATION)
+        .hunt_group_id(HUNT_GROUP)
+        .send()
+        .await;
+
+    let exchange = relay.conforming_exchange_of("POST", 204);
+    assert_eq!(exchange.body, Value::Null, "no body is sent");
+    assert!(
+        exchange
+            .target
+            .ends_with("/callForwarding/actions/switchMode/invoke")
+    );
+    switched.unwrap();
+}
+
+#[tokio::test]
+async fn the_three_available_number_lists_pass_prism() {
+    let relay = Relay::start().await;
+    let client = relay.client();
+
+    let primary = client
+        .get_hunt_group_primary_available_phone_numbers()
+        .location_id(LOCATION)
+        .phone_number("+12056852221,+12056852222")
+        .max(5)
+        .start(0)
+        .send()
+        .await;
+    let exchange = relay.conforming_exchange_of("GET", 200);
+    assert!(
+        exchange
+            .target
+            .contains("phoneNumber=%2B12056852221%2C%2B12056852222"),
+        "{exchange:#?}"
+    );
+    assert_eq!(primary.unwrap().phone_numbers.len(), 3);
+
+    let alternate = client
+        .get_hunt_group_alternate_available_phone_numbers()
+        .location_id(LOCATION)
+        .send()
+        .await;
+    relay.conforming_exchange_of("GET", 200);
+    assert_eq!(alternate.unwrap().phone_numbers.len(), 3);
+
+    let forward = client
+        .get_hunt_group_call_forward_available_phone_numbers()
+        .location_id(LOCATION)
+        .owner_name("Test")
+        .extension("1235")
+        .send()
+        .await;
+    relay.conforming_exchange_of("GET", 200);
+    let numbers = forward.unwrap().phone_numbers;
+    assert_eq!(
+        numbers[2].owner.as_ref().map(|owner| &owner.type_),
+        Some(&webex_calling::types::NumberOwnerType::CallQueue)
+    );
+}

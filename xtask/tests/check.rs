@@ -26,7 +26,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_spec_is_valid_and_complete() {
     let summary = check::spec(&xtask::root()).unwrap();
-    assert!(summary.contains("lint clean (4 operations"), "{summary}");
+    assert!(summary.contains("lint clean (21 operations"), "{summary}");
 }
 
 #[test]

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 /// One scripted misbehaviour, consumed by the next request the fake
-/// receives.
+/// receives, or the next one it is aimed at.
 ///
 /// Queue them with [`FakeWebex::push_fault`](super::FakeWebex::push_fault):
-/// each request takes the oldest fault in the queue, and requests that find
-/// the queue empty are answered normally. A fault applies whatever the
+/// each request takes the oldest fault in the queue that applies to it, and
+/// requests that find none are answered normally. A fault applies to every
+/// request unless [`on_operation`](Fault::on_operation) or
+/// [`on_request`](Fault::on_request) aims it. A fault applies whatever the
 /// request is, before the token is checked and before any
 /// [`RateLimit`](super::RateLimit): a request it answers leaves the state
 /// and the rate limit's buckets untouched, unless the fault was made with
@@ -37,6 +39,17 @@ pub struct Fault {
     pub(crate) action: Action,
     /// Handle the request normally before acting.
     pub(crate) after_applying: bool,
+    /// The requests the fault applies to; every request when `None`.
+    pub(crate) target: Option<Target>,
+}
+
+/// Which requests an aimed fault applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Requests the spec routes to this operation.
+    Operation(String),
+    /// Requests with this method whose path, as sent, starts with this.
+    Request { method: String, path: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +90,7 @@ impl Fault {
                 body: FaultBody::Webex,
             },
             after_applying: false,
+            target: None,
         }
     }
 
@@ -97,6 +111,7 @@ impl Fault {
             wait,
             action: Action::Proceed,
             after_applying: false,
+            target: None,
         }
     }
 
@@ -106,6 +121,7 @@ impl Fault {
             wait: Duration::ZERO,
             action: Action::Drop,
             after_applying: false,
+            target: None,
         }
     }
 
@@ -169,6 +185,60 @@ impl Fault {
     pub fn after_applying(mut self) -> Self {
         self.after_applying = true;
         self
+    }
+
+    /// Applies the fault only to a request for the operation with this
+    /// `operationId` in the spec (such as `"updateCallPickup"`); other
+    /// requests pass it by and leave it queued.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use webex_calling::fake::{FakeWebex, Fault, fixtures};
+    ///
+    /// let fake = FakeWebex::start().await;
+    /// fake.push_fault(Fault::status(503).on_operation("updateHuntGroup"));
+    /// // A read passes the fault by; it waits for the update.
+    /// let read = fake
+    ///     .client()
+    ///     .get_hunt_group()
+    ///     .location_id(fixtures::LOCATION_ID)
+    ///     .hunt_group_id(fixtures::HUNT_GROUP_ID)
+    ///     .send()
+    ///     .await;
+    /// assert!(read.is_ok());
+    /// assert_eq!(fake.pending_faults(), 1);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn on_operation(mut self, operation_id: impl Into<String>) -> Self {
+        self.target = Some(Target::Operation(operation_id.into()));
+        self
+    }
+
+    /// Applies the fault only to a request with this method (`"PUT"`) whose
+    /// path, as sent (percent-encoded, with the base path `/v1`), starts
+    /// with `path_prefix`; other requests pass it by and leave it queued.
+    #[must_use]
+    pub fn on_request(mut self, method: impl Into<String>, path_prefix: impl Into<String>) -> Self {
+        self.target = Some(Target::Request {
+            method: method.into().to_ascii_uppercase(),
+            path: path_prefix.into(),
+        });
+        self
+    }
+
+    /// Whether the fault applies to a request with `method` and `path`,
+    /// which the spec routes to `operation_id`.
+    pub(crate) fn applies_to(&self, method: &str, path: &str, operation_id: Option<&str>) -> bool {
+        match &self.target {
+            None => true,
+            Some(Target::Operation(id)) => operation_id == Some(id.as_str()),
+            Some(Target::Request {
+                method: wanted,
+                path: prefix,
+            }) => wanted == method && path.starts_with(prefix.as_str()),
+        }
     }
 
     /// Waits `wait` before acting, on top of any wait already set.

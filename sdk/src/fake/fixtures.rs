@@ -10,11 +10,20 @@
 //! - the location [`SECOND_LOCATION_ID`] with a call pickup also named
 //!   [`CALL_PICKUP_NAME`], since names are unique only within a location.
 //!
+//! [`LOCATION_ID`] (named `Alaska`) also has the people, workspace and
+//! virtual line of the agent IDs below ([`SECOND_PERSON_ID`] in no call
+//! pickup, so available to join one), three unassigned PSTN numbers
+//! (`+12056350001` to `+12056350003`, the last inactive) and
+//! `+12056350004`, owned by [`PERSON_ID`]. [`SECOND_LOCATION_ID`] is named
+//! `Brampton`.
+//!
 //! The agent IDs are those of the docs' examples.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::spec::Spec;
 use super::state::State;
+use super::{InvalidSeed, check_seed};
 
 /// The organization every fixture belongs to.
 pub const ORG_ID: &str =
@@ -51,33 +60,66 @@ pub const PERSON_ID: &str =
 pub const WORKSPACE_ID: &str =
     "Y2lzY29zcGFyazovL3VzL1BMQUNFLzg0YjQ1OTIyLWZmOWYtMTFlYi1hNGI4LTMzNjI3YmVkNjdiNQ";
 
+/// A second person, in no call pickup: available to join one.
+pub const SECOND_PERSON_ID: &str =
+    "Y2lzY29zcGFyazovL3VzL1BFT1BMRS83MGY2MzYzMC1mZjlmLTExZWItODU5YS0xZjhiYjRjNzc1MWQ";
+
 /// A virtual line, from the docs' examples.
 pub const VIRTUAL_LINE_ID: &str =
     "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS85ODFlNTQ0Yy0xOGI0LTQ2MzItYmFkZi1iYWMwZjFkOGJkYWY=";
 
-/// Puts the fixtures into `state`, under `org_id`.
-pub(crate) fn seed(state: &mut State, org_id: &str) {
-    state.add_call_pickup(
-        org_id,
+/// Puts the fixtures into `state`, under `org_id`, each checked against
+/// the spec as seed data from a test is.
+pub(crate) fn seed(state: &mut State, spec: &Spec, org_id: &str) -> Result<(), InvalidSeed> {
+    let pickups: [(&str, &str, Value); 3] = [
+        (
+            LOCATION_ID,
+            CALL_PICKUP_NAME,
+            json!({ "agents": [PERSON_ID] }),
+        ),
+        (
+            LOCATION_ID,
+            SECOND_CALL_PICKUP_NAME,
+            json!({
+                "notificationType": "VISUAL_ONLY",
+                "notificationDelayTimerSeconds": 10,
+                "agents": [WORKSPACE_ID],
+            }),
+        ),
+        (
+            SECOND_LOCATION_ID,
+            CALL_PICKUP_NAME,
+            json!({ "agents": [VIRTUAL_LINE_ID] }),
+        ),
+    ];
+    for (location, name, settings) in &pickups {
+        check_seed(spec, "updateCallPickup", settings)?;
+        state.add_call_pickup(org_id, location, name, settings);
+    }
+    state.name_location(LOCATION_ID, "Alaska");
+    state.name_location(SECOND_LOCATION_ID, "Brampton");
+    for (id, first, last) in [
+        (PERSON_ID, "John", "Brown"),
+        (WORKSPACE_ID, "Alaska Office", "Second Floor"),
+        (VIRTUAL_LINE_ID, "Alice", "Smith"),
+        (SECOND_PERSON_ID, "Christian", "Smith"),
+    ] {
+        state.add_member(LOCATION_ID, id, first, last);
+    }
+    for (number, active) in [
+        ("+12056350001", true),
+        ("+12056350002", true),
+        ("+12056350003", false),
+    ] {
+        state.add_number(LOCATION_ID, number, active, None);
+    }
+    state.add_number(
         LOCATION_ID,
-        CALL_PICKUP_NAME,
-        &json!({ "agents": [PERSON_ID] }),
+        "+12056350004",
+        true,
+        Some(json!({ "id": PERSON_ID, "type": "PEOPLE", "firstName": "John", "lastName": "Brown", "displayName": "John Brown" })),
     );
-    state.add_call_pickup(
-        org_id,
-        LOCATION_ID,
-        SECOND_CALL_PICKUP_NAME,
-        &json!({
-            "notificationType": "VISUAL_ONLY",
-            "notificationDelayTimerSeconds": 10,
-            "agents": [WORKSPACE_ID],
-        }),
-    );
-    state.add_hunt_group(
-        org_id,
-        LOCATION_ID,
-        HUNT_GROUP_ID,
-        &json!({
+    let hunt_group = json!({
             "name": "huntgroup1",
             "enabled": true,
             "phoneNumber": "5558675300",
@@ -108,12 +150,8 @@ pub(crate) fn seed(state: &mut State, org_id: &str) {
             },
             "agents": [{ "id": PERSON_ID }, { "id": WORKSPACE_ID }, { "id": VIRTUAL_LINE_ID }],
             "huntGroupCallerIdForOutgoingCallsEnabled": false,
-        }),
-    );
-    state.add_call_pickup(
-        org_id,
-        SECOND_LOCATION_ID,
-        CALL_PICKUP_NAME,
-        &json!({ "agents": [VIRTUAL_LINE_ID] }),
-    );
+    });
+    check_seed(spec, "updateHuntGroup", &hunt_group)?;
+    state.add_hunt_group(org_id, LOCATION_ID, HUNT_GROUP_ID, &hunt_group);
+    Ok(())
 }

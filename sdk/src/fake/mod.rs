@@ -5,10 +5,21 @@
 //! port, in the current Tokio runtime; it stops when the [`FakeWebex`] is
 //! dropped. For the operations of this crate it behaves as Webex does:
 //!
-//! - It answers both reads from its state, so an update is what the next
-//!   read returns: a call pickup's members come back as objects with their
-//!   `type`, a hunt group's `noAnswer` carries `systemMaxNumberOfRings`, and
-//!   a renamed call pickup is read at its new ID and is `404` at the old one.
+//! - It serves all 21 operations of the spec from its state, so a change
+//!   is what the next read returns: a call pickup's members come back as
+//!   objects with their `type`, a hunt group's `noAnswer` carries
+//!   `systemMaxNumberOfRings`, and a renamed call pickup is read at its new
+//!   ID and is `404` at the old one. Created groups appear in the lists and
+//!   deleted ones answer `404`.
+//! - Lists are paged with `max` (at most and by default 2000) and `start`;
+//!   the hunt group list, as on Webex, answers a page that has more after
+//!   it with `Link: <...>; rel="next"`.
+//! - Selective forwarding rules get IDs made from their names, as call
+//!   pickups do: a rule update answers `201` with the rule's ID, new when
+//!   the rule was renamed, and the old ID answers `404` from then on.
+//! - Seed data ([`FakeWebex::add_call_pickup`],
+//!   [`FakeWebex::add_hunt_group`]) is checked against the spec: a field it
+//!   does not declare is an [`InvalidSeed`] error, not stored.
 //! - It holds locations, call pickups and hunt groups in memory, starting
 //!   with the [`fixtures`] (the Webex docs' IDs among them). Tests add more
 //!   with [`FakeWebex::add_call_pickup`] and [`FakeWebex::add_hunt_group`],
@@ -42,8 +53,10 @@
 //! Tests script misbehaviour with [`Fault`]s (rate limits, locks, server
 //! errors, non-JSON bodies, delays, dropped connections, and updates that
 //! are applied although the client gets an error, with
-//! [`Fault::after_applying`]), queued for the next requests, and assert on
-//! what was sent with [`FakeWebex::requests`].
+//! [`Fault::after_applying`]), queued for the next requests or aimed at one
+//! operation ([`Fault::on_operation`]) or method and path
+//! ([`Fault::on_request`]), and assert on what was sent with
+//! [`FakeWebex::requests`].
 //!
 //! # Testing your own service
 //!
@@ -227,6 +240,63 @@ pub use rate_limit::{RateLimit, RateLimitStats};
 
 use server::{Shared, lock};
 
+/// Seed data that the spec refuses, from [`FakeWebex::add_call_pickup`]
+/// or [`FakeWebex::add_hunt_group`]: nothing was stored.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let fake = webex_calling::fake::FakeWebex::start().await;
+/// let typo = fake.add_hunt_group("my-location", "my-group", serde_json::json!({ "enabeld": true }));
+/// assert_eq!(typo.unwrap_err().problems(), ["enabeld: is not a field of the spec"]);
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidSeed {
+    problems: Vec<String>,
+}
+
+impl InvalidSeed {
+    /// Each problem, as `field path: what is wrong`.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for InvalidSeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the seed data breaks the spec: {}",
+            self.problems.join("; ")
+        )
+    }
+}
+
+impl std::error::Error for InvalidSeed {}
+
+/// Checks seed `settings` as the body of `operation_id` (`null`: none).
+pub(crate) fn check_seed(
+    spec: &spec::Spec,
+    operation_id: &str,
+    settings: &Value,
+) -> Result<(), InvalidSeed> {
+    if settings.is_null() {
+        return Ok(());
+    }
+    let operation = spec.operation(operation_id).ok_or_else(|| InvalidSeed {
+        problems: vec![format!("the spec has no operation {operation_id}")],
+    })?;
+    if !settings.is_object() {
+        return Err(InvalidSeed {
+            problems: vec!["the settings: must be a JSON object or null".to_string()],
+        });
+    }
+    operation
+        .check_seed(settings)
+        .map_err(|problems| InvalidSeed { problems })
+}
+
 /// The token [`FakeWebex::start`] requires.
 pub const DEFAULT_TOKEN: &str = "fake-webex-token";
 
@@ -364,7 +434,7 @@ impl FakeWebexBuilder {
         let addr = listener.local_addr()?;
         let mut state = state::State::default();
         if self.fixtures {
-            fixtures::seed(&mut state, &self.org_id);
+            fixtures::seed(&mut state, &spec, &self.org_id).map_err(io::Error::other)?;
         }
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -531,25 +601,55 @@ impl FakeWebex {
     ///
     /// `settings` holds stored fields other than the name, in the request
     /// body's JSON names (`notificationType`,
-    /// `notificationDelayTimerSeconds`, `agents`); anything but a JSON
-    /// object is ignored. The defaults are `NONE`, `6` and no agents.
-    pub fn add_call_pickup(&self, location_id: &str, name: &str, settings: Value) -> String {
-        lock(&self.shared.state).add_call_pickup(&self.shared.org_id, location_id, name, &settings)
+    /// `notificationDelayTimerSeconds`, `agents`), or `null` for none. The
+    /// defaults are `NONE`, `6` and no agents.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSeed`] when `settings` breaks the update body's schema in
+    /// the spec: a field it does not declare (a typo), a value of the wrong
+    /// type or out of bounds. Nothing is stored then.
+    pub fn add_call_pickup(
+        &self,
+        location_id: &str,
+        name: &str,
+        settings: Value,
+    ) -> Result<String, InvalidSeed> {
+        check_seed(&self.shared.spec, "updateCallPickup", &settings)?;
+        Ok(lock(&self.shared.state).add_call_pickup(
+            &self.shared.org_id,
+            location_id,
+            name,
+            &settings,
+        ))
     }
 
     /// Adds a hunt group to a location (added if need be), replacing any
     /// with the same ID.
     ///
-    /// `settings` holds its fields in the request body's JSON names;
-    /// anything but a JSON object is ignored. The defaults are enabled with
-    /// no agents and no alternate numbers.
-    pub fn add_hunt_group(&self, location_id: &str, hunt_group_id: &str, settings: Value) {
+    /// `settings` holds its fields in the update body's JSON names, or
+    /// `null` for none. The defaults are enabled with no agents and no
+    /// alternate numbers.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSeed`] when `settings` breaks the update body's schema in
+    /// the spec: a field it does not declare (a typo), a value of the wrong
+    /// type or out of bounds. Nothing is stored then.
+    pub fn add_hunt_group(
+        &self,
+        location_id: &str,
+        hunt_group_id: &str,
+        settings: Value,
+    ) -> Result<(), InvalidSeed> {
+        check_seed(&self.shared.spec, "updateHuntGroup", &settings)?;
         lock(&self.shared.state).add_hunt_group(
             &self.shared.org_id,
             location_id,
             hunt_group_id,
             &settings,
         );
+        Ok(())
     }
 
     /// A call pickup as stored: `id`, `name`, `notificationType`,
@@ -570,8 +670,9 @@ impl FakeWebex {
         lock(&self.shared.state).hunt_group(location_id, hunt_group_id)
     }
 
-    /// Queues a fault for the next request that finds no earlier fault
-    /// queued.
+    /// Queues a fault for the next request it applies to (every request,
+    /// unless it is aimed with [`Fault::on_operation`] or
+    /// [`Fault::on_request`]) that finds no earlier fault queued for it.
     pub fn push_fault(&self, fault: Fault) {
         lock(&self.shared.faults).push_back(fault);
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, LINK, RETRY_AFTER};
 use hyper::http::request::Parts;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -115,7 +115,20 @@ async fn handle(
             str::to_string,
         );
     lock(&shared.log).push(record(&parts, &body));
-    let fault = lock(&shared.faults).pop_front();
+    let operation_id = shared.operation_of(&parts);
+    let fault = {
+        let mut faults = lock(&shared.faults);
+        faults
+            .iter()
+            .position(|fault| {
+                fault.applies_to(
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    operation_id.as_deref(),
+                )
+            })
+            .and_then(|index| faults.remove(index))
+    };
     let mut scripted = None;
     if let Some(fault) = fault {
         if !fault.wait.is_zero() {
@@ -136,6 +149,7 @@ async fn handle(
                 scripted = Some(Answer {
                     status,
                     retry_after,
+                    link: None,
                     body: match body {
                         FaultBody::Webex => {
                             AnswerBody::Error(Problem::new(status, status_description(status)))
@@ -191,6 +205,21 @@ fn record(parts: &Parts, body: &Bytes) -> RecordedRequest {
 }
 
 impl Shared {
+    /// The `operationId` the spec routes this request to, if any.
+    fn operation_of(&self, parts: &Parts) -> Option<String> {
+        let segments = parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_decode(s, false))
+            .collect::<Option<Vec<String>>>()?;
+        match self.spec.route(parts.method.as_str(), &segments) {
+            Route::Found(operation, _) => Some(operation.id.clone()),
+            Route::MethodNotAllowed | Route::NotFound => None,
+        }
+    }
+
     /// The answer of a Webex that is working normally.
     fn answer(&self, parts: &Parts, body: &[u8]) -> Answer {
         match self.try_answer(parts, body) {
@@ -209,6 +238,7 @@ impl Shared {
             return Ok(Answer {
                 status: 429,
                 retry_after,
+                link: None,
                 body: AnswerBody::Error(Problem::new(429, status_description(429))),
             });
         }
@@ -266,14 +296,11 @@ impl Shared {
                     details,
                 },
             })?;
-        let org_id = parts
-            .uri
-            .query()
-            .map(query_pairs)
-            .unwrap_or_default()
-            .into_iter()
+        let query = parts.uri.query().map(query_pairs).unwrap_or_default();
+        let org_id = query
+            .iter()
             .find(|(name, _)| name == "orgId")
-            .map(|(_, value)| value);
+            .map(|(_, value)| value.clone());
         let param = |name: &str| {
             params
                 .iter()
@@ -318,6 +345,128 @@ impl Shared {
                 )?;
                 Ok(Answer::empty(operation.success))
             }
+            "listCallPickups" => {
+                let all =
+                    state.list_call_pickups(param("locationId")?, org_id.as_deref(), &query)?;
+                page(operation.success, "callPickups", all, &query, None)
+            }
+            "createCallPickup" => {
+                let id =
+                    state.create_call_pickup(param("locationId")?, org_id.as_deref(), &fields)?;
+                Ok(Answer::json(operation.success, json!({ "id": id })))
+            }
+            "deleteCallPickup" => {
+                state.delete_call_pickup(
+                    param("locationId")?,
+                    param("callPickupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::empty(operation.success))
+            }
+            "listCallPickupAvailableAgents" => {
+                let all =
+                    state.available_agents(param("locationId")?, org_id.as_deref(), &query)?;
+                page(operation.success, "agents", all, &query, None)
+            }
+            "listHuntGroups" => {
+                let org = org_id.as_deref().unwrap_or(&self.org_id);
+                let all = state.list_hunt_groups(org, &query);
+                page(operation.success, "huntGroups", all, &query, Some(parts))
+            }
+            "createHuntGroup" => {
+                let id =
+                    state.create_hunt_group(param("locationId")?, org_id.as_deref(), &fields)?;
+                Ok(Answer::json(operation.success, json!({ "id": id })))
+            }
+            "deleteHuntGroup" => {
+                state.delete_hunt_group(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::empty(operation.success))
+            }
+            "getHuntGroupCallForwardingSettings" => {
+                let answer = state.read_forwarding(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::json(operation.success, answer))
+            }
+            "updateHuntGroupCallForwardingSettings" => {
+                state.update_forwarding(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                    &fields,
+                )?;
+                Ok(Answer::empty(operation.success))
+            }
+            "switchHuntGroupCallForwardingMode" => {
+                state.switch_mode(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::empty(operation.success))
+            }
+            "createHuntGroupSelectiveCallForwardingRule" => {
+                let id = state.create_rule(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    org_id.as_deref(),
+                    &fields,
+                )?;
+                Ok(Answer::json(operation.success, json!({ "id": id })))
+            }
+            "getHuntGroupSelectiveCallForwardingRule" => {
+                let answer = state.read_rule(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    param("ruleId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::json(operation.success, answer))
+            }
+            "updateHuntGroupSelectiveCallForwardingRule" => {
+                let id = state.update_rule(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    param("ruleId")?,
+                    org_id.as_deref(),
+                    &fields,
+                )?;
+                Ok(Answer::json(operation.success, json!({ "id": id })))
+            }
+            "deleteHuntGroupSelectiveCallForwardingRule" => {
+                state.delete_rule(
+                    param("locationId")?,
+                    param("huntGroupId")?,
+                    param("ruleId")?,
+                    org_id.as_deref(),
+                )?;
+                Ok(Answer::empty(operation.success))
+            }
+            "getHuntGroupPrimaryAvailablePhoneNumbers"
+            | "getHuntGroupAlternateAvailablePhoneNumbers" => {
+                let all = state.available_numbers(
+                    param("locationId")?,
+                    org_id.as_deref(),
+                    false,
+                    &query,
+                )?;
+                page(operation.success, "phoneNumbers", all, &query, None)
+            }
+            "getHuntGroupCallForwardAvailablePhoneNumbers" => {
+                let all = state.available_numbers(
+                    param("locationId")?,
+                    org_id.as_deref(),
+                    true,
+                    &query,
+                )?;
+                page(operation.success, "phoneNumbers", all, &query, None)
+            }
             other => Err(Problem::new(
                 501,
                 format!("The fake Webex does not implement the operation {other}."),
@@ -355,6 +504,8 @@ fn is_json(content_type: Option<&HeaderValue>) -> bool {
 struct Answer {
     status: u16,
     retry_after: Option<String>,
+    /// A `Link` header, on a page of a list that has one after it.
+    link: Option<String>,
     body: AnswerBody,
 }
 
@@ -373,6 +524,7 @@ impl Answer {
         Self {
             status: problem.status,
             retry_after: None,
+            link: None,
             body: AnswerBody::Error(problem),
         }
     }
@@ -381,6 +533,7 @@ impl Answer {
         Self {
             status,
             retry_after: None,
+            link: None,
             body: AnswerBody::Json(value),
         }
     }
@@ -389,6 +542,7 @@ impl Answer {
         Self {
             status,
             retry_after: None,
+            link: None,
             body: AnswerBody::Empty,
         }
     }
@@ -428,8 +582,72 @@ impl Answer {
         if let Some(retry_after) = &self.retry_after {
             set(RETRY_AFTER.as_str(), retry_after);
         }
+        if let Some(link) = &self.link {
+            set(LINK.as_str(), link);
+        }
         response
     }
+}
+
+/// The largest page Webex answers, and its size when `max` is not sent.
+const MAX_PAGE: usize = 2000;
+
+/// One page of `all`, from the request's `start` (default 0) and `max`
+/// (default and at most [`MAX_PAGE`]), under `name`. With `linked` (the
+/// request of a list Webex pages with `Link`), a page with more after it
+/// carries `Link: <...>; rel="next"`: the same URL with the next `start`.
+fn page(
+    status: u16,
+    name: &str,
+    all: Vec<Value>,
+    query: &[(String, String)],
+    linked: Option<&Parts>,
+) -> Result<Answer, Problem> {
+    let number = |param: &str, least: usize, default: usize| -> Result<usize, Problem> {
+        match query.iter().find(|(n, _)| n == param) {
+            None => Ok(default),
+            Some((_, value)) => match value.parse::<usize>() {
+                Ok(number) if number >= least => Ok(number),
+                _ => Err(Problem::new(
+                    400,
+                    format!("{param}: {value:?} is not a whole number of at least {least}."),
+                )),
+            },
+        }
+    };
+    let start = number("start", 0, 0)?;
+    let max = number("max", 1, MAX_PAGE)?.min(MAX_PAGE);
+    let total = all.len();
+    let items: Vec<Value> = all.into_iter().skip(start).take(max).collect();
+    let mut answer = Answer::json(status, json!({ name: items }));
+    if let Some(parts) = linked
+        && start.saturating_add(max) < total
+    {
+        let host = parts
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let mut url = format!("http://{host}{}", parts.uri.path());
+        let mut separator = '?';
+        for (param, value) in query.iter().filter(|(n, _)| n != "start" && n != "max") {
+            url.push(separator);
+            separator = '&';
+            url.push_str(&format!("{}={}", encode(param), encode(value)));
+        }
+        url.push(separator);
+        url.push_str(&format!("max={max}&start={}", start + max));
+        answer.link = Some(format!("<{url}>; rel=\"next\""));
+    }
+    Ok(answer)
+}
+
+/// Percent-encodes a query name or value.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    // Infallible: writing to a String.
+    let _ = crate::runtime::encode(text, &mut out);
+    out
 }
 
 fn json_bytes(value: &Value) -> Bytes {

@@ -25,6 +25,9 @@ pub(crate) struct Operation {
 struct Body {
     required: bool,
     validator: jsonschema::Validator,
+    /// The body's schema, and the components its `$ref`s point into.
+    schema: Value,
+    components: Value,
     /// The top-level properties the body's schema declares.
     properties: Vec<String>,
 }
@@ -131,21 +134,44 @@ impl Spec {
         let Some(rest) = segments.strip_prefix(self.base.as_slice()) else {
             return Route::NotFound;
         };
-        let mut path_known = false;
+        // A literal segment wins over a parameter, as on Webex:
+        // `callPickups/availableUsers` is not the call pickup
+        // `availableUsers`. The path that matches with the most literal
+        // segments is the one meant.
+        let mut best: Option<(usize, Vec<&Operation>)> = None;
         for operation in &self.operations {
-            let Some(params) = operation.matches(rest) else {
+            if operation.matches(rest).is_none() {
                 continue;
-            };
-            if operation.method == method {
-                return Route::Found(operation, params);
             }
-            path_known = true;
+            let literals = operation
+                .template
+                .iter()
+                .filter(|part| matches!(part, Part::Literal(_)))
+                .count();
+            match &mut best {
+                Some((most, found)) if *most == literals => found.push(operation),
+                Some((most, _)) if *most > literals => {}
+                _ => best = Some((literals, vec![operation])),
+            }
         }
-        if path_known {
-            Route::MethodNotAllowed
-        } else {
-            Route::NotFound
+        let Some((_, found)) = best else {
+            return Route::NotFound;
+        };
+        match found
+            .into_iter()
+            .find(|operation| operation.method == method)
+        {
+            Some(operation) => match operation.matches(rest) {
+                Some(params) => Route::Found(operation, params),
+                None => Route::NotFound,
+            },
+            None => Route::MethodNotAllowed,
         }
+    }
+
+    /// The operation with this `operationId`.
+    pub(crate) fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|operation| operation.id == id)
     }
 }
 
@@ -202,6 +228,33 @@ impl Operation {
         }
     }
 
+    /// Checks `value` as this operation's body, and also refuses any field
+    /// its schema does not declare, at any depth: seed data with a typo
+    /// would otherwise be stored and never read back.
+    pub(crate) fn check_seed(&self, value: &Value) -> Result<(), Vec<String>> {
+        let Some(body) = &self.body else {
+            return Err(vec![format!("{} takes no body", self.id)]);
+        };
+        let mut problems: Vec<String> = body
+            .validator
+            .iter_errors(value)
+            .map(|error| {
+                let at = field_path(value, error.instance_path().as_str());
+                if at.is_empty() {
+                    format!("the settings: {error}")
+                } else {
+                    format!("{at}: {error}")
+                }
+            })
+            .collect();
+        undeclared(&body.schema, &body.components, value, "", &mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Keeps the top-level fields the operation's schema declares.
     pub(crate) fn declared_fields(&self, body: &Value) -> Map<String, Value> {
         let (Some(declared), Some(body)) = (&self.body, body.as_object()) else {
@@ -240,6 +293,8 @@ impl Body {
                 .unwrap_or(false),
             validator,
             properties,
+            schema: schema.clone(),
+            components: components.clone(),
         })
     }
 }
@@ -249,6 +304,46 @@ fn resolve<'a>(schema: &'a Value, components: &'a Value) -> Option<&'a Value> {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(reference) => components.pointer(reference.strip_prefix("#/components")?),
         None => Some(schema),
+    }
+}
+
+/// Every field of `value` that `schema` does not declare, as
+/// `at: ... is not a field of the spec`.
+fn undeclared(schema: &Value, components: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    let Some(schema) = resolve(schema, components) else {
+        return;
+    };
+    match value {
+        Value::Object(fields) => {
+            let Some(declared) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            for (name, field) in fields {
+                let path = if at.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{at}.{name}")
+                };
+                match declared.get(name) {
+                    Some(property) => undeclared(property, components, field, &path, out),
+                    None => out.push(format!("{path}: is not a field of the spec")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter().enumerate() {
+                    undeclared(
+                        item_schema,
+                        components,
+                        item,
+                        &format!("{at}[{index}]"),
+                        out,
+                    );
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -337,8 +432,32 @@ mod tests {
         ));
         assert!(matches!(
             spec.route(
-                "DELETE",
+                "PATCH",
                 &segments_of("/v1/telephony/config/locations/L/callPickups/C")
+            ),
+            Route::MethodNotAllowed
+        ));
+        // A literal segment wins over a parameter in the same place.
+        match spec.route(
+            "GET",
+            &segments_of("/v1/telephony/config/locations/L/callPickups/availableUsers"),
+        ) {
+            Route::Found(operation, _) => assert_eq!(operation.id, "listCallPickupAvailableAgents"),
+            _ => panic!("not routed"),
+        }
+        match spec.route(
+            "GET",
+            &segments_of("/v1/telephony/config/locations/L/huntGroups/availableNumbers"),
+        ) {
+            Route::Found(operation, _) => {
+                assert_eq!(operation.id, "getHuntGroupPrimaryAvailablePhoneNumbers");
+            }
+            _ => panic!("not routed"),
+        }
+        assert!(matches!(
+            spec.route(
+                "PUT",
+                &segments_of("/v1/telephony/config/locations/L/callPickups/availableUsers")
             ),
             Route::MethodNotAllowed
         ));

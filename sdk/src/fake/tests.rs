@@ -272,7 +272,7 @@ async fn unknown_paths_answer_404_and_other_methods_405() {
     assert_eq!(answer.status, 404);
     let answer = send(
         &fake,
-        "DELETE",
+        "PATCH",
         &hunt_group_path(fixtures::LOCATION_ID, fixtures::HUNT_GROUP_ID),
         &[("Authorization", &auth)],
         "",
@@ -312,7 +312,8 @@ async fn an_org_that_does_not_own_the_location_answers_404() {
 #[tokio::test]
 async fn percent_encoded_ids_with_slash_plus_and_equals_are_decoded() {
     let fake = FakeWebex::start().await;
-    fake.add_hunt_group("loc/1+=", "a/b+c=", json!({}));
+    fake.add_hunt_group("loc/1+=", "a/b+c=", json!({}))
+        .expect("valid seed");
     let answer = put(
         &fake,
         &hunt_group_path("loc%2F1%2B%3D", "a%2Fb%2Bc%3D"),

@@ -8,7 +8,7 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
   "info": {
     "title": "Webex Calling",
     "version": "1.0.0",
-    "description": "The Webex Calling admin operations that read and change call routing: get and update a call pickup group, get and update a hunt group. The updates are idempotent PUTs that change only the fields sent; lists that are sent replace the stored list, so a read comes first when a list is to be extended."
+    "description": "The 21 operations Webex publishes for two Webex Calling features: call pickup groups (list, create, read, update, delete, available agents) and hunt groups (list, create, read, update, delete, call forwarding and its selective rules, operating mode switch, available numbers). Written by hand from Webex's document and what the service does on the wire; where it departs from Webex's document, the description says so and why. The updates change only the fields sent; lists that are sent replace the stored list, so a read comes first when a list is to be extended."
   },
   "servers": [
     {
@@ -32,6 +32,234 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
     }
   ],
   "paths": {
+    "/telephony/config/locations/{locationId}/callPickups": {
+      "get": {
+        "operationId": "listCallPickups",
+        "x-webex-operation-id": "Read the List of Call Pickups",
+        "tags": [
+          "Call Pickup"
+        ],
+        "summary": "List the call pickup groups of a location.",
+        "description": "Lists the call pickup groups of one location, one page at a time (`max` and `start`; Webex sends no `Link` header for this list). The `name` filter matches call pickups whose name contains it, which is how a call pickup is found again after a rename whose outcome is unknown. Webex's operationId is the sentence `Read the List of Call Pickups`; this spec names it `listCallPickups` so the SDK's method is `list_call_pickups` (`x-webex-operation-id` keeps Webex's). Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "callPickups",
+          "max": "max",
+          "start": "start"
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "name": "order",
+            "in": "query",
+            "required": false,
+            "description": "Sorts the call pickups by name, `ASC` or `DSC`; Webex's default is `ASC`.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "name",
+            "in": "query",
+            "required": false,
+            "description": "Only call pickups whose name contains this text (at most 80 characters).",
+            "schema": {
+              "type": "string",
+              "maxLength": 80
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of the location's call pickups.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ListCallPickupsResponse"
+                },
+                "example": {
+                  "callPickups": [
+                    {
+                      "name": "North Alaska-Group",
+                      "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNERT0",
+                      "locationName": "Alaska",
+                      "locationId": "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzEyMzQ1"
+                    },
+                    {
+                      "name": "South Alaska-Group",
+                      "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNEST0",
+                      "locationName": "Alaska",
+                      "locationId": "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzEyMzQ1"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createCallPickup",
+        "x-webex-operation-id": "Create a Call Pickup",
+        "tags": [
+          "Call Pickup"
+        ],
+        "summary": "Create a call pickup group.",
+        "description": "Creates a call pickup group in a location. Webex answers `201` with the new group's ID (a hunt group's create answers `200`: both are Webex's real behaviour). A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": {
+          "check": "A create that was applied made the call pickup; find it before creating it again with `client.list_call_pickups().location_id(location_id).name(name).send().await?.call_pickups`."
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateCallPickupRequest"
+              },
+              "example": {
+                "name": "South Alaska-Group",
+                "notificationType": "AUDIO_ONLY",
+                "notificationDelayTimerSeconds": 20,
+                "agents": [
+                  "Y2lzY29zcGFyazovL3VzL1BFT1BMRS80YTc2ZmVmNC1mZjlmLTExZWItYWYwZC00M2YwZjY1NTdjYWI",
+                  "Y2lzY29zcGFyazovL3VzL1BMQUNFLzU1YjUyZThhLWZmOWYtMTFlYi05ZjRhLTAzZDY1NzdhYzg1Yg",
+                  "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS85ODFlNTQ0Yy0xOGI0LTQ2MzItYmFkZi1iYWMwZjFkOGJkYWY="
+                ]
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The call pickup was created; the body carries its ID.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CreatedId"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNEST0"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
     "/telephony/config/locations/{locationId}/callPickups/{callPickupId}": {
       "get": {
         "operationId": "getCallPickup",
@@ -158,7 +386,7 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
           "unless-body-sets": [
             "name"
           ],
-          "check": "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again."
+          "check": "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on; before sending the rename again, see whether a call pickup has the new name with `client.list_call_pickups().location_id(location_id).name(new_name).send().await?.call_pickups`."
         },
         "parameters": [
           {
@@ -208,6 +436,533 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
                 },
                 "example": {
                   "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUElDS1VQL1kyRnNiRkJwWTJ0MWNEST0"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteCallPickup",
+        "x-webex-operation-id": "Delete a Call Pickup",
+        "tags": [
+          "Call Pickup"
+        ],
+        "summary": "Delete a call pickup group.",
+        "description": "Deletes a call pickup group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "name": "callPickupId",
+            "in": "path",
+            "required": true,
+            "description": "ID of the call pickup to delete.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The call pickup was deleted. There is no body."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/callPickups/availableUsers": {
+      "get": {
+        "operationId": "listCallPickupAvailableAgents",
+        "x-webex-operation-id": "Get available agents from Call Pickups",
+        "tags": [
+          "Call Pickup"
+        ],
+        "summary": "List the people, workspaces and virtual lines that can join a call pickup.",
+        "description": "Lists the members a location's call pickups can take, one page at a time (`max` and `start`). Webex's operationId is the sentence `Get available agents from Call Pickups`; this spec names it `listCallPickupAvailableAgents`. Webex's schema requires `type` and `email` on each agent, but its example has a virtual line without `email`: only `id` is required here. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "agents",
+          "max": "max",
+          "start": "start"
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "name": "callPickupName",
+            "in": "query",
+            "required": false,
+            "description": "Only agents available to the call pickup with this name.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "name": "name",
+            "in": "query",
+            "required": false,
+            "description": "Only agents with a matching name.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "phoneNumber",
+            "in": "query",
+            "required": false,
+            "description": "Only agents with a matching primary number.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "order",
+            "in": "query",
+            "required": false,
+            "description": "Up to three sort fields separated by `|`, from `fname`, `lname`, `extension` and `number`.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of the agents available to the location's call pickups.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ListCallPickupAvailableAgentsResponse"
+                },
+                "example": {
+                  "agents": [
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS83MGY2MzYzMC1mZjlmLTExZWItODU5YS0xZjhiYjRjNzc1MWQ",
+                      "lastName": "Ronnie",
+                      "firstName": "Coleman",
+                      "displayName": "RColeman",
+                      "type": "PEOPLE",
+                      "email": "r.coleman@mailinator.com",
+                      "numbers": [
+                        {
+                          "external": "+19075552334",
+                          "extension": "8083",
+                          "routingPrefix": "1234",
+                          "esn": "12348083",
+                          "primary": "true"
+                        }
+                      ]
+                    },
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS83MGY2MzYzMC1mZjlmLTExZWItODU5YS0xZjhiYjRjNzc3OGg=",
+                      "firstName": "Alice",
+                      "lastName": "Smith",
+                      "displayName": "AliceSmith",
+                      "type": "VIRTUAL_LINE",
+                      "numbers": [
+                        {
+                          "external": "+19075552859",
+                          "extension": "8086",
+                          "routingPrefix": "1234",
+                          "esn": "12348086",
+                          "primary": "true"
+                        }
+                      ]
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/huntGroups": {
+      "get": {
+        "operationId": "listHuntGroups",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "List the hunt groups of the organization.",
+        "description": "Lists the organization's hunt groups, or one location's, one page at a time. Webex sends a `Link` header whose `rel=\"next\"` URL names the next page's `start`; the SDK's `stream()` follows it. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "huntGroups",
+          "max": "max",
+          "start": "start",
+          "link": true
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "name": "locationId",
+            "in": "query",
+            "required": false,
+            "description": "Only hunt groups of this location.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "name": "name",
+            "in": "query",
+            "required": false,
+            "description": "Only hunt groups with a matching name.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "phoneNumber",
+            "in": "query",
+            "required": false,
+            "description": "Only hunt groups with a matching primary phone number or extension.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of hunt groups.",
+            "headers": {
+              "Link": {
+                "$ref": "#/components/headers/Link"
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ListHuntGroupsResponse"
+                },
+                "example": {
+                  "huntGroups": [
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvYUhaaFpUTjJNRzh5YjBBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0",
+                      "name": "5714328359",
+                      "locationName": "WXCSIVDKCPAPIC4S1",
+                      "locationId": "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzMxMTYx",
+                      "routingPrefix": "123",
+                      "esn": "1239097",
+                      "enabled": true
+                    },
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvYVhZd2QySTJNbmM1YWtBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0",
+                      "name": "bram",
+                      "locationName": "Brampton",
+                      "locationId": "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzQwMjgw",
+                      "phoneNumber": "+15558675309",
+                      "routingPrefix": "123",
+                      "esn": "1239097",
+                      "enabled": true
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups": {
+      "post": {
+        "operationId": "createHuntGroup",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Create a hunt group.",
+        "description": "Creates a hunt group in a location, with its routing policy and agents. Webex answers `200` with the new group's ID (a call pickup's create answers `201`: both are Webex's real behaviour). A phone number or an extension is required. A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": {
+          "check": "A create that was applied made the hunt group; find it before creating it again with `client.list_hunt_groups().location_id(location_id).name(name).send().await?.hunt_groups`."
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateHuntGroupRequest"
+              },
+              "example": {
+                "name": "5714328359",
+                "phoneNumber": "+15558675309",
+                "extension": "7781",
+                "firstName": "Hakim",
+                "lastName": "Smith",
+                "callPolicies": {
+                  "policy": "UNIFORM",
+                  "waitingEnabled": false,
+                  "groupBusyEnabled": true,
+                  "allowMembersToControlGroupBusyEnabled": true,
+                  "noAnswer": {
+                    "nextAgentEnabled": false,
+                    "nextAgentRings": 5,
+                    "forwardEnabled": false,
+                    "numberOfRings": 0,
+                    "destinationVoicemailEnabled": false
+                  },
+                  "busyRedirect": {
+                    "enabled": true,
+                    "destination": "7037344404",
+                    "destinationVoicemailEnabled": true
+                  },
+                  "businessContinuityRedirect": {
+                    "enabled": true,
+                    "destination": "7037344405",
+                    "destinationVoicemailEnabled": false
+                  }
+                },
+                "agents": [
+                  {
+                    "id": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS80YTc2ZmVmNC1mZjlmLTExZWItYWYwZC00M2YwZjY1NTdjYWI"
+                  },
+                  {
+                    "id": "Y2lzY29zcGFyazovL3VzL1BMQUNFLzU1YjUyZThhLWZmOWYtMTFlYi05ZjRhLTAzZDY1NzdhYzg1Yg"
+                  },
+                  {
+                    "id": "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS9kZXRhMXZqeTBsQDY0OTQxMjk3LmludDEwLmJjbGQud2ViZXguY29t"
+                  }
+                ],
+                "enabled": true,
+                "huntGroupCallerIdForOutgoingCallsEnabled": true,
+                "directLineCallerIdName": {
+                  "selection": "CUSTOM_NAME",
+                  "customName": "Hakim Smith"
+                },
+                "dialByName": "Hakim Smith"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The hunt group was created; the body carries its ID.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CreatedId"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvYUhaaFpUTjJNRzh5YjBBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0"
                 }
               }
             }
@@ -536,6 +1291,1225 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
             "$ref": "#/components/responses/GatewayTimeout"
           }
         }
+      },
+      "delete": {
+        "operationId": "deleteHuntGroup",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Delete a hunt group.",
+        "description": "Deletes a hunt group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The hunt group was deleted. There is no body."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding": {
+      "get": {
+        "operationId": "getHuntGroupCallForwardingSettings",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Get the call forwarding settings of a hunt group.",
+        "description": "Reads a hunt group's call forwarding: always, selective (with the summary of each selective rule) and by operating mode. Webex's page gives no example answer; the one here is written from its schema. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The hunt group's call forwarding settings.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HuntGroupCallForwardingSettings"
+                },
+                "example": {
+                  "callForwarding": {
+                    "always": {
+                      "enabled": false,
+                      "destination": "",
+                      "ringReminderEnabled": false,
+                      "destinationVoicemailEnabled": false
+                    },
+                    "selective": {
+                      "enabled": true,
+                      "destination": "35556",
+                      "ringReminderEnabled": false,
+                      "destinationVoicemailEnabled": true
+                    },
+                    "rules": [
+                      {
+                        "id": "Y2lzY29zcGFyazovL3VzL0NBTExfRk9SV0FSRElOR19TRUxFQ1RJVkVfUlVMRS9kR1Z6ZEZKMWJHVTA",
+                        "name": "My Rule",
+                        "callFrom": "Any private Number,2025551212",
+                        "callsTo": "Primary",
+                        "forwardTo": "2025557736",
+                        "enabled": true
+                      }
+                    ],
+                    "operatingModes": {
+                      "enabled": true,
+                      "currentOperatingModeId": "Y2lzY29zcGFyazovL3VzL09QRVJBVElOR19NT0RFL2JiOTc1OTcxLTBjZWYtNDdhNi05Yzc5LTliZWFjY2IwYjg4Mg",
+                      "exceptionType": "MANUAL_SWITCH_BACK",
+                      "modes": [
+                        {
+                          "normalOperationEnabled": true,
+                          "id": "Y2lzY29zcGFyazovL3VzL09QRVJBVElOR19NT0RFL2JiOTc1OTcxLTBjZWYtNDdhNi05Yzc5LTliZWFjY2IwYjg4Mg",
+                          "name": "Day",
+                          "type": "SAME_HOURS_DAILY",
+                          "level": "LOCATION",
+                          "forwardTo": {
+                            "selection": "FORWARD_TO_SPECIFIED_NUMBER",
+                            "destination": "+19705550006",
+                            "destinationVoicemailEnabled": false,
+                            "defaultDestination": "00000",
+                            "defaultDestinationVoicemailEnabled": false,
+                            "defaultForwardToSelection": "DO_NOT_FORWARD"
+                          }
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
+      "put": {
+        "operationId": "updateHuntGroupCallForwardingSettings",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Update the call forwarding settings of a hunt group.",
+        "description": "Changes a hunt group's call forwarding: always, selective, which selective rules are enabled, and the operating modes. Only the fields sent are changed. Answers 204 with no body. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateHuntGroupCallForwardingRequest"
+              },
+              "example": {
+                "callForwarding": {
+                  "always": {
+                    "enabled": false,
+                    "destination": ""
+                  },
+                  "selective": {
+                    "enabled": true,
+                    "destination": "35556",
+                    "destinationVoicemailEnabled": true
+                  },
+                  "rules": [
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL0NBTExfRk9SV0FSRElOR19TRUxFQ1RJVkVfUlVMRS9RbTlpVW1WdVlXMWw",
+                      "enabled": true
+                    },
+                    {
+                      "id": "Y2lzY29zcGFyazovL3VzL0NBTExfRk9SV0FSRElOR19TRUxFQ1RJVkVfUlVMRS9WMmhsYmxSdg",
+                      "enabled": false
+                    }
+                  ],
+                  "operatingModes": {
+                    "enabled": true,
+                    "modes": [
+                      {
+                        "normalOperationEnabled": true,
+                        "id": "Y2lzY29zcGFyazovL3VzL09QRVJBVElOR19NT0RFL2JiOTc1OTcxLTBjZWYtNDdhNi05Yzc5LTliZWFjY2IwYjg4Mg",
+                        "forwardTo": {
+                          "selection": "FORWARD_TO_SPECIFIED_NUMBER",
+                          "destination": "00000",
+                          "destinationVoicemailEnabled": false
+                        }
+                      }
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "The call forwarding settings were updated. There is no body."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules": {
+      "post": {
+        "operationId": "createHuntGroupSelectiveCallForwardingRule",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Create a selective call forwarding rule for a hunt group.",
+        "description": "Creates a rule that forwards, or does not forward, the hunt group's calls that match it. Answers `201` with the rule's ID. The hunt group's call forwarding settings list its rules. A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": {
+          "check": "A create that was applied made the rule; find it in the hunt group's rules before creating it again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`."
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateSelectiveForwardingRuleRequest"
+              },
+              "example": {
+                "name": "New Selective Rule",
+                "holidaySchedule": "HolidayScheduleOne",
+                "businessSchedule": "BusinessScheduleTwo",
+                "callsFrom": {
+                  "selection": "CUSTOM",
+                  "customNumbers": {
+                    "privateNumberEnabled": true,
+                    "unavailableNumberEnabled": true,
+                    "numbers": [
+                      "2025551212"
+                    ]
+                  }
+                },
+                "callsTo": {
+                  "numbers": []
+                },
+                "forwardTo": {
+                  "selection": "FORWARD_TO_SPECIFIED_NUMBER",
+                  "phoneNumber": "+12056350001"
+                },
+                "enabled": true
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The rule was created; the body carries its ID.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CreatedId"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvYUhaaFpUTjJNRzh5YjBBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules/{ruleId}": {
+      "get": {
+        "operationId": "getHuntGroupSelectiveCallForwardingRule",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Get a selective call forwarding rule of a hunt group.",
+        "description": "Reads one selective call forwarding rule of a hunt group. The answer converts into the update that writes it back (`x-update-schema`), or that sends only what was changed in a copy. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/RuleId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The rule.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SelectiveForwardingRule"
+                },
+                "example": {
+                  "name": "My Rule",
+                  "id": "Y2lzY29zcGFyazovL3VzL0NBTExfRk9SV0FSRElOR19TRUxFQ1RJVkVfUlVMRS9WMmhsYmxSdg",
+                  "enabled": true,
+                  "businessSchedule": "BusiSched1",
+                  "holidaySchedule": "HolSched1",
+                  "forwardTo": {
+                    "selection": "FORWARD_TO_DEFAULT_NUMBER"
+                  },
+                  "callsFrom": {
+                    "selection": "CUSTOM",
+                    "customNumbers": {
+                      "privateNumberEnabled": true,
+                      "unavailableNumberEnabled": true,
+                      "numbers": [
+                        "2025551212"
+                      ]
+                    }
+                  },
+                  "callsTo": {
+                    "numbers": []
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
+      "put": {
+        "operationId": "updateHuntGroupSelectiveCallForwardingRule",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Update a selective call forwarding rule of a hunt group.",
+        "description": "Changes a selective call forwarding rule. Only the fields sent are changed. Webex answers `201`, not `200`, with the rule's ID, which is new when the rule was renamed: the old ID no longer resolves. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": {
+          "unless-body-sets": [
+            "name"
+          ],
+          "check": "A rename that was applied changes the rule's ID, and the old ID answers 404 from then on; find the rule by its new name before sending the rename again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`."
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/RuleId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateSelectiveForwardingRuleRequest"
+              },
+              "example": {
+                "name": "My Rule",
+                "enabled": true,
+                "businessSchedule": "BusiSched1",
+                "holidaySchedule": "HolSched1",
+                "forwardTo": {
+                  "selection": "FORWARD_TO_DEFAULT_NUMBER"
+                },
+                "callsFrom": {
+                  "selection": "CUSTOM",
+                  "customNumbers": {
+                    "privateNumberEnabled": true,
+                    "unavailableNumberEnabled": true,
+                    "numbers": [
+                      "2025551212"
+                    ]
+                  }
+                },
+                "callsTo": {
+                  "numbers": []
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The rule was updated; the body carries its ID, which is new if it was renamed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CreatedId"
+                },
+                "example": {
+                  "id": "Y2lzY29zcGFyazovL3VzL0hVTlRfR1JPVVAvYUhaaFpUTjJNRzh5YjBBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteHuntGroupSelectiveCallForwardingRule",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Delete a selective call forwarding rule of a hunt group.",
+        "description": "Deletes a selective call forwarding rule. Answers 204 with no body. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/RuleId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The rule was deleted. There is no body."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/actions/switchMode/invoke": {
+      "post": {
+        "operationId": "switchHuntGroupCallForwardingMode",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "Switch a hunt group's call forwarding back to its normal operating mode.",
+        "description": "Switches the current operating mode of a hunt group's call forwarding to the one of normal operations. Answers 204 with no body. Webex's document declares a request body that is an empty JSON object; this spec declares none, and the request carries no body. Switching twice leaves the mode as switching once, so it is sent again after an ambiguous failure. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_write"
+        ],
+        "x-idempotent": true,
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/HuntGroupId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The mode was switched. There is no body."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/availableNumbers": {
+      "get": {
+        "operationId": "getHuntGroupPrimaryAvailablePhoneNumbers",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "List the numbers a hunt group of a location can take as its primary number.",
+        "description": "Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as its primary number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "phoneNumbers",
+          "max": "max",
+          "start": "start"
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "$ref": "#/components/parameters/PhoneNumbers"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of phone numbers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AvailableNumbersResponse"
+                },
+                "example": {
+                  "phoneNumbers": [
+                    {
+                      "phoneNumber": "+12056350001",
+                      "state": "ACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": false
+                    },
+                    {
+                      "phoneNumber": "+12056350002",
+                      "state": "ACTIVE",
+                      "isMainNumber": true,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": true
+                    },
+                    {
+                      "phoneNumber": "+12056350003",
+                      "state": "INACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": true,
+                      "isServiceNumber": false
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/alternate/availableNumbers": {
+      "get": {
+        "operationId": "getHuntGroupAlternateAvailablePhoneNumbers",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "List the numbers a hunt group of a location can take as an alternate number.",
+        "description": "Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as an alternate number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "phoneNumbers",
+          "max": "max",
+          "start": "start"
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "$ref": "#/components/parameters/PhoneNumbers"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of phone numbers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AvailableNumbersResponse"
+                },
+                "example": {
+                  "phoneNumbers": [
+                    {
+                      "phoneNumber": "+12056350001",
+                      "state": "ACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": false
+                    },
+                    {
+                      "phoneNumber": "+12056350002",
+                      "state": "ACTIVE",
+                      "isMainNumber": true,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": true
+                    },
+                    {
+                      "phoneNumber": "+12056350003",
+                      "state": "INACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": true,
+                      "isServiceNumber": false
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
+      }
+    },
+    "/telephony/config/locations/{locationId}/huntGroups/callForwarding/availableNumbers": {
+      "get": {
+        "operationId": "getHuntGroupCallForwardAvailablePhoneNumbers",
+        "tags": [
+          "Hunt Group"
+        ],
+        "summary": "List the numbers a hunt group of a location can forward calls to.",
+        "description": "Lists the location's numbers, active or not, that are assigned to an owner and that a hunt group can forward its calls to, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.",
+        "x-required-scopes": [
+          "spark-admin:telephony_config_read"
+        ],
+        "x-list": {
+          "items": "phoneNumbers",
+          "max": "max",
+          "start": "start"
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/LocationId"
+          },
+          {
+            "$ref": "#/components/parameters/OrgId"
+          },
+          {
+            "$ref": "#/components/parameters/Max"
+          },
+          {
+            "$ref": "#/components/parameters/Start"
+          },
+          {
+            "$ref": "#/components/parameters/PhoneNumbers"
+          },
+          {
+            "name": "ownerName",
+            "in": "query",
+            "required": false,
+            "description": "Only numbers owned by this name (at most 255 characters).",
+            "schema": {
+              "type": "string",
+              "maxLength": 255
+            }
+          },
+          {
+            "name": "extension",
+            "in": "query",
+            "required": false,
+            "description": "Only numbers with this extension.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of phone numbers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CallForwardAvailableNumbersResponse"
+                },
+                "example": {
+                  "phoneNumbers": [
+                    {
+                      "phoneNumber": "+12056350001",
+                      "state": "ACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": false,
+                      "owner": {
+                        "id": "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9jODhiZGIwNC1jZjU5LTRjMjMtODQ4OC00NTNhOTE3ZDFlMjk",
+                        "type": "PEOPLE",
+                        "firstName": "Test",
+                        "lastName": "Person",
+                        "displayName": "Test Person"
+                      }
+                    },
+                    {
+                      "phoneNumber": "+12056350002",
+                      "extension": "1235",
+                      "state": "ACTIVE",
+                      "isMainNumber": true,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": false,
+                      "isServiceNumber": true,
+                      "owner": {
+                        "id": "Y2lzY29zcGFyazovL3VybjpURUFNOnVzLWVhc3QtMV9pbnQxMy9QTEFDRS9lZjJkMjg3Ny1hYTY0LTRkMjQtYTFjNi02OWExMmNhMWI2YTA=",
+                        "type": "PLACE",
+                        "displayName": "TestWorkSpace"
+                      }
+                    },
+                    {
+                      "phoneNumber": "+12056350003",
+                      "extension": "1236",
+                      "state": "INACTIVE",
+                      "isMainNumber": false,
+                      "telephonyType": "PSTN_NUMBER",
+                      "tollFreeNumber": true,
+                      "isServiceNumber": false,
+                      "owner": {
+                        "id": "Y2lzY29zcGFyazovL3VzL0NBTExfUVVFVUUvYm1kMmVIcHNabTgwWVVBMk5EazBNVEk1Tnk1cGJuUXhNQzVpWTJ4a0xuZGxZbVY0TG1OdmJRPT0",
+                        "type": "CALL_QUEUE",
+                        "displayName": "Test call queue"
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "405": {
+            "$ref": "#/components/responses/MethodNotAllowed"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "423": {
+            "$ref": "#/components/responses/Locked"
+          },
+          "428": {
+            "$ref": "#/components/responses/PreconditionRequired"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalServerError"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeout"
+          }
+        }
       }
     }
   },
@@ -567,11 +2541,68 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
         "schema": {
           "type": "string"
         }
+      },
+      "HuntGroupId": {
+        "name": "huntGroupId",
+        "in": "path",
+        "required": true,
+        "description": "ID of the hunt group.",
+        "schema": {
+          "type": "string",
+          "minLength": 1
+        }
+      },
+      "RuleId": {
+        "name": "ruleId",
+        "in": "path",
+        "required": true,
+        "description": "ID of the selective call forwarding rule.",
+        "schema": {
+          "type": "string",
+          "minLength": 1
+        }
+      },
+      "Max": {
+        "name": "max",
+        "in": "query",
+        "required": false,
+        "description": "The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.",
+        "schema": {
+          "type": "integer",
+          "format": "int64",
+          "minimum": 1
+        }
+      },
+      "Start": {
+        "name": "start",
+        "in": "query",
+        "required": false,
+        "description": "The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.",
+        "schema": {
+          "type": "integer",
+          "format": "int64",
+          "minimum": 0
+        }
+      },
+      "PhoneNumbers": {
+        "name": "phoneNumber",
+        "in": "query",
+        "required": false,
+        "description": "Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.",
+        "schema": {
+          "type": "string"
+        }
       }
     },
     "headers": {
       "RetryAfter": {
         "description": "How long to wait before trying again, as delta-seconds or an HTTP-date. Non-numeric values have been seen and must be tolerated.",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "Link": {
+        "description": "Links to other pages of a list, as RFC 8288 says; the one with `rel=\"next\"` is the next page, and its absence means this page is the last.",
         "schema": {
           "type": "string"
         }
@@ -1438,6 +3469,984 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
             "description": "Webex's code for this problem, when it sends one."
           }
         }
+      },
+      "CreatedId": {
+        "type": "object",
+        "description": "The ID of what a create made, or of a selective forwarding rule after an update (new if it was renamed). Webex writes this object inline in each operation; it is one component here.",
+        "required": [
+          "id"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "The ID."
+          }
+        }
+      },
+      "ListCallPickupsResponse": {
+        "type": "object",
+        "description": "One page of a location's call pickups. Webex writes this wrapper inline.",
+        "required": [
+          "callPickups"
+        ],
+        "properties": {
+          "callPickups": {
+            "type": "array",
+            "description": "The call pickups of the page.",
+            "items": {
+              "$ref": "#/components/schemas/CallPickupListItem"
+            }
+          }
+        }
+      },
+      "CallPickupListItem": {
+        "type": "object",
+        "description": "A call pickup as a list shows it.",
+        "required": [
+          "id",
+          "name",
+          "locationName",
+          "locationId"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the call pickup; it changes when the call pickup is renamed."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the call pickup within its location."
+          },
+          "locationName": {
+            "type": "string",
+            "description": "Name of the call pickup's location."
+          },
+          "locationId": {
+            "type": "string",
+            "description": "ID of the call pickup's location."
+          }
+        }
+      },
+      "CreateCallPickupRequest": {
+        "type": "object",
+        "description": "A new call pickup group. Only `name` is required.",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 80,
+            "description": "Unique name of the call pickup within its location, 1 to 80 characters."
+          },
+          "notificationType": {
+            "$ref": "#/components/schemas/CallPickupNotificationType"
+          },
+          "notificationDelayTimerSeconds": {
+            "type": "integer",
+            "format": "int32",
+            "minimum": 0,
+            "description": "Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names; Webex's default is 6. Webex's document types it `number`; it is a whole count."
+          },
+          "agents": {
+            "type": "array",
+            "description": "IDs of the people, workspaces and virtual lines in the group.",
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "description": "ID of a person, workspace or virtual line."
+            }
+          }
+        }
+      },
+      "ListCallPickupAvailableAgentsResponse": {
+        "type": "object",
+        "description": "One page of the agents available to a location's call pickups. Webex writes this wrapper inline.",
+        "required": [
+          "agents"
+        ],
+        "properties": {
+          "agents": {
+            "type": "array",
+            "description": "The agents of the page.",
+            "items": {
+              "$ref": "#/components/schemas/CallPickupAgent"
+            }
+          }
+        }
+      },
+      "ListHuntGroupsResponse": {
+        "type": "object",
+        "description": "One page of hunt groups. Webex writes this wrapper inline.",
+        "required": [
+          "huntGroups"
+        ],
+        "properties": {
+          "huntGroups": {
+            "type": "array",
+            "description": "The hunt groups of the page.",
+            "items": {
+              "$ref": "#/components/schemas/HuntGroupListItem"
+            }
+          }
+        }
+      },
+      "HuntGroupListItem": {
+        "type": "object",
+        "description": "A hunt group as a list shows it.",
+        "required": [
+          "id",
+          "name",
+          "locationName",
+          "locationId",
+          "enabled"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the hunt group."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the hunt group."
+          },
+          "locationName": {
+            "type": "string",
+            "description": "Name of the hunt group's location."
+          },
+          "locationId": {
+            "type": "string",
+            "description": "ID of the hunt group's location."
+          },
+          "phoneNumber": {
+            "type": "string",
+            "description": "Primary phone number of the hunt group."
+          },
+          "extension": {
+            "type": "string",
+            "description": "Primary extension of the hunt group."
+          },
+          "routingPrefix": {
+            "type": "string",
+            "description": "Routing prefix of the location."
+          },
+          "esn": {
+            "type": "string",
+            "description": "The enterprise significant number, routing prefix and extension."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the hunt group is enabled."
+          }
+        }
+      },
+      "CreateHuntGroupRequest": {
+        "type": "object",
+        "description": "A new hunt group. `name`, `callPolicies`, `agents` and `enabled` are required, and a phone number or an extension.",
+        "required": [
+          "name",
+          "callPolicies",
+          "agents",
+          "enabled"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Unique name of the hunt group."
+          },
+          "phoneNumber": {
+            "type": "string",
+            "description": "Primary phone number of the hunt group; this or `extension` is required."
+          },
+          "extension": {
+            "type": "string",
+            "description": "Primary extension of the hunt group; this or `phoneNumber` is required."
+          },
+          "languageCode": {
+            "type": "string",
+            "description": "Language code of the hunt group's announcements, such as `en-US`."
+          },
+          "firstName": {
+            "type": "string",
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "First name shown when calls are forwarded out of the hunt group; the service defaults it to `.`. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
+          },
+          "lastName": {
+            "type": "string",
+            "deprecated": true,
+            "x-replaced-by": [
+              "directLineCallerIdName",
+              "dialByName"
+            ],
+            "description": "Last name shown when calls are forwarded out of the hunt group; the service defaults it to the phone number, else the group's name. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`."
+          },
+          "timeZone": {
+            "type": "string",
+            "description": "Time zone of the hunt group, such as `America/Chicago`."
+          },
+          "callPolicies": {
+            "$ref": "#/components/schemas/HuntGroupCallPolicies"
+          },
+          "agents": {
+            "type": "array",
+            "description": "People, workspaces and virtual lines that receive the group's calls.",
+            "items": {
+              "$ref": "#/components/schemas/HuntGroupAgent"
+            }
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the hunt group is enabled."
+          },
+          "huntGroupCallerIdForOutgoingCallsEnabled": {
+            "type": "boolean",
+            "description": "Whether agents may place outgoing calls with the hunt group's caller ID."
+          },
+          "directLineCallerIdName": {
+            "$ref": "#/components/schemas/DirectLineCallerIdName"
+          },
+          "dialByName": {
+            "type": "string",
+            "pattern": "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
+            "x-pattern-rule": "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
+            "description": "Name callers can dial the hunt group by from the directory. Printable ASCII only, without `%`, `+`, `\\` or `\"`."
+          }
+        }
+      },
+      "HuntGroupCallForwardingSettings": {
+        "type": "object",
+        "description": "A hunt group's call forwarding, as read.",
+        "required": [
+          "callForwarding"
+        ],
+        "properties": {
+          "callForwarding": {
+            "$ref": "#/components/schemas/HuntGroupCallForwarding"
+          }
+        }
+      },
+      "HuntGroupCallForwarding": {
+        "type": "object",
+        "description": "Always, selective and operating mode forwarding of a hunt group, as read.",
+        "required": [
+          "always",
+          "selective"
+        ],
+        "properties": {
+          "always": {
+            "$ref": "#/components/schemas/ForwardingDestination"
+          },
+          "selective": {
+            "$ref": "#/components/schemas/ForwardingDestination"
+          },
+          "rules": {
+            "type": "array",
+            "description": "A summary of each selective forwarding rule.",
+            "items": {
+              "$ref": "#/components/schemas/ForwardingRuleSummary"
+            }
+          },
+          "operatingModes": {
+            "$ref": "#/components/schemas/OperatingModesDetails"
+          }
+        }
+      },
+      "ForwardingDestination": {
+        "type": "object",
+        "description": "Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.",
+        "properties": {
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether this forwarding is on."
+          },
+          "destination": {
+            "type": "string",
+            "description": "The number calls are forwarded to; `\"\"` clears it."
+          },
+          "ringReminderEnabled": {
+            "type": "boolean",
+            "description": "Whether a brief tone is played on the phone when a call has been forwarded."
+          },
+          "destinationVoicemailEnabled": {
+            "type": "boolean",
+            "description": "Whether forwarded calls go to the destination's voicemail when it is an internal number with voicemail."
+          }
+        }
+      },
+      "ForwardingRuleSummary": {
+        "type": "object",
+        "description": "A selective forwarding rule as the call forwarding settings list it.",
+        "required": [
+          "id"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the rule; it changes when the rule is renamed."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the rule."
+          },
+          "callFrom": {
+            "type": "string",
+            "description": "Comma-separated caller numbers the rule matches, with `Any private Number` and `Any unavailable number` for those callers."
+          },
+          "callsTo": {
+            "type": "string",
+            "description": "Comma-separated kinds of the called number the rule matches."
+          },
+          "forwardTo": {
+            "type": "string",
+            "description": "The number matching calls are forwarded to."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the rule is enabled."
+          }
+        }
+      },
+      "OperatingModesDetails": {
+        "type": "object",
+        "description": "Forwarding by operating mode (schedule based routing), as read.",
+        "required": [
+          "enabled"
+        ],
+        "properties": {
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether forwarding by operating mode is on."
+          },
+          "currentOperatingModeId": {
+            "type": "string",
+            "description": "ID of the operating mode in force. Webex's schema requires it and `exceptionType`; they are optional here, as a hunt group with no operating mode has neither."
+          },
+          "exceptionType": {
+            "$ref": "#/components/schemas/OperatingModeExceptionType"
+          },
+          "modes": {
+            "type": "array",
+            "description": "The operating modes.",
+            "items": {
+              "$ref": "#/components/schemas/OperatingModeDetails"
+            }
+          }
+        }
+      },
+      "OperatingModeExceptionType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "Why the mode in force runs as an exception: MANUAL_SWITCH_BACK until switched back by hand, AUTOMATIC_SWITCH_BACK_EARLY_START until its end time after an early start, AUTOMATIC_SWITCH_BACK_EXTENSION until its extended end time, AUTOMATIC_SWITCH_BACK_STANDARD until its normal end time.",
+        "enum": [
+          "MANUAL_SWITCH_BACK",
+          "AUTOMATIC_SWITCH_BACK_EARLY_START",
+          "AUTOMATIC_SWITCH_BACK_EXTENSION",
+          "AUTOMATIC_SWITCH_BACK_STANDARD"
+        ]
+      },
+      "OperatingModeDetails": {
+        "type": "object",
+        "description": "One operating mode of a hunt group's call forwarding, as read.",
+        "required": [
+          "normalOperationEnabled",
+          "id",
+          "name",
+          "type",
+          "level",
+          "forwardTo"
+        ],
+        "properties": {
+          "normalOperationEnabled": {
+            "type": "boolean",
+            "description": "Whether normal operation is enabled in this mode."
+          },
+          "id": {
+            "type": "string",
+            "description": "ID of the operating mode."
+          },
+          "name": {
+            "type": "string",
+            "description": "Name of the operating mode."
+          },
+          "type": {
+            "$ref": "#/components/schemas/OperatingModeType"
+          },
+          "level": {
+            "$ref": "#/components/schemas/OperatingModeLevel"
+          },
+          "forwardTo": {
+            "$ref": "#/components/schemas/OperatingModeForwardToDetails"
+          }
+        }
+      },
+      "OperatingModeType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "How an operating mode is scheduled: NONE not at all, SAME_HOURS_DAILY one span for weekdays and one for the weekend, DIFFERENT_HOURS_DAILY a span per day, HOLIDAY date spans.",
+        "enum": [
+          "NONE",
+          "SAME_HOURS_DAILY",
+          "DIFFERENT_HOURS_DAILY",
+          "HOLIDAY"
+        ]
+      },
+      "OperatingModeLevel": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "Whether an operating mode belongs to a location or to the organization.",
+        "enum": [
+          "LOCATION",
+          "ORGANIZATION"
+        ]
+      },
+      "OperatingModeForwardToDetails": {
+        "type": "object",
+        "description": "Where an operating mode forwards calls, as read.",
+        "required": [
+          "selection"
+        ],
+        "properties": {
+          "selection": {
+            "$ref": "#/components/schemas/ForwardToSelection"
+          },
+          "destination": {
+            "type": "string",
+            "description": "The number calls are forwarded to when `selection` is FORWARD_TO_SPECIFIED_NUMBER."
+          },
+          "destinationVoicemailEnabled": {
+            "type": "boolean",
+            "description": "Whether forwarded calls go to the destination's voicemail."
+          },
+          "defaultDestination": {
+            "type": "string",
+            "description": "The operating mode's own destination."
+          },
+          "defaultDestinationVoicemailEnabled": {
+            "type": "boolean",
+            "description": "Whether calls forwarded to the mode's own destination go to its voicemail."
+          },
+          "defaultForwardToSelection": {
+            "$ref": "#/components/schemas/ForwardToSelection"
+          }
+        }
+      },
+      "ForwardToSelection": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.",
+        "enum": [
+          "FORWARD_TO_DEFAULT_NUMBER",
+          "FORWARD_TO_SPECIFIED_NUMBER",
+          "DO_NOT_FORWARD"
+        ]
+      },
+      "UpdateHuntGroupCallForwardingRequest": {
+        "type": "object",
+        "description": "The call forwarding settings of a hunt group to change.",
+        "properties": {
+          "callForwarding": {
+            "$ref": "#/components/schemas/HuntGroupCallForwardingUpdate"
+          }
+        }
+      },
+      "HuntGroupCallForwardingUpdate": {
+        "type": "object",
+        "description": "Always, selective and operating mode forwarding to change. Every field is optional and only the fields set are sent.",
+        "properties": {
+          "always": {
+            "$ref": "#/components/schemas/ForwardingDestination"
+          },
+          "selective": {
+            "$ref": "#/components/schemas/ForwardingDestination"
+          },
+          "rules": {
+            "type": "array",
+            "description": "Which selective forwarding rules are enabled.",
+            "items": {
+              "$ref": "#/components/schemas/ForwardingRuleState"
+            }
+          },
+          "operatingModes": {
+            "$ref": "#/components/schemas/OperatingModesUpdate"
+          }
+        }
+      },
+      "ForwardingRuleState": {
+        "type": "object",
+        "description": "Whether one selective forwarding rule is enabled.",
+        "required": [
+          "id"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "ID of the rule."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the rule is enabled."
+          }
+        }
+      },
+      "OperatingModesUpdate": {
+        "type": "object",
+        "description": "Forwarding by operating mode, to change. When sent, `enabled` and `modes` are required.",
+        "required": [
+          "enabled",
+          "modes"
+        ],
+        "properties": {
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether forwarding by operating mode is on."
+          },
+          "modes": {
+            "type": "array",
+            "description": "The operating modes to change.",
+            "items": {
+              "$ref": "#/components/schemas/OperatingModeUpdate"
+            }
+          }
+        }
+      },
+      "OperatingModeUpdate": {
+        "type": "object",
+        "description": "One operating mode to change.",
+        "required": [
+          "normalOperationEnabled",
+          "id",
+          "forwardTo"
+        ],
+        "properties": {
+          "normalOperationEnabled": {
+            "type": "boolean",
+            "description": "Whether normal operation is enabled in this mode."
+          },
+          "id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "ID of the operating mode."
+          },
+          "forwardTo": {
+            "$ref": "#/components/schemas/OperatingModeForwardTo"
+          }
+        }
+      },
+      "OperatingModeForwardTo": {
+        "type": "object",
+        "description": "Where an operating mode forwards calls, to change.",
+        "required": [
+          "selection"
+        ],
+        "properties": {
+          "selection": {
+            "$ref": "#/components/schemas/ForwardToSelection"
+          },
+          "destination": {
+            "type": "string",
+            "description": "The number calls are forwarded to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER."
+          },
+          "destinationVoicemailEnabled": {
+            "type": "boolean",
+            "description": "Whether forwarded calls go to the destination's voicemail."
+          }
+        }
+      },
+      "SelectiveForwardingRule": {
+        "type": "object",
+        "description": "A selective call forwarding rule of a hunt group, as read. Fields this version does not know are ignored.",
+        "x-update-schema": "UpdateSelectiveForwardingRuleRequest",
+        "required": [
+          "id",
+          "name",
+          "callsFrom",
+          "callsTo"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the rule; it changes when the rule is renamed."
+          },
+          "name": {
+            "type": "string",
+            "description": "Unique name of the rule in the hunt group."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the rule is enabled."
+          },
+          "holidaySchedule": {
+            "type": "string",
+            "description": "Name of the location's holiday schedule during which the rule applies."
+          },
+          "businessSchedule": {
+            "type": "string",
+            "description": "Name of the location's business schedule during which the rule applies."
+          },
+          "forwardTo": {
+            "$ref": "#/components/schemas/RuleForwardTo"
+          },
+          "callsFrom": {
+            "$ref": "#/components/schemas/RuleCallsFrom"
+          },
+          "callsTo": {
+            "$ref": "#/components/schemas/RuleCallsTo"
+          }
+        }
+      },
+      "CreateSelectiveForwardingRuleRequest": {
+        "type": "object",
+        "description": "A new selective call forwarding rule. `name`, `callsFrom` and `callsTo` are required.",
+        "required": [
+          "name",
+          "callsFrom",
+          "callsTo"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Unique name of the rule in the hunt group."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the rule is enabled."
+          },
+          "holidaySchedule": {
+            "type": "string",
+            "description": "Name of the location's holiday schedule during which the rule applies."
+          },
+          "businessSchedule": {
+            "type": "string",
+            "description": "Name of the location's business schedule during which the rule applies."
+          },
+          "forwardTo": {
+            "$ref": "#/components/schemas/RuleForwardTo"
+          },
+          "callsFrom": {
+            "$ref": "#/components/schemas/RuleCallsFrom"
+          },
+          "callsTo": {
+            "$ref": "#/components/schemas/RuleCallsTo"
+          }
+        }
+      },
+      "UpdateSelectiveForwardingRuleRequest": {
+        "type": "object",
+        "description": "The fields of a selective forwarding rule to change. Every field is optional and only the fields set are sent; setting `name` renames the rule, which changes its ID. Webex's update schema makes the fields inside `forwardTo` and `callsFrom` optional too; here those objects keep the rules of a create and are sent whole.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Unique name of the rule in the hunt group; changing it changes the rule's ID."
+          },
+          "enabled": {
+            "type": "boolean",
+            "description": "Whether the rule is enabled."
+          },
+          "holidaySchedule": {
+            "type": "string",
+            "description": "Name of the location's holiday schedule during which the rule applies."
+          },
+          "businessSchedule": {
+            "type": "string",
+            "description": "Name of the location's business schedule during which the rule applies."
+          },
+          "forwardTo": {
+            "$ref": "#/components/schemas/RuleForwardTo"
+          },
+          "callsFrom": {
+            "$ref": "#/components/schemas/RuleCallsFrom"
+          },
+          "callsTo": {
+            "$ref": "#/components/schemas/RuleCallsTo"
+          }
+        }
+      },
+      "RuleForwardTo": {
+        "type": "object",
+        "description": "What happens to a call the rule matches.",
+        "required": [
+          "selection"
+        ],
+        "properties": {
+          "selection": {
+            "$ref": "#/components/schemas/ForwardToSelection"
+          },
+          "phoneNumber": {
+            "type": "string",
+            "description": "The number to forward to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER."
+          }
+        }
+      },
+      "RuleCallsFrom": {
+        "type": "object",
+        "description": "Which callers the rule matches.",
+        "required": [
+          "selection",
+          "customNumbers"
+        ],
+        "properties": {
+          "selection": {
+            "$ref": "#/components/schemas/CallsFromSelection"
+          },
+          "customNumbers": {
+            "$ref": "#/components/schemas/RuleCustomNumbers"
+          }
+        }
+      },
+      "CallsFromSelection": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "ANY matches every caller; CUSTOM matches the callers `customNumbers` names.",
+        "enum": [
+          "ANY",
+          "CUSTOM"
+        ]
+      },
+      "RuleCustomNumbers": {
+        "type": "object",
+        "description": "The callers a CUSTOM rule matches.",
+        "required": [
+          "privateNumberEnabled",
+          "unavailableNumberEnabled"
+        ],
+        "properties": {
+          "privateNumberEnabled": {
+            "type": "boolean",
+            "description": "Whether callers with a private number match."
+          },
+          "unavailableNumberEnabled": {
+            "type": "boolean",
+            "description": "Whether callers whose number is unavailable match."
+          },
+          "numbers": {
+            "type": "array",
+            "description": "Caller numbers that match.",
+            "items": {
+              "type": "string",
+              "description": "A caller number."
+            }
+          }
+        }
+      },
+      "RuleCallsTo": {
+        "type": "object",
+        "description": "Which of the hunt group's numbers the rule matches calls to.",
+        "properties": {
+          "numbers": {
+            "type": "array",
+            "description": "The called numbers that match.",
+            "items": {
+              "$ref": "#/components/schemas/CallsToNumber"
+            }
+          }
+        }
+      },
+      "CallsToNumber": {
+        "type": "object",
+        "description": "One of the hunt group's numbers a rule matches calls to.",
+        "required": [
+          "type"
+        ],
+        "properties": {
+          "phoneNumber": {
+            "type": "string",
+            "description": "The phone number."
+          },
+          "extension": {
+            "type": "string",
+            "description": "The extension."
+          },
+          "type": {
+            "$ref": "#/components/schemas/CallsToNumberType"
+          }
+        }
+      },
+      "CallsToNumberType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "Whether the number is the hunt group's primary number or an alternate one.",
+        "enum": [
+          "PRIMARY",
+          "ALTERNATE"
+        ]
+      },
+      "AvailableNumbersResponse": {
+        "type": "object",
+        "description": "One page of numbers a hunt group can take. Webex declares one wrapper and one item schema for the primary and one for the alternate list, identical; one of each serves both here.",
+        "required": [
+          "phoneNumbers"
+        ],
+        "properties": {
+          "phoneNumbers": {
+            "type": "array",
+            "description": "The numbers of the page.",
+            "items": {
+              "$ref": "#/components/schemas/AvailableNumber"
+            }
+          }
+        }
+      },
+      "AvailableNumber": {
+        "type": "object",
+        "description": "A PSTN number a hunt group can take.",
+        "required": [
+          "phoneNumber",
+          "state",
+          "isMainNumber",
+          "tollFreeNumber",
+          "telephonyType",
+          "isServiceNumber"
+        ],
+        "properties": {
+          "phoneNumber": {
+            "type": "string",
+            "description": "The number, in E.164 format."
+          },
+          "state": {
+            "$ref": "#/components/schemas/NumberState"
+          },
+          "isMainNumber": {
+            "type": "boolean",
+            "description": "Whether the number is the location's main number (its caller ID)."
+          },
+          "tollFreeNumber": {
+            "type": "boolean",
+            "description": "Whether the number is toll-free."
+          },
+          "telephonyType": {
+            "$ref": "#/components/schemas/TelephonyType"
+          },
+          "isServiceNumber": {
+            "type": "boolean",
+            "description": "Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free."
+          }
+        }
+      },
+      "NumberState": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "Whether a phone number is active.",
+        "enum": [
+          "ACTIVE",
+          "INACTIVE"
+        ]
+      },
+      "TelephonyType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "The kind of number; PSTN_NUMBER for a PSTN number.",
+        "enum": [
+          "PSTN_NUMBER"
+        ]
+      },
+      "CallForwardAvailableNumbersResponse": {
+        "type": "object",
+        "description": "One page of numbers a hunt group can forward calls to. Webex writes this wrapper as its own schema.",
+        "required": [
+          "phoneNumbers"
+        ],
+        "properties": {
+          "phoneNumbers": {
+            "type": "array",
+            "description": "The numbers of the page.",
+            "items": {
+              "$ref": "#/components/schemas/CallForwardAvailableNumber"
+            }
+          }
+        }
+      },
+      "CallForwardAvailableNumber": {
+        "type": "object",
+        "description": "A number a hunt group can forward calls to, with its owner.",
+        "required": [
+          "state",
+          "isMainNumber",
+          "tollFreeNumber",
+          "telephonyType",
+          "isServiceNumber"
+        ],
+        "properties": {
+          "phoneNumber": {
+            "type": "string",
+            "description": "The number, in E.164 format."
+          },
+          "extension": {
+            "type": "string",
+            "description": "The number's extension."
+          },
+          "state": {
+            "$ref": "#/components/schemas/NumberState"
+          },
+          "isMainNumber": {
+            "type": "boolean",
+            "description": "Whether the number is the location's main number (its caller ID)."
+          },
+          "tollFreeNumber": {
+            "type": "boolean",
+            "description": "Whether the number is toll-free."
+          },
+          "telephonyType": {
+            "$ref": "#/components/schemas/TelephonyType"
+          },
+          "isServiceNumber": {
+            "type": "boolean",
+            "description": "Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free."
+          },
+          "owner": {
+            "$ref": "#/components/schemas/NumberOwner"
+          }
+        }
+      },
+      "NumberOwner": {
+        "type": "object",
+        "description": "Who a number is assigned to.",
+        "required": [
+          "id",
+          "type"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "ID of the owner."
+          },
+          "type": {
+            "$ref": "#/components/schemas/NumberOwnerType"
+          },
+          "firstName": {
+            "type": "string",
+            "description": "First name of the owner, for a person or a virtual line."
+          },
+          "lastName": {
+            "type": "string",
+            "description": "Last name of the owner, for a person or a virtual line."
+          },
+          "displayName": {
+            "type": "string",
+            "description": "Display name of the owner."
+          }
+        }
+      },
+      "NumberOwnerType": {
+        "type": "string",
+        "x-extensible-enum": true,
+        "description": "What kind of owner a number has. Webex's document refers to this enum without defining it; these are the owner kinds its examples and other telephony pages show, and a value not listed is kept as it is.",
+        "enum": [
+          "PEOPLE",
+          "PLACE",
+          "VIRTUAL_LINE",
+          "HUNT_GROUP",
+          "CALL_QUEUE",
+          "AUTO_ATTENDANT"
+        ]
       }
     }
   }

@@ -250,6 +250,204 @@ impl AlternateNumber {
         self
     }
 }
+///A PSTN number a hunt group can take.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct AvailableNumber {
+    ///Whether the number is the location's main number (its caller ID).
+    #[serde(rename = "isMainNumber")]
+    pub is_main_number: bool,
+    ///Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free.
+    #[serde(rename = "isServiceNumber")]
+    pub is_service_number: bool,
+    ///The number, in E.164 format.
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: ::std::string::String,
+    ///Whether a phone number is active.
+    pub state: NumberState,
+    ///The kind of number; PSTN_NUMBER for a PSTN number.
+    #[serde(rename = "telephonyType")]
+    pub telephony_type: TelephonyType,
+    ///Whether the number is toll-free.
+    #[serde(rename = "tollFreeNumber")]
+    pub toll_free_number: bool,
+}
+///The required fields of [`AvailableNumber`] (`phoneNumber`, `state`, `isMainNumber`, `tollFreeNumber`, `telephonyType`, `isServiceNumber`), for [`AvailableNumber::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AvailableNumberRequired {
+    ///The number, in E.164 format.
+    pub phone_number: ::std::string::String,
+    ///Whether a phone number is active.
+    pub state: NumberState,
+    ///Whether the number is the location's main number (its caller ID).
+    pub is_main_number: bool,
+    ///Whether the number is toll-free.
+    pub toll_free_number: bool,
+    ///The kind of number; PSTN_NUMBER for a PSTN number.
+    pub telephony_type: TelephonyType,
+    ///Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free.
+    pub is_service_number: bool,
+}
+impl AvailableNumber {
+    ///Creates a value from its required fields, named in a [`AvailableNumberRequired`]; set the others with the methods below.
+    pub fn new(required: AvailableNumberRequired) -> Self {
+        let AvailableNumberRequired {
+            phone_number,
+            state,
+            is_main_number,
+            toll_free_number,
+            telephony_type,
+            is_service_number,
+        } = required;
+        Self {
+            phone_number,
+            state,
+            is_main_number,
+            toll_free_number,
+            telephony_type,
+            is_service_number,
+        }
+    }
+}
+///One page of numbers a hunt group can take. Webex declares one wrapper and one item schema for the primary and one for the alternate list, identical; one of each serves both here.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct AvailableNumbersResponse {
+    ///The numbers of the page.
+    #[serde(rename = "phoneNumbers")]
+    pub phone_numbers: ::std::vec::Vec<AvailableNumber>,
+}
+impl AvailableNumbersResponse {
+    ///Creates a value from its required fields (`phoneNumbers`); set the others with the methods below.
+    pub fn new(
+        phone_numbers: impl ::std::convert::Into<::std::vec::Vec<AvailableNumber>>,
+    ) -> Self {
+        Self {
+            phone_numbers: phone_numbers.into(),
+        }
+    }
+}
+///A number a hunt group can forward calls to, with its owner.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CallForwardAvailableNumber {
+    ///The number's extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///Whether the number is the location's main number (its caller ID).
+    #[serde(rename = "isMainNumber")]
+    pub is_main_number: bool,
+    ///Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free.
+    #[serde(rename = "isServiceNumber")]
+    pub is_service_number: bool,
+    ///Who a number is assigned to.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub owner: ::std::option::Option<NumberOwner>,
+    ///The number, in E.164 format.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///Whether a phone number is active.
+    pub state: NumberState,
+    ///The kind of number; PSTN_NUMBER for a PSTN number.
+    #[serde(rename = "telephonyType")]
+    pub telephony_type: TelephonyType,
+    ///Whether the number is toll-free.
+    #[serde(rename = "tollFreeNumber")]
+    pub toll_free_number: bool,
+}
+///The required fields of [`CallForwardAvailableNumber`] (`state`, `isMainNumber`, `tollFreeNumber`, `telephonyType`, `isServiceNumber`), for [`CallForwardAvailableNumber::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallForwardAvailableNumberRequired {
+    ///Whether a phone number is active.
+    pub state: NumberState,
+    ///Whether the number is the location's main number (its caller ID).
+    pub is_main_number: bool,
+    ///Whether the number is toll-free.
+    pub toll_free_number: bool,
+    ///The kind of number; PSTN_NUMBER for a PSTN number.
+    pub telephony_type: TelephonyType,
+    ///Whether the number is a service number: a high-utilization or high-concurrency PSTN number that is neither mobile nor toll-free.
+    pub is_service_number: bool,
+}
+impl CallForwardAvailableNumber {
+    ///Creates a value from its required fields, named in a [`CallForwardAvailableNumberRequired`]; set the others with the methods below.
+    pub fn new(required: CallForwardAvailableNumberRequired) -> Self {
+        let CallForwardAvailableNumberRequired {
+            state,
+            is_main_number,
+            toll_free_number,
+            telephony_type,
+            is_service_number,
+        } = required;
+        Self {
+            state,
+            is_main_number,
+            toll_free_number,
+            telephony_type,
+            is_service_number,
+            extension: ::std::option::Option::None,
+            owner: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+        }
+    }
+    ///Sets `extension`.
+    ///
+    ///The number's extension.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `owner`.
+    ///
+    ///Who a number is assigned to.
+    #[must_use]
+    pub fn owner(mut self, value: impl ::std::convert::Into<NumberOwner>) -> Self {
+        self.owner = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///The number, in E.164 format.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///One page of numbers a hunt group can forward calls to. Webex writes this wrapper as its own schema.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CallForwardAvailableNumbersResponse {
+    ///The numbers of the page.
+    #[serde(rename = "phoneNumbers")]
+    pub phone_numbers: ::std::vec::Vec<CallForwardAvailableNumber>,
+}
+impl CallForwardAvailableNumbersResponse {
+    ///Creates a value from its required fields (`phoneNumbers`); set the others with the methods below.
+    pub fn new(
+        phone_numbers: impl ::std::convert::Into<
+            ::std::vec::Vec<CallForwardAvailableNumber>,
+        >,
+    ) -> Self {
+        Self {
+            phone_numbers: phone_numbers.into(),
+        }
+    }
+}
 ///A member of a call pickup group, as read.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -449,6 +647,46 @@ impl CallPickupDetails {
         self
     }
 }
+///A call pickup as a list shows it.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CallPickupListItem {
+    ///ID of the call pickup; it changes when the call pickup is renamed.
+    pub id: ::std::string::String,
+    ///ID of the call pickup's location.
+    #[serde(rename = "locationId")]
+    pub location_id: ::std::string::String,
+    ///Name of the call pickup's location.
+    #[serde(rename = "locationName")]
+    pub location_name: ::std::string::String,
+    ///Unique name of the call pickup within its location.
+    pub name: ::std::string::String,
+}
+///The required fields of [`CallPickupListItem`] (`id`, `name`, `locationName`, `locationId`), for [`CallPickupListItem::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallPickupListItemRequired {
+    ///ID of the call pickup; it changes when the call pickup is renamed.
+    pub id: ::std::string::String,
+    ///Unique name of the call pickup within its location.
+    pub name: ::std::string::String,
+    ///Name of the call pickup's location.
+    pub location_name: ::std::string::String,
+    ///ID of the call pickup's location.
+    pub location_id: ::std::string::String,
+}
+impl CallPickupListItem {
+    ///Creates a value from its required fields, named in a [`CallPickupListItemRequired`]; set the others with the methods below.
+    pub fn new(required: CallPickupListItemRequired) -> Self {
+        let CallPickupListItemRequired { id, name, location_name, location_id } = required;
+        Self {
+            id,
+            name,
+            location_name,
+            location_id,
+        }
+    }
+}
 ///How members are notified of a call that rings unanswered.
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[non_exhaustive]
@@ -575,6 +813,687 @@ impl ::std::convert::TryFrom<::std::string::String> for CallPickupNotificationTy
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///ANY matches every caller; CUSTOM matches the callers `customNumbers` names.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum CallsFromSelection {
+    ///`ANY` on the wire.
+    Any,
+    ///`CUSTOM` on the wire.
+    Custom,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for CallsFromSelection {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "ANY" => ::std::result::Result::Ok(Self::Any),
+            "CUSTOM" => ::std::result::Result::Ok(Self::Custom),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "CallsFromSelection",
+                        value,
+                        &["ANY", "CUSTOM"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl CallsFromSelection {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Any => "ANY",
+            Self::Custom => "CUSTOM",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for CallsFromSelection {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for CallsFromSelection {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CallsFromSelection {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "ANY" => Self::Any,
+                "CUSTOM" => Self::Custom,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for CallsFromSelection {
+    fn schema_name() -> ::std::string::String {
+        "CallsFromSelection".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("ANY"), ::serde_json::Value::from("CUSTOM")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for CallsFromSelection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CallsFromSelection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///One of the hunt group's numbers a rule matches calls to.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CallsToNumber {
+    ///The extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///The phone number.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///Whether the number is the hunt group's primary number or an alternate one.
+    #[serde(rename = "type")]
+    pub type_: CallsToNumberType,
+}
+impl CallsToNumber {
+    ///Creates a value from its required fields (`type`); set the others with the methods below.
+    pub fn new(type_: impl ::std::convert::Into<CallsToNumberType>) -> Self {
+        Self {
+            type_: type_.into(),
+            extension: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+        }
+    }
+    ///Sets `extension`.
+    ///
+    ///The extension.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///The phone number.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///Whether the number is the hunt group's primary number or an alternate one.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum CallsToNumberType {
+    ///`PRIMARY` on the wire.
+    Primary,
+    ///`ALTERNATE` on the wire.
+    Alternate,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for CallsToNumberType {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "PRIMARY" => ::std::result::Result::Ok(Self::Primary),
+            "ALTERNATE" => ::std::result::Result::Ok(Self::Alternate),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "CallsToNumberType",
+                        value,
+                        &["PRIMARY", "ALTERNATE"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl CallsToNumberType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Primary => "PRIMARY",
+            Self::Alternate => "ALTERNATE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for CallsToNumberType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for CallsToNumberType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CallsToNumberType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "PRIMARY" => Self::Primary,
+                "ALTERNATE" => Self::Alternate,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for CallsToNumberType {
+    fn schema_name() -> ::std::string::String {
+        "CallsToNumberType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("PRIMARY"),
+                    ::serde_json::Value::from("ALTERNATE")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for CallsToNumberType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CallsToNumberType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A new call pickup group. Only `name` is required.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CreateCallPickupRequest {
+    ///IDs of the people, workspaces and virtual lines in the group.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(inner(length(min = 1))))]
+    pub agents: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Unique name of the call pickup within its location, 1 to 80 characters.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1, max = 80)))]
+    pub name: ::std::string::String,
+    ///Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names; Webex's default is 6. Webex's document types it `number`; it is a whole count.
+    #[serde(
+        rename = "notificationDelayTimerSeconds",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 0)))]
+    pub notification_delay_timer_seconds: ::std::option::Option<i32>,
+    ///How members are notified of a call that rings unanswered.
+    #[serde(
+        rename = "notificationType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub notification_type: ::std::option::Option<CallPickupNotificationType>,
+}
+impl CreateCallPickupRequest {
+    ///Creates a value from its required fields (`name`); set the others with the methods below.
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            name: name.into(),
+            agents: ::std::option::Option::None,
+            notification_delay_timer_seconds: ::std::option::Option::None,
+            notification_type: ::std::option::Option::None,
+        }
+    }
+    ///Sets `agents`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///IDs of the people, workspaces and virtual lines in the group.
+    #[must_use]
+    pub fn agents<T: ::std::convert::Into<::std::string::String>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.agents = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+    ///Sets `notificationDelayTimerSeconds`.
+    ///
+    ///Seconds an incoming call may ring unanswered before every member is notified in the way `notificationType` names; Webex's default is 6. Webex's document types it `number`; it is a whole count.
+    #[must_use]
+    pub fn notification_delay_timer_seconds(
+        mut self,
+        value: impl ::std::convert::Into<i32>,
+    ) -> Self {
+        self.notification_delay_timer_seconds = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `notificationType`.
+    ///
+    ///How members are notified of a call that rings unanswered.
+    #[must_use]
+    pub fn notification_type(
+        mut self,
+        value: impl ::std::convert::Into<CallPickupNotificationType>,
+    ) -> Self {
+        self.notification_type = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A new hunt group. `name`, `callPolicies`, `agents` and `enabled` are required, and a phone number or an extension.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CreateHuntGroupRequest {
+    ///People, workspaces and virtual lines that receive the group's calls.
+    pub agents: ::std::vec::Vec<HuntGroupAgent>,
+    ///How calls are routed to agents. When sent, `policy` and `noAnswer` are required.
+    #[serde(rename = "callPolicies")]
+    pub call_policies: HuntGroupCallPolicies,
+    ///Name callers can dial the hunt group by from the directory. Printable ASCII only, without `%`, `+`, `\` or `"`.
+    #[serde(
+        rename = "dialByName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(
+            regex(pattern = "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$")
+        )
+    )]
+    pub dial_by_name: ::std::option::Option<::std::string::String>,
+    ///The name shown to callers reached from the hunt group's direct line.
+    #[serde(
+        rename = "directLineCallerIdName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub direct_line_caller_id_name: ::std::option::Option<DirectLineCallerIdName>,
+    ///Whether the hunt group is enabled.
+    pub enabled: bool,
+    ///Primary extension of the hunt group; this or `phoneNumber` is required.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///First name shown when calls are forwarded out of the hunt group; the service defaults it to `.`. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`.
+    #[serde(
+        rename = "firstName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    #[deprecated(
+        note = "deprecated by Webex: use `direct_line_caller_id_name` and `dial_by_name` instead"
+    )]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    ///Whether agents may place outgoing calls with the hunt group's caller ID.
+    #[serde(
+        rename = "huntGroupCallerIdForOutgoingCallsEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub hunt_group_caller_id_for_outgoing_calls_enabled: ::std::option::Option<bool>,
+    ///Language code of the hunt group's announcements, such as `en-US`.
+    #[serde(
+        rename = "languageCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub language_code: ::std::option::Option<::std::string::String>,
+    ///Last name shown when calls are forwarded out of the hunt group; the service defaults it to the phone number, else the group's name. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`.
+    #[serde(rename = "lastName", skip_serializing_if = "::std::option::Option::is_none")]
+    #[deprecated(
+        note = "deprecated by Webex: use `direct_line_caller_id_name` and `dial_by_name` instead"
+    )]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    ///Unique name of the hunt group.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    pub name: ::std::string::String,
+    ///Primary phone number of the hunt group; this or `extension` is required.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///Time zone of the hunt group, such as `America/Chicago`.
+    #[serde(rename = "timeZone", skip_serializing_if = "::std::option::Option::is_none")]
+    pub time_zone: ::std::option::Option<::std::string::String>,
+}
+impl CreateHuntGroupRequest {
+    ///Creates a value from its required fields (`name`, `callPolicies`, `agents`, `enabled`); set the others with the methods below.
+    #[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )]
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        call_policies: impl ::std::convert::Into<HuntGroupCallPolicies>,
+        agents: impl ::std::convert::Into<::std::vec::Vec<HuntGroupAgent>>,
+        enabled: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            call_policies: call_policies.into(),
+            agents: agents.into(),
+            enabled: enabled.into(),
+            dial_by_name: ::std::option::Option::None,
+            direct_line_caller_id_name: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            hunt_group_caller_id_for_outgoing_calls_enabled: ::std::option::Option::None,
+            language_code: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            time_zone: ::std::option::Option::None,
+        }
+    }
+    ///Sets `dialByName`.
+    ///
+    ///Name callers can dial the hunt group by from the directory. Printable ASCII only, without `%`, `+`, `\` or `"`.
+    #[must_use]
+    pub fn dial_by_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.dial_by_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `directLineCallerIdName`.
+    ///
+    ///The name shown to callers reached from the hunt group's direct line.
+    #[must_use]
+    pub fn direct_line_caller_id_name(
+        mut self,
+        value: impl ::std::convert::Into<DirectLineCallerIdName>,
+    ) -> Self {
+        self.direct_line_caller_id_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `extension`.
+    ///
+    ///Primary extension of the hunt group; this or `phoneNumber` is required.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `firstName`.
+    ///
+    ///First name shown when calls are forwarded out of the hunt group; the service defaults it to `.`. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`.
+    #[deprecated(
+        note = "deprecated by Webex: use `direct_line_caller_id_name` and `dial_by_name` instead"
+    )]
+    #[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )]
+    #[must_use]
+    pub fn first_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.first_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupCallerIdForOutgoingCallsEnabled`.
+    ///
+    ///Whether agents may place outgoing calls with the hunt group's caller ID.
+    #[must_use]
+    pub fn hunt_group_caller_id_for_outgoing_calls_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.hunt_group_caller_id_for_outgoing_calls_enabled = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `languageCode`.
+    ///
+    ///Language code of the hunt group's announcements, such as `en-US`.
+    #[must_use]
+    pub fn language_code(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.language_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `lastName`.
+    ///
+    ///Last name shown when calls are forwarded out of the hunt group; the service defaults it to the phone number, else the group's name. Deprecated by Webex in favour of `directLineCallerIdName` and `dialByName`.
+    #[deprecated(
+        note = "deprecated by Webex: use `direct_line_caller_id_name` and `dial_by_name` instead"
+    )]
+    #[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )]
+    #[must_use]
+    pub fn last_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.last_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///Primary phone number of the hunt group; this or `extension` is required.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `timeZone`.
+    ///
+    ///Time zone of the hunt group, such as `America/Chicago`.
+    #[must_use]
+    pub fn time_zone(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.time_zone = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A new selective call forwarding rule. `name`, `callsFrom` and `callsTo` are required.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CreateSelectiveForwardingRuleRequest {
+    ///Name of the location's business schedule during which the rule applies.
+    #[serde(
+        rename = "businessSchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_schedule: ::std::option::Option<::std::string::String>,
+    ///Which callers the rule matches.
+    #[serde(rename = "callsFrom")]
+    pub calls_from: RuleCallsFrom,
+    ///Which of the hunt group's numbers the rule matches calls to.
+    #[serde(rename = "callsTo")]
+    pub calls_to: RuleCallsTo,
+    ///Whether the rule is enabled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///What happens to a call the rule matches.
+    #[serde(
+        rename = "forwardTo",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub forward_to: ::std::option::Option<RuleForwardTo>,
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[serde(
+        rename = "holidaySchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub holiday_schedule: ::std::option::Option<::std::string::String>,
+    ///Unique name of the rule in the hunt group.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    pub name: ::std::string::String,
+}
+impl CreateSelectiveForwardingRuleRequest {
+    ///Creates a value from its required fields (`name`, `callsFrom`, `callsTo`); set the others with the methods below.
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        calls_from: impl ::std::convert::Into<RuleCallsFrom>,
+        calls_to: impl ::std::convert::Into<RuleCallsTo>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            calls_from: calls_from.into(),
+            calls_to: calls_to.into(),
+            business_schedule: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            forward_to: ::std::option::Option::None,
+            holiday_schedule: ::std::option::Option::None,
+        }
+    }
+    ///Sets `businessSchedule`.
+    ///
+    ///Name of the location's business schedule during which the rule applies.
+    #[must_use]
+    pub fn business_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.business_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether the rule is enabled.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `forwardTo`.
+    ///
+    ///What happens to a call the rule matches.
+    #[must_use]
+    pub fn forward_to(
+        mut self,
+        value: impl ::std::convert::Into<RuleForwardTo>,
+    ) -> Self {
+        self.forward_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `holidaySchedule`.
+    ///
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[must_use]
+    pub fn holiday_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.holiday_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///The ID of what a create made, or of a selective forwarding rule after an update (new if it was renamed). Webex writes this object inline in each operation; it is one component here.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct CreatedId {
+    ///The ID.
+    pub id: ::std::string::String,
+}
+impl CreatedId {
+    ///Creates a value from its required fields (`id`); set the others with the methods below.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self { id: id.into() }
     }
 }
 ///The name shown to callers reached from the hunt group's direct line.
@@ -727,6 +1646,332 @@ impl ::std::convert::TryFrom<::std::string::String> for DirectLineCallerIdSelect
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum ForwardToSelection {
+    ///`FORWARD_TO_DEFAULT_NUMBER` on the wire.
+    ForwardToDefaultNumber,
+    ///`FORWARD_TO_SPECIFIED_NUMBER` on the wire.
+    ForwardToSpecifiedNumber,
+    ///`DO_NOT_FORWARD` on the wire.
+    DoNotForward,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for ForwardToSelection {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "FORWARD_TO_DEFAULT_NUMBER" => {
+                ::std::result::Result::Ok(Self::ForwardToDefaultNumber)
+            }
+            "FORWARD_TO_SPECIFIED_NUMBER" => {
+                ::std::result::Result::Ok(Self::ForwardToSpecifiedNumber)
+            }
+            "DO_NOT_FORWARD" => ::std::result::Result::Ok(Self::DoNotForward),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "ForwardToSelection",
+                        value,
+                        &[
+                            "FORWARD_TO_DEFAULT_NUMBER",
+                            "FORWARD_TO_SPECIFIED_NUMBER",
+                            "DO_NOT_FORWARD",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl ForwardToSelection {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ForwardToDefaultNumber => "FORWARD_TO_DEFAULT_NUMBER",
+            Self::ForwardToSpecifiedNumber => "FORWARD_TO_SPECIFIED_NUMBER",
+            Self::DoNotForward => "DO_NOT_FORWARD",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for ForwardToSelection {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ForwardToSelection {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ForwardToSelection {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "FORWARD_TO_DEFAULT_NUMBER" => Self::ForwardToDefaultNumber,
+                "FORWARD_TO_SPECIFIED_NUMBER" => Self::ForwardToSpecifiedNumber,
+                "DO_NOT_FORWARD" => Self::DoNotForward,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for ForwardToSelection {
+    fn schema_name() -> ::std::string::String {
+        "ForwardToSelection".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("FORWARD_TO_DEFAULT_NUMBER"),
+                    ::serde_json::Value::from("FORWARD_TO_SPECIFIED_NUMBER"),
+                    ::serde_json::Value::from("DO_NOT_FORWARD")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for ForwardToSelection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for ForwardToSelection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ForwardingDestination {
+    ///The number calls are forwarded to; `""` clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub destination: ::std::option::Option<::std::string::String>,
+    ///Whether forwarded calls go to the destination's voicemail when it is an internal number with voicemail.
+    #[serde(
+        rename = "destinationVoicemailEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub destination_voicemail_enabled: ::std::option::Option<bool>,
+    ///Whether this forwarding is on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///Whether a brief tone is played on the phone when a call has been forwarded.
+    #[serde(
+        rename = "ringReminderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub ring_reminder_enabled: ::std::option::Option<bool>,
+}
+impl ForwardingDestination {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            destination: ::std::option::Option::None,
+            destination_voicemail_enabled: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            ring_reminder_enabled: ::std::option::Option::None,
+        }
+    }
+    ///Sets `destination`.
+    ///
+    ///The number calls are forwarded to; `""` clears it.
+    #[must_use]
+    pub fn destination(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `destinationVoicemailEnabled`.
+    ///
+    ///Whether forwarded calls go to the destination's voicemail when it is an internal number with voicemail.
+    #[must_use]
+    pub fn destination_voicemail_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.destination_voicemail_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether this forwarding is on.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `ringReminderEnabled`.
+    ///
+    ///Whether a brief tone is played on the phone when a call has been forwarded.
+    #[must_use]
+    pub fn ring_reminder_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.ring_reminder_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///Whether one selective forwarding rule is enabled.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ForwardingRuleState {
+    ///Whether the rule is enabled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///ID of the rule.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    pub id: ::std::string::String,
+}
+impl ForwardingRuleState {
+    ///Creates a value from its required fields (`id`); set the others with the methods below.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            enabled: ::std::option::Option::None,
+        }
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether the rule is enabled.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A selective forwarding rule as the call forwarding settings list it.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ForwardingRuleSummary {
+    ///Comma-separated caller numbers the rule matches, with `Any private Number` and `Any unavailable number` for those callers.
+    #[serde(rename = "callFrom", skip_serializing_if = "::std::option::Option::is_none")]
+    pub call_from: ::std::option::Option<::std::string::String>,
+    ///Comma-separated kinds of the called number the rule matches.
+    #[serde(rename = "callsTo", skip_serializing_if = "::std::option::Option::is_none")]
+    pub calls_to: ::std::option::Option<::std::string::String>,
+    ///Whether the rule is enabled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///The number matching calls are forwarded to.
+    #[serde(
+        rename = "forwardTo",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub forward_to: ::std::option::Option<::std::string::String>,
+    ///ID of the rule; it changes when the rule is renamed.
+    pub id: ::std::string::String,
+    ///Unique name of the rule.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+}
+impl ForwardingRuleSummary {
+    ///Creates a value from its required fields (`id`); set the others with the methods below.
+    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            id: id.into(),
+            call_from: ::std::option::Option::None,
+            calls_to: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            forward_to: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    ///Sets `callFrom`.
+    ///
+    ///Comma-separated caller numbers the rule matches, with `Any private Number` and `Any unavailable number` for those callers.
+    #[must_use]
+    pub fn call_from(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.call_from = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callsTo`.
+    ///
+    ///Comma-separated kinds of the called number the rule matches.
+    #[must_use]
+    pub fn calls_to(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.calls_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether the rule is enabled.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `forwardTo`.
+    ///
+    ///The number matching calls are forwarded to.
+    #[must_use]
+    pub fn forward_to(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.forward_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `name`.
+    ///
+    ///Unique name of the rule.
+    #[must_use]
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
     }
 }
 ///A person, workspace or virtual line that receives hunt group calls.
@@ -901,6 +2146,166 @@ impl HuntGroupAgentDetails {
         value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         self.weight = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///Always, selective and operating mode forwarding of a hunt group, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct HuntGroupCallForwarding {
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    pub always: ForwardingDestination,
+    ///Forwarding by operating mode (schedule based routing), as read.
+    #[serde(
+        rename = "operatingModes",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub operating_modes: ::std::option::Option<OperatingModesDetails>,
+    ///A summary of each selective forwarding rule.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rules: ::std::option::Option<::std::vec::Vec<ForwardingRuleSummary>>,
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    pub selective: ForwardingDestination,
+}
+///The required fields of [`HuntGroupCallForwarding`] (`always`, `selective`), for [`HuntGroupCallForwarding::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HuntGroupCallForwardingRequired {
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    pub always: ForwardingDestination,
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    pub selective: ForwardingDestination,
+}
+impl HuntGroupCallForwarding {
+    ///Creates a value from its required fields, named in a [`HuntGroupCallForwardingRequired`]; set the others with the methods below.
+    pub fn new(required: HuntGroupCallForwardingRequired) -> Self {
+        let HuntGroupCallForwardingRequired { always, selective } = required;
+        Self {
+            always,
+            selective,
+            operating_modes: ::std::option::Option::None,
+            rules: ::std::option::Option::None,
+        }
+    }
+    ///Sets `operatingModes`.
+    ///
+    ///Forwarding by operating mode (schedule based routing), as read.
+    #[must_use]
+    pub fn operating_modes(
+        mut self,
+        value: impl ::std::convert::Into<OperatingModesDetails>,
+    ) -> Self {
+        self.operating_modes = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `rules`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///A summary of each selective forwarding rule.
+    #[must_use]
+    pub fn rules<T: ::std::convert::Into<ForwardingRuleSummary>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.rules = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+}
+///A hunt group's call forwarding, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct HuntGroupCallForwardingSettings {
+    ///Always, selective and operating mode forwarding of a hunt group, as read.
+    #[serde(rename = "callForwarding")]
+    pub call_forwarding: HuntGroupCallForwarding,
+}
+impl HuntGroupCallForwardingSettings {
+    ///Creates a value from its required fields (`callForwarding`); set the others with the methods below.
+    pub fn new(
+        call_forwarding: impl ::std::convert::Into<HuntGroupCallForwarding>,
+    ) -> Self {
+        Self {
+            call_forwarding: call_forwarding.into(),
+        }
+    }
+}
+///Always, selective and operating mode forwarding to change. Every field is optional and only the fields set are sent.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct HuntGroupCallForwardingUpdate {
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub always: ::std::option::Option<ForwardingDestination>,
+    ///Forwarding by operating mode, to change. When sent, `enabled` and `modes` are required.
+    #[serde(
+        rename = "operatingModes",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub operating_modes: ::std::option::Option<OperatingModesUpdate>,
+    ///Which selective forwarding rules are enabled.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub rules: ::std::option::Option<::std::vec::Vec<ForwardingRuleState>>,
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub selective: ::std::option::Option<ForwardingDestination>,
+}
+impl HuntGroupCallForwardingUpdate {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            always: ::std::option::Option::None,
+            operating_modes: ::std::option::Option::None,
+            rules: ::std::option::Option::None,
+            selective: ::std::option::Option::None,
+        }
+    }
+    ///Sets `always`.
+    ///
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    #[must_use]
+    pub fn always(
+        mut self,
+        value: impl ::std::convert::Into<ForwardingDestination>,
+    ) -> Self {
+        self.always = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `operatingModes`.
+    ///
+    ///Forwarding by operating mode, to change. When sent, `enabled` and `modes` are required.
+    #[must_use]
+    pub fn operating_modes(
+        mut self,
+        value: impl ::std::convert::Into<OperatingModesUpdate>,
+    ) -> Self {
+        self.operating_modes = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `rules`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///Which selective forwarding rules are enabled.
+    #[must_use]
+    pub fn rules<T: ::std::convert::Into<ForwardingRuleState>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.rules = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+    ///Sets `selective`.
+    ///
+    ///Where calls are forwarded, always or selectively. Webex's read schema requires `enabled`, `ringReminderEnabled` and `destinationVoicemailEnabled` and its update schema requires nothing; one schema with every field optional serves both here, so a read never fails on a field Webex leaves out and an update sends only what is set.
+    #[must_use]
+    pub fn selective(
+        mut self,
+        value: impl ::std::convert::Into<ForwardingDestination>,
+    ) -> Self {
+        self.selective = ::std::option::Option::Some(value.into());
         self
     }
 }
@@ -1380,6 +2785,123 @@ impl HuntGroupDetails {
         self
     }
 }
+///A hunt group as a list shows it.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct HuntGroupListItem {
+    ///Whether the hunt group is enabled.
+    pub enabled: bool,
+    ///The enterprise significant number, routing prefix and extension.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub esn: ::std::option::Option<::std::string::String>,
+    ///Primary extension of the hunt group.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub extension: ::std::option::Option<::std::string::String>,
+    ///ID of the hunt group.
+    pub id: ::std::string::String,
+    ///ID of the hunt group's location.
+    #[serde(rename = "locationId")]
+    pub location_id: ::std::string::String,
+    ///Name of the hunt group's location.
+    #[serde(rename = "locationName")]
+    pub location_name: ::std::string::String,
+    ///Unique name of the hunt group.
+    pub name: ::std::string::String,
+    ///Primary phone number of the hunt group.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///Routing prefix of the location.
+    #[serde(
+        rename = "routingPrefix",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub routing_prefix: ::std::option::Option<::std::string::String>,
+}
+///The required fields of [`HuntGroupListItem`] (`id`, `name`, `locationName`, `locationId`, `enabled`), for [`HuntGroupListItem::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HuntGroupListItemRequired {
+    ///ID of the hunt group.
+    pub id: ::std::string::String,
+    ///Unique name of the hunt group.
+    pub name: ::std::string::String,
+    ///Name of the hunt group's location.
+    pub location_name: ::std::string::String,
+    ///ID of the hunt group's location.
+    pub location_id: ::std::string::String,
+    ///Whether the hunt group is enabled.
+    pub enabled: bool,
+}
+impl HuntGroupListItem {
+    ///Creates a value from its required fields, named in a [`HuntGroupListItemRequired`]; set the others with the methods below.
+    pub fn new(required: HuntGroupListItemRequired) -> Self {
+        let HuntGroupListItemRequired {
+            id,
+            name,
+            location_name,
+            location_id,
+            enabled,
+        } = required;
+        Self {
+            id,
+            name,
+            location_name,
+            location_id,
+            enabled,
+            esn: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            routing_prefix: ::std::option::Option::None,
+        }
+    }
+    ///Sets `esn`.
+    ///
+    ///The enterprise significant number, routing prefix and extension.
+    #[must_use]
+    pub fn esn(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.esn = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `extension`.
+    ///
+    ///Primary extension of the hunt group.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///Primary phone number of the hunt group.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `routingPrefix`.
+    ///
+    ///Routing prefix of the location.
+    #[must_use]
+    pub fn routing_prefix(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.routing_prefix = ::std::option::Option::Some(value.into());
+        self
+    }
+}
 ///How calls are dispatched to agents: CIRCULAR continues after the agent who took the last call, REGULAR starts from the top each time, SIMULTANEOUS rings everyone, UNIFORM rings the longest-idle agent first, WEIGHTED uses each agent's `weight`.
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[non_exhaustive]
@@ -1512,6 +3034,60 @@ impl ::std::convert::TryFrom<::std::string::String> for HuntPolicy {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///One page of the agents available to a location's call pickups. Webex writes this wrapper inline.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ListCallPickupAvailableAgentsResponse {
+    ///The agents of the page.
+    pub agents: ::std::vec::Vec<CallPickupAgent>,
+}
+impl ListCallPickupAvailableAgentsResponse {
+    ///Creates a value from its required fields (`agents`); set the others with the methods below.
+    pub fn new(
+        agents: impl ::std::convert::Into<::std::vec::Vec<CallPickupAgent>>,
+    ) -> Self {
+        Self { agents: agents.into() }
+    }
+}
+///One page of a location's call pickups. Webex writes this wrapper inline.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ListCallPickupsResponse {
+    ///The call pickups of the page.
+    #[serde(rename = "callPickups")]
+    pub call_pickups: ::std::vec::Vec<CallPickupListItem>,
+}
+impl ListCallPickupsResponse {
+    ///Creates a value from its required fields (`callPickups`); set the others with the methods below.
+    pub fn new(
+        call_pickups: impl ::std::convert::Into<::std::vec::Vec<CallPickupListItem>>,
+    ) -> Self {
+        Self {
+            call_pickups: call_pickups.into(),
+        }
+    }
+}
+///One page of hunt groups. Webex writes this wrapper inline.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ListHuntGroupsResponse {
+    ///The hunt groups of the page.
+    #[serde(rename = "huntGroups")]
+    pub hunt_groups: ::std::vec::Vec<HuntGroupListItem>,
+}
+impl ListHuntGroupsResponse {
+    ///Creates a value from its required fields (`huntGroups`); set the others with the methods below.
+    pub fn new(
+        hunt_groups: impl ::std::convert::Into<::std::vec::Vec<HuntGroupListItem>>,
+    ) -> Self {
+        Self {
+            hunt_groups: hunt_groups.into(),
+        }
     }
 }
 ///What happens when a call to the hunt group is not answered, as read.
@@ -1671,6 +3247,1062 @@ impl NoAnswerSettings {
     ) -> Self {
         self.destination = ::std::option::Option::Some(value.into());
         self
+    }
+}
+///Who a number is assigned to.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct NumberOwner {
+    ///Display name of the owner.
+    #[serde(
+        rename = "displayName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub display_name: ::std::option::Option<::std::string::String>,
+    ///First name of the owner, for a person or a virtual line.
+    #[serde(
+        rename = "firstName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    ///ID of the owner.
+    pub id: ::std::string::String,
+    ///Last name of the owner, for a person or a virtual line.
+    #[serde(rename = "lastName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    ///What kind of owner a number has. Webex's document refers to this enum without defining it; these are the owner kinds its examples and other telephony pages show, and a value not listed is kept as it is.
+    #[serde(rename = "type")]
+    pub type_: NumberOwnerType,
+}
+impl NumberOwner {
+    ///Creates a value from its required fields (`id`, `type`); set the others with the methods below.
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        type_: impl ::std::convert::Into<NumberOwnerType>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            type_: type_.into(),
+            display_name: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+        }
+    }
+    ///Sets `displayName`.
+    ///
+    ///Display name of the owner.
+    #[must_use]
+    pub fn display_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.display_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `firstName`.
+    ///
+    ///First name of the owner, for a person or a virtual line.
+    #[must_use]
+    pub fn first_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.first_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `lastName`.
+    ///
+    ///Last name of the owner, for a person or a virtual line.
+    #[must_use]
+    pub fn last_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.last_name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///What kind of owner a number has. Webex's document refers to this enum without defining it; these are the owner kinds its examples and other telephony pages show, and a value not listed is kept as it is.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum NumberOwnerType {
+    ///`PEOPLE` on the wire.
+    People,
+    ///`PLACE` on the wire.
+    Place,
+    ///`VIRTUAL_LINE` on the wire.
+    VirtualLine,
+    ///`HUNT_GROUP` on the wire.
+    HuntGroup,
+    ///`CALL_QUEUE` on the wire.
+    CallQueue,
+    ///`AUTO_ATTENDANT` on the wire.
+    AutoAttendant,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for NumberOwnerType {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "PEOPLE" => ::std::result::Result::Ok(Self::People),
+            "PLACE" => ::std::result::Result::Ok(Self::Place),
+            "VIRTUAL_LINE" => ::std::result::Result::Ok(Self::VirtualLine),
+            "HUNT_GROUP" => ::std::result::Result::Ok(Self::HuntGroup),
+            "CALL_QUEUE" => ::std::result::Result::Ok(Self::CallQueue),
+            "AUTO_ATTENDANT" => ::std::result::Result::Ok(Self::AutoAttendant),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "NumberOwnerType",
+                        value,
+                        &[
+                            "PEOPLE",
+                            "PLACE",
+                            "VIRTUAL_LINE",
+                            "HUNT_GROUP",
+                            "CALL_QUEUE",
+                            "AUTO_ATTENDANT",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl NumberOwnerType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::People => "PEOPLE",
+            Self::Place => "PLACE",
+            Self::VirtualLine => "VIRTUAL_LINE",
+            Self::HuntGroup => "HUNT_GROUP",
+            Self::CallQueue => "CALL_QUEUE",
+            Self::AutoAttendant => "AUTO_ATTENDANT",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for NumberOwnerType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for NumberOwnerType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for NumberOwnerType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "PEOPLE" => Self::People,
+                "PLACE" => Self::Place,
+                "VIRTUAL_LINE" => Self::VirtualLine,
+                "HUNT_GROUP" => Self::HuntGroup,
+                "CALL_QUEUE" => Self::CallQueue,
+                "AUTO_ATTENDANT" => Self::AutoAttendant,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for NumberOwnerType {
+    fn schema_name() -> ::std::string::String {
+        "NumberOwnerType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("PEOPLE"),
+                    ::serde_json::Value::from("PLACE"),
+                    ::serde_json::Value::from("VIRTUAL_LINE"),
+                    ::serde_json::Value::from("HUNT_GROUP"),
+                    ::serde_json::Value::from("CALL_QUEUE"),
+                    ::serde_json::Value::from("AUTO_ATTENDANT")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for NumberOwnerType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for NumberOwnerType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///Whether a phone number is active.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum NumberState {
+    ///`ACTIVE` on the wire.
+    Active,
+    ///`INACTIVE` on the wire.
+    Inactive,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for NumberState {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "ACTIVE" => ::std::result::Result::Ok(Self::Active),
+            "INACTIVE" => ::std::result::Result::Ok(Self::Inactive),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "NumberState",
+                        value,
+                        &["ACTIVE", "INACTIVE"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl NumberState {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for NumberState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for NumberState {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for NumberState {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "ACTIVE" => Self::Active,
+                "INACTIVE" => Self::Inactive,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for NumberState {
+    fn schema_name() -> ::std::string::String {
+        "NumberState".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("ACTIVE"),
+                    ::serde_json::Value::from("INACTIVE")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for NumberState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for NumberState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///One operating mode of a hunt group's call forwarding, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModeDetails {
+    ///Where an operating mode forwards calls, as read.
+    #[serde(rename = "forwardTo")]
+    pub forward_to: OperatingModeForwardToDetails,
+    ///ID of the operating mode.
+    pub id: ::std::string::String,
+    ///Whether an operating mode belongs to a location or to the organization.
+    pub level: OperatingModeLevel,
+    ///Name of the operating mode.
+    pub name: ::std::string::String,
+    ///Whether normal operation is enabled in this mode.
+    #[serde(rename = "normalOperationEnabled")]
+    pub normal_operation_enabled: bool,
+    ///How an operating mode is scheduled: NONE not at all, SAME_HOURS_DAILY one span for weekdays and one for the weekend, DIFFERENT_HOURS_DAILY a span per day, HOLIDAY date spans.
+    #[serde(rename = "type")]
+    pub type_: OperatingModeType,
+}
+///The required fields of [`OperatingModeDetails`] (`normalOperationEnabled`, `id`, `name`, `type`, `level`, `forwardTo`), for [`OperatingModeDetails::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperatingModeDetailsRequired {
+    ///Whether normal operation is enabled in this mode.
+    pub normal_operation_enabled: bool,
+    ///ID of the operating mode.
+    pub id: ::std::string::String,
+    ///Name of the operating mode.
+    pub name: ::std::string::String,
+    ///How an operating mode is scheduled: NONE not at all, SAME_HOURS_DAILY one span for weekdays and one for the weekend, DIFFERENT_HOURS_DAILY a span per day, HOLIDAY date spans.
+    pub type_: OperatingModeType,
+    ///Whether an operating mode belongs to a location or to the organization.
+    pub level: OperatingModeLevel,
+    ///Where an operating mode forwards calls, as read.
+    pub forward_to: OperatingModeForwardToDetails,
+}
+impl OperatingModeDetails {
+    ///Creates a value from its required fields, named in a [`OperatingModeDetailsRequired`]; set the others with the methods below.
+    pub fn new(required: OperatingModeDetailsRequired) -> Self {
+        let OperatingModeDetailsRequired {
+            normal_operation_enabled,
+            id,
+            name,
+            type_,
+            level,
+            forward_to,
+        } = required;
+        Self {
+            normal_operation_enabled,
+            id,
+            name,
+            type_,
+            level,
+            forward_to,
+        }
+    }
+}
+///Why the mode in force runs as an exception: MANUAL_SWITCH_BACK until switched back by hand, AUTOMATIC_SWITCH_BACK_EARLY_START until its end time after an early start, AUTOMATIC_SWITCH_BACK_EXTENSION until its extended end time, AUTOMATIC_SWITCH_BACK_STANDARD until its normal end time.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum OperatingModeExceptionType {
+    ///`MANUAL_SWITCH_BACK` on the wire.
+    ManualSwitchBack,
+    ///`AUTOMATIC_SWITCH_BACK_EARLY_START` on the wire.
+    AutomaticSwitchBackEarlyStart,
+    ///`AUTOMATIC_SWITCH_BACK_EXTENSION` on the wire.
+    AutomaticSwitchBackExtension,
+    ///`AUTOMATIC_SWITCH_BACK_STANDARD` on the wire.
+    AutomaticSwitchBackStandard,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for OperatingModeExceptionType {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "MANUAL_SWITCH_BACK" => ::std::result::Result::Ok(Self::ManualSwitchBack),
+            "AUTOMATIC_SWITCH_BACK_EARLY_START" => {
+                ::std::result::Result::Ok(Self::AutomaticSwitchBackEarlyStart)
+            }
+            "AUTOMATIC_SWITCH_BACK_EXTENSION" => {
+                ::std::result::Result::Ok(Self::AutomaticSwitchBackExtension)
+            }
+            "AUTOMATIC_SWITCH_BACK_STANDARD" => {
+                ::std::result::Result::Ok(Self::AutomaticSwitchBackStandard)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "OperatingModeExceptionType",
+                        value,
+                        &[
+                            "MANUAL_SWITCH_BACK",
+                            "AUTOMATIC_SWITCH_BACK_EARLY_START",
+                            "AUTOMATIC_SWITCH_BACK_EXTENSION",
+                            "AUTOMATIC_SWITCH_BACK_STANDARD",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl OperatingModeExceptionType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ManualSwitchBack => "MANUAL_SWITCH_BACK",
+            Self::AutomaticSwitchBackEarlyStart => "AUTOMATIC_SWITCH_BACK_EARLY_START",
+            Self::AutomaticSwitchBackExtension => "AUTOMATIC_SWITCH_BACK_EXTENSION",
+            Self::AutomaticSwitchBackStandard => "AUTOMATIC_SWITCH_BACK_STANDARD",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for OperatingModeExceptionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OperatingModeExceptionType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OperatingModeExceptionType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "MANUAL_SWITCH_BACK" => Self::ManualSwitchBack,
+                "AUTOMATIC_SWITCH_BACK_EARLY_START" => {
+                    Self::AutomaticSwitchBackEarlyStart
+                }
+                "AUTOMATIC_SWITCH_BACK_EXTENSION" => Self::AutomaticSwitchBackExtension,
+                "AUTOMATIC_SWITCH_BACK_STANDARD" => Self::AutomaticSwitchBackStandard,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for OperatingModeExceptionType {
+    fn schema_name() -> ::std::string::String {
+        "OperatingModeExceptionType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("MANUAL_SWITCH_BACK"),
+                    ::serde_json::Value::from("AUTOMATIC_SWITCH_BACK_EARLY_START"),
+                    ::serde_json::Value::from("AUTOMATIC_SWITCH_BACK_EXTENSION"),
+                    ::serde_json::Value::from("AUTOMATIC_SWITCH_BACK_STANDARD")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperatingModeExceptionType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperatingModeExceptionType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///Where an operating mode forwards calls, to change.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModeForwardTo {
+    ///The number calls are forwarded to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub destination: ::std::option::Option<::std::string::String>,
+    ///Whether forwarded calls go to the destination's voicemail.
+    #[serde(
+        rename = "destinationVoicemailEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub destination_voicemail_enabled: ::std::option::Option<bool>,
+    ///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+    pub selection: ForwardToSelection,
+}
+impl OperatingModeForwardTo {
+    ///Creates a value from its required fields (`selection`); set the others with the methods below.
+    pub fn new(selection: impl ::std::convert::Into<ForwardToSelection>) -> Self {
+        Self {
+            selection: selection.into(),
+            destination: ::std::option::Option::None,
+            destination_voicemail_enabled: ::std::option::Option::None,
+        }
+    }
+    ///Sets `destination`.
+    ///
+    ///The number calls are forwarded to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[must_use]
+    pub fn destination(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `destinationVoicemailEnabled`.
+    ///
+    ///Whether forwarded calls go to the destination's voicemail.
+    #[must_use]
+    pub fn destination_voicemail_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.destination_voicemail_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///Where an operating mode forwards calls, as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModeForwardToDetails {
+    ///The operating mode's own destination.
+    #[serde(
+        rename = "defaultDestination",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_destination: ::std::option::Option<::std::string::String>,
+    ///Whether calls forwarded to the mode's own destination go to its voicemail.
+    #[serde(
+        rename = "defaultDestinationVoicemailEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_destination_voicemail_enabled: ::std::option::Option<bool>,
+    ///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+    #[serde(
+        rename = "defaultForwardToSelection",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_forward_to_selection: ::std::option::Option<ForwardToSelection>,
+    ///The number calls are forwarded to when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub destination: ::std::option::Option<::std::string::String>,
+    ///Whether forwarded calls go to the destination's voicemail.
+    #[serde(
+        rename = "destinationVoicemailEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub destination_voicemail_enabled: ::std::option::Option<bool>,
+    ///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+    pub selection: ForwardToSelection,
+}
+impl OperatingModeForwardToDetails {
+    ///Creates a value from its required fields (`selection`); set the others with the methods below.
+    pub fn new(selection: impl ::std::convert::Into<ForwardToSelection>) -> Self {
+        Self {
+            selection: selection.into(),
+            default_destination: ::std::option::Option::None,
+            default_destination_voicemail_enabled: ::std::option::Option::None,
+            default_forward_to_selection: ::std::option::Option::None,
+            destination: ::std::option::Option::None,
+            destination_voicemail_enabled: ::std::option::Option::None,
+        }
+    }
+    ///Sets `defaultDestination`.
+    ///
+    ///The operating mode's own destination.
+    #[must_use]
+    pub fn default_destination(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `defaultDestinationVoicemailEnabled`.
+    ///
+    ///Whether calls forwarded to the mode's own destination go to its voicemail.
+    #[must_use]
+    pub fn default_destination_voicemail_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.default_destination_voicemail_enabled = ::std::option::Option::Some(
+            value.into(),
+        );
+        self
+    }
+    ///Sets `defaultForwardToSelection`.
+    ///
+    ///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+    #[must_use]
+    pub fn default_forward_to_selection(
+        mut self,
+        value: impl ::std::convert::Into<ForwardToSelection>,
+    ) -> Self {
+        self.default_forward_to_selection = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `destination`.
+    ///
+    ///The number calls are forwarded to when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[must_use]
+    pub fn destination(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.destination = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `destinationVoicemailEnabled`.
+    ///
+    ///Whether forwarded calls go to the destination's voicemail.
+    #[must_use]
+    pub fn destination_voicemail_enabled(
+        mut self,
+        value: impl ::std::convert::Into<bool>,
+    ) -> Self {
+        self.destination_voicemail_enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///Whether an operating mode belongs to a location or to the organization.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum OperatingModeLevel {
+    ///`LOCATION` on the wire.
+    Location,
+    ///`ORGANIZATION` on the wire.
+    Organization,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for OperatingModeLevel {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "LOCATION" => ::std::result::Result::Ok(Self::Location),
+            "ORGANIZATION" => ::std::result::Result::Ok(Self::Organization),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "OperatingModeLevel",
+                        value,
+                        &["LOCATION", "ORGANIZATION"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl OperatingModeLevel {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Location => "LOCATION",
+            Self::Organization => "ORGANIZATION",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for OperatingModeLevel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OperatingModeLevel {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OperatingModeLevel {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "LOCATION" => Self::Location,
+                "ORGANIZATION" => Self::Organization,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for OperatingModeLevel {
+    fn schema_name() -> ::std::string::String {
+        "OperatingModeLevel".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("LOCATION"),
+                    ::serde_json::Value::from("ORGANIZATION")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperatingModeLevel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperatingModeLevel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///How an operating mode is scheduled: NONE not at all, SAME_HOURS_DAILY one span for weekdays and one for the weekend, DIFFERENT_HOURS_DAILY a span per day, HOLIDAY date spans.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum OperatingModeType {
+    ///`NONE` on the wire.
+    None,
+    ///`SAME_HOURS_DAILY` on the wire.
+    SameHoursDaily,
+    ///`DIFFERENT_HOURS_DAILY` on the wire.
+    DifferentHoursDaily,
+    ///`HOLIDAY` on the wire.
+    Holiday,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for OperatingModeType {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "NONE" => ::std::result::Result::Ok(Self::None),
+            "SAME_HOURS_DAILY" => ::std::result::Result::Ok(Self::SameHoursDaily),
+            "DIFFERENT_HOURS_DAILY" => {
+                ::std::result::Result::Ok(Self::DifferentHoursDaily)
+            }
+            "HOLIDAY" => ::std::result::Result::Ok(Self::Holiday),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "OperatingModeType",
+                        value,
+                        &["NONE", "SAME_HOURS_DAILY", "DIFFERENT_HOURS_DAILY", "HOLIDAY"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl OperatingModeType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::None => "NONE",
+            Self::SameHoursDaily => "SAME_HOURS_DAILY",
+            Self::DifferentHoursDaily => "DIFFERENT_HOURS_DAILY",
+            Self::Holiday => "HOLIDAY",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for OperatingModeType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for OperatingModeType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for OperatingModeType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "NONE" => Self::None,
+                "SAME_HOURS_DAILY" => Self::SameHoursDaily,
+                "DIFFERENT_HOURS_DAILY" => Self::DifferentHoursDaily,
+                "HOLIDAY" => Self::Holiday,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for OperatingModeType {
+    fn schema_name() -> ::std::string::String {
+        "OperatingModeType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![
+                    ::serde_json::Value::from("NONE"),
+                    ::serde_json::Value::from("SAME_HOURS_DAILY"),
+                    ::serde_json::Value::from("DIFFERENT_HOURS_DAILY"),
+                    ::serde_json::Value::from("HOLIDAY")
+                ],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperatingModeType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperatingModeType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///One operating mode to change.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModeUpdate {
+    ///Where an operating mode forwards calls, to change.
+    #[serde(rename = "forwardTo")]
+    pub forward_to: OperatingModeForwardTo,
+    ///ID of the operating mode.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    pub id: ::std::string::String,
+    ///Whether normal operation is enabled in this mode.
+    #[serde(rename = "normalOperationEnabled")]
+    pub normal_operation_enabled: bool,
+}
+impl OperatingModeUpdate {
+    ///Creates a value from its required fields (`normalOperationEnabled`, `id`, `forwardTo`); set the others with the methods below.
+    pub fn new(
+        normal_operation_enabled: impl ::std::convert::Into<bool>,
+        id: impl ::std::convert::Into<::std::string::String>,
+        forward_to: impl ::std::convert::Into<OperatingModeForwardTo>,
+    ) -> Self {
+        Self {
+            normal_operation_enabled: normal_operation_enabled.into(),
+            id: id.into(),
+            forward_to: forward_to.into(),
+        }
+    }
+}
+///Forwarding by operating mode (schedule based routing), as read.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModesDetails {
+    ///ID of the operating mode in force. Webex's schema requires it and `exceptionType`; they are optional here, as a hunt group with no operating mode has neither.
+    #[serde(
+        rename = "currentOperatingModeId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub current_operating_mode_id: ::std::option::Option<::std::string::String>,
+    ///Whether forwarding by operating mode is on.
+    pub enabled: bool,
+    ///Why the mode in force runs as an exception: MANUAL_SWITCH_BACK until switched back by hand, AUTOMATIC_SWITCH_BACK_EARLY_START until its end time after an early start, AUTOMATIC_SWITCH_BACK_EXTENSION until its extended end time, AUTOMATIC_SWITCH_BACK_STANDARD until its normal end time.
+    #[serde(
+        rename = "exceptionType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub exception_type: ::std::option::Option<OperatingModeExceptionType>,
+    ///The operating modes.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub modes: ::std::option::Option<::std::vec::Vec<OperatingModeDetails>>,
+}
+impl OperatingModesDetails {
+    ///Creates a value from its required fields (`enabled`); set the others with the methods below.
+    pub fn new(enabled: impl ::std::convert::Into<bool>) -> Self {
+        Self {
+            enabled: enabled.into(),
+            current_operating_mode_id: ::std::option::Option::None,
+            exception_type: ::std::option::Option::None,
+            modes: ::std::option::Option::None,
+        }
+    }
+    ///Sets `currentOperatingModeId`.
+    ///
+    ///ID of the operating mode in force. Webex's schema requires it and `exceptionType`; they are optional here, as a hunt group with no operating mode has neither.
+    #[must_use]
+    pub fn current_operating_mode_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.current_operating_mode_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `exceptionType`.
+    ///
+    ///Why the mode in force runs as an exception: MANUAL_SWITCH_BACK until switched back by hand, AUTOMATIC_SWITCH_BACK_EARLY_START until its end time after an early start, AUTOMATIC_SWITCH_BACK_EXTENSION until its extended end time, AUTOMATIC_SWITCH_BACK_STANDARD until its normal end time.
+    #[must_use]
+    pub fn exception_type(
+        mut self,
+        value: impl ::std::convert::Into<OperatingModeExceptionType>,
+    ) -> Self {
+        self.exception_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `modes`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///The operating modes.
+    #[must_use]
+    pub fn modes<T: ::std::convert::Into<OperatingModeDetails>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.modes = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+}
+///Forwarding by operating mode, to change. When sent, `enabled` and `modes` are required.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct OperatingModesUpdate {
+    ///Whether forwarding by operating mode is on.
+    pub enabled: bool,
+    ///The operating modes to change.
+    pub modes: ::std::vec::Vec<OperatingModeUpdate>,
+}
+impl OperatingModesUpdate {
+    ///Creates a value from its required fields (`enabled`, `modes`); set the others with the methods below.
+    pub fn new(
+        enabled: impl ::std::convert::Into<bool>,
+        modes: impl ::std::convert::Into<::std::vec::Vec<OperatingModeUpdate>>,
+    ) -> Self {
+        Self {
+            enabled: enabled.into(),
+            modes: modes.into(),
+        }
     }
 }
 ///Where calls are diverted, and whether to its voicemail.
@@ -1859,6 +4491,357 @@ impl ::std::convert::TryFrom<::std::string::String> for RingPattern {
         value.parse()
     }
 }
+///Which callers the rule matches.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RuleCallsFrom {
+    ///The callers a CUSTOM rule matches.
+    #[serde(rename = "customNumbers")]
+    pub custom_numbers: RuleCustomNumbers,
+    ///ANY matches every caller; CUSTOM matches the callers `customNumbers` names.
+    pub selection: CallsFromSelection,
+}
+impl RuleCallsFrom {
+    ///Creates a value from its required fields (`selection`, `customNumbers`); set the others with the methods below.
+    pub fn new(
+        selection: impl ::std::convert::Into<CallsFromSelection>,
+        custom_numbers: impl ::std::convert::Into<RuleCustomNumbers>,
+    ) -> Self {
+        Self {
+            selection: selection.into(),
+            custom_numbers: custom_numbers.into(),
+        }
+    }
+}
+///Which of the hunt group's numbers the rule matches calls to.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RuleCallsTo {
+    ///The called numbers that match.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub numbers: ::std::option::Option<::std::vec::Vec<CallsToNumber>>,
+}
+impl RuleCallsTo {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            numbers: ::std::option::Option::None,
+        }
+    }
+    ///Sets `numbers`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///The called numbers that match.
+    #[must_use]
+    pub fn numbers<T: ::std::convert::Into<CallsToNumber>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.numbers = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+}
+///The callers a CUSTOM rule matches.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RuleCustomNumbers {
+    ///Caller numbers that match.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub numbers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Whether callers with a private number match.
+    #[serde(rename = "privateNumberEnabled")]
+    pub private_number_enabled: bool,
+    ///Whether callers whose number is unavailable match.
+    #[serde(rename = "unavailableNumberEnabled")]
+    pub unavailable_number_enabled: bool,
+}
+///The required fields of [`RuleCustomNumbers`] (`privateNumberEnabled`, `unavailableNumberEnabled`), for [`RuleCustomNumbers::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleCustomNumbersRequired {
+    ///Whether callers with a private number match.
+    pub private_number_enabled: bool,
+    ///Whether callers whose number is unavailable match.
+    pub unavailable_number_enabled: bool,
+}
+impl RuleCustomNumbers {
+    ///Creates a value from its required fields, named in a [`RuleCustomNumbersRequired`]; set the others with the methods below.
+    pub fn new(required: RuleCustomNumbersRequired) -> Self {
+        let RuleCustomNumbersRequired {
+            private_number_enabled,
+            unavailable_number_enabled,
+        } = required;
+        Self {
+            private_number_enabled,
+            unavailable_number_enabled,
+            numbers: ::std::option::Option::None,
+        }
+    }
+    ///Sets `numbers`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///Caller numbers that match.
+    #[must_use]
+    pub fn numbers<T: ::std::convert::Into<::std::string::String>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.numbers = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+}
+///What happens to a call the rule matches.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RuleForwardTo {
+    ///The number to forward to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[serde(
+        rename = "phoneNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_number: ::std::option::Option<::std::string::String>,
+    ///What happens to a call a rule or mode matches: FORWARD_TO_DEFAULT_NUMBER forwards it to the default destination, FORWARD_TO_SPECIFIED_NUMBER to the destination given with it, DO_NOT_FORWARD keeps it. Webex lists only the last two for a mode's `defaultForwardToSelection`; one enum serves both here.
+    pub selection: ForwardToSelection,
+}
+impl RuleForwardTo {
+    ///Creates a value from its required fields (`selection`); set the others with the methods below.
+    pub fn new(selection: impl ::std::convert::Into<ForwardToSelection>) -> Self {
+        Self {
+            selection: selection.into(),
+            phone_number: ::std::option::Option::None,
+        }
+    }
+    ///Sets `phoneNumber`.
+    ///
+    ///The number to forward to; required by Webex when `selection` is FORWARD_TO_SPECIFIED_NUMBER.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///A selective call forwarding rule of a hunt group, as read. Fields this version does not know are ignored.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct SelectiveForwardingRule {
+    ///Name of the location's business schedule during which the rule applies.
+    #[serde(
+        rename = "businessSchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_schedule: ::std::option::Option<::std::string::String>,
+    ///Which callers the rule matches.
+    #[serde(rename = "callsFrom")]
+    pub calls_from: RuleCallsFrom,
+    ///Which of the hunt group's numbers the rule matches calls to.
+    #[serde(rename = "callsTo")]
+    pub calls_to: RuleCallsTo,
+    ///Whether the rule is enabled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///What happens to a call the rule matches.
+    #[serde(
+        rename = "forwardTo",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub forward_to: ::std::option::Option<RuleForwardTo>,
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[serde(
+        rename = "holidaySchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub holiday_schedule: ::std::option::Option<::std::string::String>,
+    ///ID of the rule; it changes when the rule is renamed.
+    pub id: ::std::string::String,
+    ///Unique name of the rule in the hunt group.
+    pub name: ::std::string::String,
+}
+///The required fields of [`SelectiveForwardingRule`] (`id`, `name`, `callsFrom`, `callsTo`), for [`SelectiveForwardingRule::new`]: each is named where it is set, so two values of the same type cannot change places unnoticed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectiveForwardingRuleRequired {
+    ///ID of the rule; it changes when the rule is renamed.
+    pub id: ::std::string::String,
+    ///Unique name of the rule in the hunt group.
+    pub name: ::std::string::String,
+    ///Which callers the rule matches.
+    pub calls_from: RuleCallsFrom,
+    ///Which of the hunt group's numbers the rule matches calls to.
+    pub calls_to: RuleCallsTo,
+}
+impl SelectiveForwardingRule {
+    ///Creates a value from its required fields, named in a [`SelectiveForwardingRuleRequired`]; set the others with the methods below.
+    pub fn new(required: SelectiveForwardingRuleRequired) -> Self {
+        let SelectiveForwardingRuleRequired { id, name, calls_from, calls_to } = required;
+        Self {
+            id,
+            name,
+            calls_from,
+            calls_to,
+            business_schedule: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            forward_to: ::std::option::Option::None,
+            holiday_schedule: ::std::option::Option::None,
+        }
+    }
+    ///Sets `businessSchedule`.
+    ///
+    ///Name of the location's business schedule during which the rule applies.
+    #[must_use]
+    pub fn business_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.business_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether the rule is enabled.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `forwardTo`.
+    ///
+    ///What happens to a call the rule matches.
+    #[must_use]
+    pub fn forward_to(
+        mut self,
+        value: impl ::std::convert::Into<RuleForwardTo>,
+    ) -> Self {
+        self.forward_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `holidaySchedule`.
+    ///
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[must_use]
+    pub fn holiday_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.holiday_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///The kind of number; PSTN_NUMBER for a PSTN number.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[non_exhaustive]
+pub enum TelephonyType {
+    ///`PSTN_NUMBER` on the wire.
+    PstnNumber,
+    /// A value this version of the crate does not know, kept as it was
+    /// read. Sending it back is refused before anything is sent.
+    Unknown(::std::string::String),
+}
+impl ::std::str::FromStr for TelephonyType {
+    type Err = self::error::ConversionError;
+    /// Parses a value the spec lists; any other text is an error
+    /// naming the type, the text and the values it could be.
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "PSTN_NUMBER" => ::std::result::Result::Ok(Self::PstnNumber),
+            _ => {
+                ::std::result::Result::Err(
+                    self::error::ConversionError::new(
+                        "TelephonyType",
+                        value,
+                        &["PSTN_NUMBER"],
+                    ),
+                )
+            }
+        }
+    }
+}
+impl TelephonyType {
+    /// The value as it is sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PstnNumber => "PSTN_NUMBER",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether the value is one the spec lists.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::fmt::Display for TelephonyType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for TelephonyType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TelephonyType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(
+            match value.as_str() {
+                "PSTN_NUMBER" => Self::PstnNumber,
+                _ => Self::Unknown(value),
+            },
+        )
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for TelephonyType {
+    fn schema_name() -> ::std::string::String {
+        "TelephonyType".to_string()
+    }
+    fn json_schema(
+        _: &mut ::schemars::r#gen::SchemaGenerator,
+    ) -> ::schemars::schema::Schema {
+        ::schemars::schema::SchemaObject {
+            instance_type: ::std::option::Option::Some(
+                ::schemars::schema::InstanceType::String.into(),
+            ),
+            enum_values: ::std::option::Option::Some(
+                ::std::vec![::serde_json::Value::from("PSTN_NUMBER")],
+            ),
+            ..::std::default::Default::default()
+        }
+            .into()
+    }
+}
+impl ::std::convert::TryFrom<&str> for TelephonyType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TelephonyType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///The fields of a call pickup to change. Every field is optional and only the fields set are sent.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1957,6 +4940,37 @@ impl UpdateCallPickupResponse {
     ///Creates a value from its required fields (`id`); set the others with the methods below.
     pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
         Self { id: id.into() }
+    }
+}
+///The call forwarding settings of a hunt group to change.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct UpdateHuntGroupCallForwardingRequest {
+    ///Always, selective and operating mode forwarding to change. Every field is optional and only the fields set are sent.
+    #[serde(
+        rename = "callForwarding",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub call_forwarding: ::std::option::Option<HuntGroupCallForwardingUpdate>,
+}
+impl UpdateHuntGroupCallForwardingRequest {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            call_forwarding: ::std::option::Option::None,
+        }
+    }
+    ///Sets `callForwarding`.
+    ///
+    ///Always, selective and operating mode forwarding to change. Every field is optional and only the fields set are sent.
+    #[must_use]
+    pub fn call_forwarding(
+        mut self,
+        value: impl ::std::convert::Into<HuntGroupCallForwardingUpdate>,
+    ) -> Self {
+        self.call_forwarding = ::std::option::Option::Some(value.into());
+        self
     }
 }
 ///The fields of a hunt group to change. Every field is optional and only the fields set are sent; lists that are sent replace the stored lists.
@@ -2257,6 +5271,131 @@ impl UpdateHuntGroupRequest {
         self
     }
 }
+///The fields of a selective forwarding rule to change. Every field is optional and only the fields set are sent; setting `name` renames the rule, which changes its ID. Webex's update schema makes the fields inside `forwardTo` and `callsFrom` optional too; here those objects keep the rules of a create and are sent whole.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct UpdateSelectiveForwardingRuleRequest {
+    ///Name of the location's business schedule during which the rule applies.
+    #[serde(
+        rename = "businessSchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_schedule: ::std::option::Option<::std::string::String>,
+    ///Which callers the rule matches.
+    #[serde(
+        rename = "callsFrom",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub calls_from: ::std::option::Option<RuleCallsFrom>,
+    ///Which of the hunt group's numbers the rule matches calls to.
+    #[serde(rename = "callsTo", skip_serializing_if = "::std::option::Option::is_none")]
+    pub calls_to: ::std::option::Option<RuleCallsTo>,
+    ///Whether the rule is enabled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///What happens to a call the rule matches.
+    #[serde(
+        rename = "forwardTo",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub forward_to: ::std::option::Option<RuleForwardTo>,
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[serde(
+        rename = "holidaySchedule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub holiday_schedule: ::std::option::Option<::std::string::String>,
+    ///Unique name of the rule in the hunt group; changing it changes the rule's ID.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    pub name: ::std::option::Option<::std::string::String>,
+}
+impl UpdateSelectiveForwardingRuleRequest {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            business_schedule: ::std::option::Option::None,
+            calls_from: ::std::option::Option::None,
+            calls_to: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            forward_to: ::std::option::Option::None,
+            holiday_schedule: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    ///Sets `businessSchedule`.
+    ///
+    ///Name of the location's business schedule during which the rule applies.
+    #[must_use]
+    pub fn business_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.business_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callsFrom`.
+    ///
+    ///Which callers the rule matches.
+    #[must_use]
+    pub fn calls_from(
+        mut self,
+        value: impl ::std::convert::Into<RuleCallsFrom>,
+    ) -> Self {
+        self.calls_from = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callsTo`.
+    ///
+    ///Which of the hunt group's numbers the rule matches calls to.
+    #[must_use]
+    pub fn calls_to(mut self, value: impl ::std::convert::Into<RuleCallsTo>) -> Self {
+        self.calls_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `enabled`.
+    ///
+    ///Whether the rule is enabled.
+    #[must_use]
+    pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+        self.enabled = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `forwardTo`.
+    ///
+    ///What happens to a call the rule matches.
+    #[must_use]
+    pub fn forward_to(
+        mut self,
+        value: impl ::std::convert::Into<RuleForwardTo>,
+    ) -> Self {
+        self.forward_to = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `holidaySchedule`.
+    ///
+    ///Name of the location's holiday schedule during which the rule applies.
+    #[must_use]
+    pub fn holiday_schedule(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.holiday_schedule = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `name`.
+    ///
+    ///Unique name of the rule in the hunt group; changing it changes the rule's ID.
+    #[must_use]
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
 /// Errors of conversions into the types of this module.
 pub mod error {
     /// Text that is none of the values an enum of the spec lists.
@@ -2331,6 +5470,30 @@ impl CallPickupDetails {
     ///The [`UpdateCallPickupRequest`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
     pub fn to_update(&self) -> UpdateCallPickupRequest {
         UpdateCallPickupRequest::from(self)
+    }
+}
+impl CallPickupDetails {
+    ///The [`UpdateCallPickupRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    pub fn changes_since(
+        &self,
+        original: &CallPickupDetails,
+    ) -> UpdateCallPickupRequest {
+        let mut update = UpdateCallPickupRequest::from(self);
+        if self.agents == original.agents {
+            update.agents = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        if self.notification_delay_timer_seconds
+            == original.notification_delay_timer_seconds
+        {
+            update.notification_delay_timer_seconds = ::std::option::Option::None;
+        }
+        if self.notification_type == original.notification_type {
+            update.notification_type = ::std::option::Option::None;
+        }
+        update
     }
 }
 ///The [`HuntGroupAgent`] that writes this [`HuntGroupAgentDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
@@ -2418,6 +5581,64 @@ impl HuntGroupDetails {
         UpdateHuntGroupRequest::from(self)
     }
 }
+impl HuntGroupDetails {
+    ///The [`UpdateHuntGroupRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    #[allow(
+        deprecated,
+        reason = "generated code sets and copies every field, deprecated ones included"
+    )]
+    pub fn changes_since(&self, original: &HuntGroupDetails) -> UpdateHuntGroupRequest {
+        let mut update = UpdateHuntGroupRequest::from(self);
+        if self.agents == original.agents {
+            update.agents = ::std::option::Option::None;
+        }
+        if self.alternate_numbers == original.alternate_numbers {
+            update.alternate_numbers = ::std::option::Option::None;
+        }
+        if self.call_policies == original.call_policies {
+            update.call_policies = ::std::option::Option::None;
+        }
+        if self.dial_by_name == original.dial_by_name {
+            update.dial_by_name = ::std::option::Option::None;
+        }
+        if self.direct_line_caller_id_name == original.direct_line_caller_id_name {
+            update.direct_line_caller_id_name = ::std::option::Option::None;
+        }
+        if self.distinctive_ring == original.distinctive_ring {
+            update.distinctive_ring = ::std::option::Option::None;
+        }
+        if self.enabled == original.enabled {
+            update.enabled = ::std::option::Option::None;
+        }
+        if self.extension == original.extension {
+            update.extension = ::std::option::Option::None;
+        }
+        if self.first_name == original.first_name {
+            update.first_name = ::std::option::Option::None;
+        }
+        if self.hunt_group_caller_id_for_outgoing_calls_enabled
+            == original.hunt_group_caller_id_for_outgoing_calls_enabled
+        {
+            update.hunt_group_caller_id_for_outgoing_calls_enabled = ::std::option::Option::None;
+        }
+        if self.language_code == original.language_code {
+            update.language_code = ::std::option::Option::None;
+        }
+        if self.last_name == original.last_name {
+            update.last_name = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        if self.phone_number == original.phone_number {
+            update.phone_number = ::std::option::Option::None;
+        }
+        if self.time_zone == original.time_zone {
+            update.time_zone = ::std::option::Option::None;
+        }
+        update
+    }
+}
 ///The [`NoAnswerSettings`] that writes this [`NoAnswerDetails`] back unchanged: properties of the same name are copied, read-only ones are left out.
 impl ::std::convert::From<&NoAnswerDetails> for NoAnswerSettings {
     fn from(value: &NoAnswerDetails) -> Self {
@@ -2437,5 +5658,61 @@ impl NoAnswerDetails {
     ///The [`NoAnswerSettings`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
     pub fn to_update(&self) -> NoAnswerSettings {
         NoAnswerSettings::from(self)
+    }
+}
+///The [`UpdateSelectiveForwardingRuleRequest`] that writes this [`SelectiveForwardingRule`] back unchanged: properties of the same name are copied, read-only ones are left out.
+impl ::std::convert::From<&SelectiveForwardingRule>
+for UpdateSelectiveForwardingRuleRequest {
+    fn from(value: &SelectiveForwardingRule) -> Self {
+        Self {
+            business_schedule: ::std::clone::Clone::clone(&value.business_schedule),
+            calls_from: ::std::option::Option::Some(
+                ::std::clone::Clone::clone(&value.calls_from),
+            ),
+            calls_to: ::std::option::Option::Some(
+                ::std::clone::Clone::clone(&value.calls_to),
+            ),
+            enabled: ::std::clone::Clone::clone(&value.enabled),
+            forward_to: ::std::clone::Clone::clone(&value.forward_to),
+            holiday_schedule: ::std::clone::Clone::clone(&value.holiday_schedule),
+            name: ::std::option::Option::Some(::std::clone::Clone::clone(&value.name)),
+        }
+    }
+}
+impl SelectiveForwardingRule {
+    ///The [`UpdateSelectiveForwardingRuleRequest`] that writes this back unchanged; change what you need and send it. Properties only a read carries are left out.
+    pub fn to_update(&self) -> UpdateSelectiveForwardingRuleRequest {
+        UpdateSelectiveForwardingRuleRequest::from(self)
+    }
+}
+impl SelectiveForwardingRule {
+    ///The [`UpdateSelectiveForwardingRuleRequest`] that sends only what differs between `original`, as read, and this copy of it, as changed: a property left as it was read is not sent, so the update neither overwrites a concurrent change to it nor counts as setting it (a resend rule of the spec that names it does not apply). A changed list or object is sent whole.
+    pub fn changes_since(
+        &self,
+        original: &SelectiveForwardingRule,
+    ) -> UpdateSelectiveForwardingRuleRequest {
+        let mut update = UpdateSelectiveForwardingRuleRequest::from(self);
+        if self.business_schedule == original.business_schedule {
+            update.business_schedule = ::std::option::Option::None;
+        }
+        if self.calls_from == original.calls_from {
+            update.calls_from = ::std::option::Option::None;
+        }
+        if self.calls_to == original.calls_to {
+            update.calls_to = ::std::option::Option::None;
+        }
+        if self.enabled == original.enabled {
+            update.enabled = ::std::option::Option::None;
+        }
+        if self.forward_to == original.forward_to {
+            update.forward_to = ::std::option::Option::None;
+        }
+        if self.holiday_schedule == original.holiday_schedule {
+            update.holiday_schedule = ::std::option::Option::None;
+        }
+        if self.name == original.name {
+            update.name = ::std::option::Option::None;
+        }
+        update
     }
 }

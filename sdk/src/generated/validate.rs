@@ -4,15 +4,15 @@
 use super::types;
 use crate::validate::{Path, Rules, Violations};
 static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
-    "^(100|[1-9]?[0-9])$",
-    ::std::option::Option::Some(
-        "must be a whole number from \"0\" to \"100\", without leading zeros",
-    ),
-);
-static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
     "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
     ::std::option::Option::Some(
         "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
+    ),
+);
+static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
+    "^(100|[1-9]?[0-9])$",
+    ::std::option::Option::Some(
+        "must be a whole number from \"0\" to \"100\", without leading zeros",
     ),
 );
 impl Rules for types::AgentNumber {
@@ -38,6 +38,70 @@ impl Rules for types::AlternateNumber {
                     unknown,
                     &["NORMAL", "LONG_LONG", "SHORT_SHORT_LONG", "SHORT_LONG_SHORT"],
                 );
+            }
+        }
+    }
+}
+impl Rules for types::AvailableNumber {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.state;
+            let at = at.field("state");
+            if let types::NumberState::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["ACTIVE", "INACTIVE"]);
+            }
+        }
+        {
+            let value = &self.telephony_type;
+            let at = at.field("telephonyType");
+            if let types::TelephonyType::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["PSTN_NUMBER"]);
+            }
+        }
+    }
+}
+impl Rules for types::AvailableNumbersResponse {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.phone_numbers;
+            let at = at.field("phoneNumbers");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::CallForwardAvailableNumber {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.owner {
+            let at = at.field("owner");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.state;
+            let at = at.field("state");
+            if let types::NumberState::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["ACTIVE", "INACTIVE"]);
+            }
+        }
+        {
+            let value = &self.telephony_type;
+            let at = at.field("telephonyType");
+            if let types::TelephonyType::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["PSTN_NUMBER"]);
+            }
+        }
+    }
+}
+impl Rules for types::CallForwardAvailableNumbersResponse {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.phone_numbers;
+            let at = at.field("phoneNumbers");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
             }
         }
     }
@@ -80,6 +144,133 @@ impl Rules for types::CallPickupDetails {
         }
     }
 }
+impl Rules for types::CallPickupListItem {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::CallsToNumber {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.type_;
+            let at = at.field("type");
+            if let types::CallsToNumberType::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["PRIMARY", "ALTERNATE"]);
+            }
+        }
+    }
+}
+impl Rules for types::CreateCallPickupRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.agents {
+            let at = at.field("agents");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                out.length(
+                    &at,
+                    item,
+                    ::std::option::Option::Some(1),
+                    ::std::option::Option::None,
+                );
+            }
+        }
+        {
+            let value = &self.name;
+            let at = at.field("name");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::Some(80),
+            );
+        }
+        if let ::std::option::Option::Some(value) = &self
+            .notification_delay_timer_seconds
+        {
+            let at = at.field("notificationDelayTimerSeconds");
+            out.range(
+                &at,
+                *value,
+                ::std::option::Option::Some(0),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &self.notification_type {
+            let at = at.field("notificationType");
+            if let types::CallPickupNotificationType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["NONE", "AUDIO_ONLY", "VISUAL_ONLY", "AUDIO_AND_VISUAL"],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::CreateHuntGroupRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.agents;
+            let at = at.field("agents");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        {
+            let value = &self.call_policies;
+            let at = at.field("callPolicies");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.dial_by_name {
+            let at = at.field("dialByName");
+            out.pattern(&at, value, &PATTERN_0);
+        }
+        if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
+            let at = at.field("directLineCallerIdName");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.name;
+            let at = at.field("name");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+    }
+}
+impl Rules for types::CreateSelectiveForwardingRuleRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.calls_from;
+            let at = at.field("callsFrom");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.calls_to;
+            let at = at.field("callsTo");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.forward_to {
+            let at = at.field("forwardTo");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.name;
+            let at = at.field("name");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+    }
+}
+impl Rules for types::CreatedId {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
 impl Rules for types::DirectLineCallerIdName {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
         {
@@ -90,6 +281,26 @@ impl Rules for types::DirectLineCallerIdName {
             }
         }
     }
+}
+impl Rules for types::ForwardingDestination {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::ForwardingRuleState {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.id;
+            let at = at.field("id");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+    }
+}
+impl Rules for types::ForwardingRuleSummary {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
 impl Rules for types::HuntGroupAgent {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
@@ -105,7 +316,7 @@ impl Rules for types::HuntGroupAgent {
         }
         if let ::std::option::Option::Some(value) = &self.weight {
             let at = at.field("weight");
-            out.pattern(&at, value, &PATTERN_0);
+            out.pattern(&at, value, &PATTERN_1);
         }
     }
 }
@@ -116,6 +327,63 @@ impl Rules for types::HuntGroupAgentDetails {
             if let types::AgentType::Unknown(unknown) = value {
                 out.unknown_value(&at, unknown, &["PEOPLE", "PLACE", "VIRTUAL_LINE"]);
             }
+        }
+    }
+}
+impl Rules for types::HuntGroupCallForwarding {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.always;
+            let at = at.field("always");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.operating_modes {
+            let at = at.field("operatingModes");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.rules {
+            let at = at.field("rules");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        {
+            let value = &self.selective;
+            let at = at.field("selective");
+            Rules::check(value, &at, out);
+        }
+    }
+}
+impl Rules for types::HuntGroupCallForwardingSettings {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.call_forwarding;
+            let at = at.field("callForwarding");
+            Rules::check(value, &at, out);
+        }
+    }
+}
+impl Rules for types::HuntGroupCallForwardingUpdate {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.always {
+            let at = at.field("always");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.operating_modes {
+            let at = at.field("operatingModes");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.rules {
+            let at = at.field("rules");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.selective {
+            let at = at.field("selective");
+            Rules::check(value, &at, out);
         }
     }
 }
@@ -204,6 +472,45 @@ impl Rules for types::HuntGroupDetails {
         }
     }
 }
+impl Rules for types::HuntGroupListItem {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::ListCallPickupAvailableAgentsResponse {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.agents;
+            let at = at.field("agents");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::ListCallPickupsResponse {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.call_pickups;
+            let at = at.field("callPickups");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::ListHuntGroupsResponse {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.hunt_groups;
+            let at = at.field("huntGroups");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
 impl Rules for types::NoAnswerDetails {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
@@ -214,7 +521,7 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("nextAgentRings");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -224,15 +531,240 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("numberOfRings");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
         }
     }
 }
+impl Rules for types::NumberOwner {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.type_;
+            let at = at.field("type");
+            if let types::NumberOwnerType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "PEOPLE",
+                        "PLACE",
+                        "VIRTUAL_LINE",
+                        "HUNT_GROUP",
+                        "CALL_QUEUE",
+                        "AUTO_ATTENDANT",
+                    ],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::OperatingModeDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.forward_to;
+            let at = at.field("forwardTo");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.level;
+            let at = at.field("level");
+            if let types::OperatingModeLevel::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["LOCATION", "ORGANIZATION"]);
+            }
+        }
+        {
+            let value = &self.type_;
+            let at = at.field("type");
+            if let types::OperatingModeType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &["NONE", "SAME_HOURS_DAILY", "DIFFERENT_HOURS_DAILY", "HOLIDAY"],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::OperatingModeForwardTo {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.selection;
+            let at = at.field("selection");
+            if let types::ForwardToSelection::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "FORWARD_TO_DEFAULT_NUMBER",
+                        "FORWARD_TO_SPECIFIED_NUMBER",
+                        "DO_NOT_FORWARD",
+                    ],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::OperatingModeForwardToDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.default_forward_to_selection {
+            let at = at.field("defaultForwardToSelection");
+            if let types::ForwardToSelection::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "FORWARD_TO_DEFAULT_NUMBER",
+                        "FORWARD_TO_SPECIFIED_NUMBER",
+                        "DO_NOT_FORWARD",
+                    ],
+                );
+            }
+        }
+        {
+            let value = &self.selection;
+            let at = at.field("selection");
+            if let types::ForwardToSelection::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "FORWARD_TO_DEFAULT_NUMBER",
+                        "FORWARD_TO_SPECIFIED_NUMBER",
+                        "DO_NOT_FORWARD",
+                    ],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::OperatingModeUpdate {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.forward_to;
+            let at = at.field("forwardTo");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.id;
+            let at = at.field("id");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+    }
+}
+impl Rules for types::OperatingModesDetails {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.exception_type {
+            let at = at.field("exceptionType");
+            if let types::OperatingModeExceptionType::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "MANUAL_SWITCH_BACK",
+                        "AUTOMATIC_SWITCH_BACK_EARLY_START",
+                        "AUTOMATIC_SWITCH_BACK_EXTENSION",
+                        "AUTOMATIC_SWITCH_BACK_STANDARD",
+                    ],
+                );
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.modes {
+            let at = at.field("modes");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::OperatingModesUpdate {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.modes;
+            let at = at.field("modes");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
 impl Rules for types::RedirectSettings {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::RuleCallsFrom {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.custom_numbers;
+            let at = at.field("customNumbers");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.selection;
+            let at = at.field("selection");
+            if let types::CallsFromSelection::Unknown(unknown) = value {
+                out.unknown_value(&at, unknown, &["ANY", "CUSTOM"]);
+            }
+        }
+    }
+}
+impl Rules for types::RuleCallsTo {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.numbers {
+            let at = at.field("numbers");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::RuleCustomNumbers {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::RuleForwardTo {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.selection;
+            let at = at.field("selection");
+            if let types::ForwardToSelection::Unknown(unknown) = value {
+                out.unknown_value(
+                    &at,
+                    unknown,
+                    &[
+                        "FORWARD_TO_DEFAULT_NUMBER",
+                        "FORWARD_TO_SPECIFIED_NUMBER",
+                        "DO_NOT_FORWARD",
+                    ],
+                );
+            }
+        }
+    }
+}
+impl Rules for types::SelectiveForwardingRule {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        {
+            let value = &self.calls_from;
+            let at = at.field("callsFrom");
+            Rules::check(value, &at, out);
+        }
+        {
+            let value = &self.calls_to;
+            let at = at.field("callsTo");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.forward_to {
+            let at = at.field("forwardTo");
+            Rules::check(value, &at, out);
+        }
+    }
 }
 impl Rules for types::UpdateCallPickupRequest {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
@@ -263,7 +795,7 @@ impl Rules for types::UpdateCallPickupRequest {
             let at = at.field("notificationDelayTimerSeconds");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -282,6 +814,14 @@ impl Rules for types::UpdateCallPickupRequest {
 }
 impl Rules for types::UpdateCallPickupResponse {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
+}
+impl Rules for types::UpdateHuntGroupCallForwardingRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.call_forwarding {
+            let at = at.field("callForwarding");
+            Rules::check(value, &at, out);
+        }
+    }
 }
 impl Rules for types::UpdateHuntGroupRequest {
     fn check(&self, at: &Path<'_>, out: &mut Violations) {
@@ -311,10 +851,35 @@ impl Rules for types::UpdateHuntGroupRequest {
         }
         if let ::std::option::Option::Some(value) = &self.dial_by_name {
             let at = at.field("dialByName");
-            out.pattern(&at, value, &PATTERN_1);
+            out.pattern(&at, value, &PATTERN_0);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.name {
+            let at = at.field("name");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+    }
+}
+impl Rules for types::UpdateSelectiveForwardingRuleRequest {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.calls_from {
+            let at = at.field("callsFrom");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.calls_to {
+            let at = at.field("callsTo");
+            Rules::check(value, &at, out);
+        }
+        if let ::std::option::Option::Some(value) = &self.forward_to {
+            let at = at.field("forwardTo");
             Rules::check(value, &at, out);
         }
         if let ::std::option::Option::Some(value) = &self.name {
