@@ -141,11 +141,13 @@ async fn not_found_and_conflict_are_asked_without_matching() {
     assert!(!missing.is_conflict());
 
     let taken = fake.call_pickup(fixtures::LOCATION_ID, fixtures::CALL_PICKUP_ID);
-    let other = fake.add_call_pickup(
-        fixtures::LOCATION_ID,
-        "Another group",
-        serde_json::json!({}),
-    );
+    let other = fake
+        .add_call_pickup(
+            fixtures::LOCATION_ID,
+            "Another group",
+            serde_json::json!({}),
+        )
+        .expect("valid seed settings");
     let name = taken.expect("the fixture call pickup")["name"]
         .as_str()
         .expect("a name")

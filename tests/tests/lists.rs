@@ -318,3 +318,44 @@ async fn a_bad_page_size_is_refused_before_anything_is_sent() {
     assert!(error.to_string().contains("max"), "{error}");
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_list_builders_retry_policy_applies_to_every_page() {
+    let fake = fake_with_hunt_groups(250).await;
+    // The client retries a 502; the stream's own policy does not.
+    fake.push_faults([Fault::delay(std::time::Duration::ZERO), Fault::status(502)]);
+
+    let items: Vec<Result<HuntGroupListItem, Error>> = fake
+        .client()
+        .list_hunt_groups()
+        .max(100)
+        .retry(webex_calling::RetryPolicy::none())
+        .stream()
+        .collect()
+        .await;
+
+    assert_eq!(items.len(), 101);
+    assert!(items[..100].iter().all(Result::is_ok));
+    assert_eq!(items[100].as_ref().unwrap_err().status(), Some(502));
+    assert_eq!(fake.requests().len(), 2, "the second page was not retried");
+}
+
+#[tokio::test]
+async fn a_list_builders_zero_budget_is_refused_before_anything_is_sent() {
+    let fake = fake_with_call_pickups(3).await;
+
+    let items: Vec<_> = fake
+        .client()
+        .list_call_pickups()
+        .location_id(LOCATION)
+        .budget(std::time::Duration::ZERO)
+        .stream()
+        .collect()
+        .await;
+
+    assert_eq!(items.len(), 1);
+    let error = items[0].as_ref().unwrap_err();
+    assert!(matches!(error, Error::InvalidInput(_)), "{error}");
+    assert!(error.to_string().contains("budget"), "{error}");
+    assert!(fake.requests().is_empty());
+}
