@@ -40,7 +40,9 @@ use std::time::Duration;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// A parameter or the body broke a rule of the spec. Nothing was sent.
+    /// A parameter or the body broke a rule of the spec, or a setting of
+    /// the call (its `budget` or `timeout`) is out of range. Nothing was
+    /// sent.
     InvalidInput(InvalidInput),
     /// The client could not be built: no token, a base URL that is not
     /// allowed, a setting out of range.
