@@ -168,6 +168,7 @@ impl RateLimiter {
     /// # Ok::<(), webex_calling::Error>(())
     /// ```
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(url: &str, key: &str) -> Self {
         let mut limiter = Limiter::new(Mode::Adaptive);
         limiter.store = Some(crate::store::Store::new(url, key).map(Arc::new));
