@@ -65,14 +65,19 @@
 //! fails [`generate`], and so `cargo xtask check`, with a message naming the
 //! operation and the construct.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::Mutex;
 
 pub mod convert;
 pub mod lint;
+pub mod model;
 pub mod operations;
 pub mod prepare;
 pub mod rules;
 pub mod types;
+
+use model::construct;
 
 /// The first line of every generated file.
 pub const HEADER: &str =
@@ -87,27 +92,108 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Why the spec could not be turned into code.
+/// One thing the generator would not take: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The `operationId` as written, `METHOD /path` when there is none, or
+    /// `(document)` for what belongs to no operation.
+    pub operation: String,
+    /// Where in the operation: `parameter timezone`, `requestBody`,
+    /// `response 200`, `components.schemas.X.y`.
+    pub location: String,
+    /// What was refused: one of the constructs of the crate docs' table
+    /// ([`model::construct`]).
+    pub construct: String,
+    /// More about it, or empty.
+    pub detail: String,
+}
+
+impl Refusal {
+    /// The operation of a refusal that belongs to none.
+    pub const DOCUMENT: &'static str = "(document)";
+
+    pub(crate) fn new(
+        operation: impl Into<String>,
+        location: impl Into<String>,
+        construct: &str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            operation: operation.into(),
+            location: location.into(),
+            construct: construct.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} › {}: {}",
+            self.operation, self.location, self.construct
+        )?;
+        if !self.detail.is_empty() {
+            write!(f, " — {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the document could not be turned into code: every refusal, in
+/// document order.
 #[derive(Debug)]
-pub struct Error(String);
+pub struct Error {
+    refusals: Vec<Refusal>,
+}
+
+impl Error {
+    fn new(refusals: Vec<Refusal>) -> Self {
+        Self { refusals }
+    }
+
+    fn document(location: &str, construct: &str, detail: impl Into<String>) -> Self {
+        Self::new(vec![Refusal::new(
+            Refusal::DOCUMENT,
+            location,
+            construct,
+            detail,
+        )])
+    }
+
+    /// Every refusal, in document order.
+    pub fn refusals(&self) -> &[Refusal] {
+        &self.refusals
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        for (index, refusal) in self.refusals.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{refusal}")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for Error {}
 
-impl From<String> for Error {
-    fn from(value: String) -> Self {
-        Self(value)
+/// Parses the text of an OpenAPI 3.0 document, YAML or JSON.
+pub fn parse_spec(text: &str) -> Result<openapiv3::OpenAPI, Error> {
+    let spec: openapiv3::OpenAPI = serde_yaml::from_str(text)
+        .map_err(|e| Error::document("document", construct::NOT_OPENAPI, e.to_string()))?;
+    if !spec.openapi.starts_with("3.0.") {
+        return Err(Error::document(
+            "openapi",
+            construct::NOT_OPENAPI,
+            format!("version {}", spec.openapi),
+        ));
     }
-}
-
-/// Parses the YAML text of an OpenAPI 3.0 document.
-pub fn parse_spec(yaml: &str) -> Result<openapiv3::OpenAPI, Error> {
-    serde_yaml::from_str(yaml).map_err(|e| Error(format!("the spec is not valid OpenAPI 3.0: {e}")))
+    Ok(spec)
 }
 
 /// The progenitor settings the SDK is generated with.
@@ -120,58 +206,77 @@ pub fn settings() -> progenitor_impl::GenerationSettings {
     settings
 }
 
-/// Generates every file of `sdk/src/generated/` from the spec's text.
-pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
-    let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
-    let mut generator = progenitor_impl::Generator::new(&settings());
-    let tokens = generator
-        .generate_tokens(&prepare::for_progenitor(&spec))
-        .map_err(|e| Error(format!("progenitor rejected the spec: {e}")))?;
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| Error(format!("progenitor emitted invalid Rust: {e}")))?;
+/// Generates every file of `sdk/src/generated/` from the document's text.
+///
+/// Every refusal is collected before it returns: an `Err` lists them all,
+/// in document order. No panic escapes: one in progenitor or typify is a
+/// refusal of the operations whose types caused it.
+pub fn generate(spec_text: &str) -> Result<Vec<GeneratedFile>, Error> {
+    match catch_panic(|| generate_files(spec_text)) {
+        Ok(outcome) => outcome,
+        Err((message, construct)) => Err(Error::document("document", construct, message)),
+    }
+}
 
-    let mut type_items = None;
-    let mut rest = Vec::new();
-    for item in file.items {
-        match item {
-            syn::Item::Mod(module) if module.ident == "types" => {
-                type_items = Some(module.content.ok_or("empty types module".to_string())?.1);
-            }
-            other => rest.push(other),
+fn generate_files(spec_text: &str) -> Result<Vec<GeneratedFile>, Error> {
+    let spec = parse_spec(spec_text)?;
+    let (model, mut refusals) = model::Model::read(&spec);
+    let type_items = match type_items(&model) {
+        Ok(items) => items,
+        Err(more) => {
+            refusals.extend(more);
+            return Err(Error::new(refusals));
+        }
+    };
+    let mut checks = types::Checks::default();
+    let mut types = match types::rewrite(&model, type_items, &mut checks) {
+        Ok(types) => types,
+        Err(refusal) => {
+            refusals.push(refusal);
+            return Err(Error::new(refusals));
+        }
+    };
+    let (builder_items, client_items) = operations::emit(&model, &mut checks);
+    for pattern in checks.patterns() {
+        if let Err(detail) = check_pattern(pattern) {
+            refusals.push(Refusal::new(
+                Refusal::DOCUMENT,
+                "pattern",
+                construct::PATTERN,
+                detail,
+            ));
         }
     }
-    let type_items = type_items.ok_or_else(|| Error("progenitor emitted no types".into()))?;
-    let mut types = types::rewrite(&spec, type_items)?;
-    let mut checks = types::Checks::default();
-    let (builder_items, client_items) = operations::rewrite(&spec, rest, &mut checks)?;
-    // Parameter checks would need their own pattern statics beside the
-    // operation builders; no parameter has a pattern, so none are emitted.
-    if checks.patterns().next().is_some() {
-        return Err(Error("patterns on parameters are not supported".into()));
+    if !refusals.is_empty() {
+        return Err(Error::new(refusals));
     }
-    for pattern in &types.patterns {
-        check_pattern(pattern)?;
-    }
+    let validate = types::validate_items(&checks, std::mem::take(&mut types.validate));
+    let generator_error =
+        |e: String| Error::document("generated code", construct::TYPIFY_OUTPUT, e);
 
     let types_file = format_items(
         "Request and response types of the Webex Calling API.",
         quote::quote!(),
         std::mem::take(&mut types.items),
-    )?;
+    )
+    .map_err(generator_error)?;
     let builder_file = format_items(
         "One builder per operation, opened from [`crate::Client`].",
         quote::quote!(),
         builder_items,
-    )?;
+    )
+    .map_err(generator_error)?;
     let client_file = format_items(
         "The operations of [`crate::Client`].",
         quote::quote!(),
         client_items,
-    )?;
+    )
+    .map_err(generator_error)?;
     let validate_file = format_tokens(
         "The rules of the spec, checked before a request is sent.",
-        types.validate.clone(),
-    )?;
+        validate,
+    )
+    .map_err(generator_error)?;
     let module = format_tokens(
         "Code generated from `spec/webex-calling.yaml`.",
         quote::quote! {
@@ -183,23 +288,25 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
             pub(crate) mod spec;
             mod validate;
         },
-    )?;
+    )
+    .map_err(generator_error)?;
     // The spec itself, as JSON, for code that checks requests against it at
     // run time (the fake server) without a YAML parser.
-    let spec_value: serde_json::Value = serde_yaml::from_str(spec_yaml)
-        .map_err(|e| Error(format!("the spec is not valid YAML: {e}")))?;
+    let spec_value: serde_json::Value = serde_yaml::from_str(spec_text)
+        .map_err(|e| Error::document("document", construct::NOT_OPENAPI, e.to_string()))?;
     let spec_json = serde_json::to_string_pretty(&spec_value)
-        .map_err(|e| Error(format!("the spec cannot be written as JSON: {e}")))?
+        .map_err(|e| Error::document("document", construct::NOT_OPENAPI, e.to_string()))?
         + "\n";
-    if spec_json.contains("\"##") {
-        return Err(Error(
-            "the spec contains `\"##`, which the embedded copy cannot hold".into(),
-        ));
+    // The embedded copy is a raw string: pick enough `#`s that no text of
+    // the document ends it.
+    let mut hashes = "##".to_string();
+    while spec_json.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
     }
     let spec_file = format!(
         "{HEADER}\n//! The spec as JSON, for code that checks requests against it at run time.\n\n\
          /// `spec/webex-calling.yaml`, converted to JSON with its key order kept.\n\
-         pub(crate) const OPENAPI_JSON: &str = r##\"{spec_json}\"##;\n"
+         pub(crate) const OPENAPI_JSON: &str = r{hashes}\"{spec_json}\"{hashes};\n"
     );
     Ok(vec![
         GeneratedFile {
@@ -229,28 +336,151 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
     ])
 }
 
+/// What went wrong in a run of progenitor.
+enum Failure {
+    /// It panicked: the message, and the construct (by the crate the panic
+    /// happened in).
+    Panic(String, &'static str),
+    /// It returned an error.
+    Error(String),
+}
+
+/// typify's items for the model's components: progenitor's `types`
+/// module. progenitor sees the components alone, so its operation code
+/// (which the generator replaces) cannot fail or panic on anything.
+fn type_items(model: &model::Model) -> Result<Vec<syn::Item>, Vec<Refusal>> {
+    let document = prepare::for_progenitor(&model.document);
+    let failure = match run_progenitor(&document) {
+        Ok(items) => return Ok(items),
+        Err(failure) => failure,
+    };
+    // Which operations the failure belongs to: each is tried alone, with
+    // the components it reaches.
+    let mut refusals = Vec::new();
+    for (operation, reached) in model.operations.iter().zip(&model.reaches) {
+        let mut alone = document.clone();
+        if let Some(components) = alone.components.as_mut() {
+            components.schemas.retain(|name, _| reached.contains(name));
+        }
+        if let Err(failure) = run_progenitor(&alone) {
+            refusals.push(failure_refusal(&operation.id, failure));
+        }
+    }
+    if refusals.is_empty() {
+        refusals.push(failure_refusal(Refusal::DOCUMENT, failure));
+    }
+    Err(refusals)
+}
+
+fn failure_refusal(operation: &str, failure: Failure) -> Refusal {
+    match failure {
+        Failure::Panic(message, construct) => {
+            Refusal::new(operation, "components", construct, message)
+        }
+        Failure::Error(message) => Refusal::new(
+            operation,
+            "components",
+            construct::PROGENITOR_ERROR,
+            message,
+        ),
+    }
+}
+
+fn run_progenitor(document: &openapiv3::OpenAPI) -> Result<Vec<syn::Item>, Failure> {
+    let outcome = catch_panic(|| {
+        let mut generator = progenitor_impl::Generator::new(&settings());
+        generator.generate_tokens(document)
+    });
+    let tokens = match outcome {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => return Err(Failure::Error(e.to_string())),
+        Err((message, construct)) => return Err(Failure::Panic(message, construct)),
+    };
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Failure::Error(format!("progenitor emitted invalid Rust: {e}")))?;
+    for item in file.items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == "types"
+        {
+            return Ok(module.content.map(|(_, items)| items).unwrap_or_default());
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// One panic hook at a time: the hook is global.
+static HOOK: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// The source file of the last panic caught on this thread.
+    static PANIC_FILE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether this thread already runs inside [`catch_panic`], which then
+    /// leaves the hook as it is.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into its message and the construct that names
+/// where it happened; nothing is printed while `f` runs.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, (String, &'static str)> {
+    let outcome = if CATCHING.with(std::cell::Cell::get) {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    } else {
+        let _one = HOOK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            let file = info.location().map(|l| l.file().to_string());
+            PANIC_FILE.with(|slot| *slot.borrow_mut() = file);
+        }));
+        CATCHING.with(|c| c.set(true));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        CATCHING.with(|c| c.set(false));
+        std::panic::set_hook(previous);
+        outcome
+    };
+    outcome.map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        let file = PANIC_FILE
+            .with(|slot| slot.borrow_mut().take())
+            .unwrap_or_default();
+        let construct = if file.contains("typify") {
+            construct::PANIC_TYPIFY
+        } else if file.contains("progenitor") {
+            construct::PANIC_PROGENITOR
+        } else {
+            construct::PANIC_GENERATOR
+        };
+        (message, construct)
+    })
+}
+
 /// Patterns are checked by `regex-lite` at run time; refuse any it could not
 /// compile, so the generated code never meets a broken one.
-fn check_pattern(pattern: &str) -> Result<(), Error> {
+fn check_pattern(pattern: &str) -> Result<(), String> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
-        .map_err(|e| Error(format!("pattern {pattern:?} is not supported: {e}")))
+        .map_err(|e| format!("pattern {pattern:?}: {e}"))
 }
 
 fn format_items(
     doc: &str,
     inner_attrs: proc_macro2::TokenStream,
     items: Vec<syn::Item>,
-) -> Result<String, Error> {
+) -> Result<String, String> {
     format_tokens(doc, quote::quote!(#inner_attrs #(#items)*))
 }
 
-fn format_tokens(doc: &str, tokens: proc_macro2::TokenStream) -> Result<String, Error> {
+fn format_tokens(doc: &str, tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let doc = format!(" {doc}");
     let file: syn::File = syn::parse2(quote::quote! {
         #![doc = #doc]
         #tokens
     })
-    .map_err(|e| Error(format!("the generator emitted invalid Rust: {e}")))?;
+    .map_err(|e| format!("the generator emitted invalid Rust: {e}"))?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }

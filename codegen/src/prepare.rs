@@ -10,9 +10,12 @@ use openapiv3::{
     OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
 };
 
-/// Returns `spec` with every bound, pattern and default removed.
+/// Returns the components of `spec` with every bound, pattern, format and
+/// default removed, and no paths: progenitor's operation code is replaced
+/// as a whole, so it only gets what it makes types of.
 pub fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
     let mut spec = spec.clone();
+    spec.paths = Default::default();
     if let Some(components) = spec.components.as_mut() {
         for schema in components.schemas.values_mut() {
             strip_ref_or_schema(schema);
@@ -88,11 +91,27 @@ fn strip_schema(schema: &mut Schema) {
     schema.schema_data.default = None;
     match &mut schema.schema_kind {
         SchemaKind::Type(Type::String(string)) => {
+            // `uuid`, `date-time`, `date` and the like would be `uuid` and
+            // `chrono` types, which the SDK does not depend on: the value
+            // stays the text the service wrote.
+            string.format = openapiv3::VariantOrUnknownOrEmpty::Empty;
             string.min_length = None;
             string.max_length = None;
             string.pattern = None;
         }
         SchemaKind::Type(Type::Integer(integer)) => {
+            // An integer is an `i32` or an `i64` (the checks compare bounds
+            // as `i64`): an unsigned or unknown format would be a type
+            // `i64` does not convert from.
+            let keep = matches!(
+                &integer.format,
+                openapiv3::VariantOrUnknownOrEmpty::Item(
+                    openapiv3::IntegerFormat::Int32 | openapiv3::IntegerFormat::Int64
+                )
+            );
+            if !keep {
+                integer.format = openapiv3::VariantOrUnknownOrEmpty::Empty;
+            }
             integer.minimum = None;
             integer.maximum = None;
             integer.exclusive_minimum = false;
@@ -117,6 +136,11 @@ fn strip_schema(schema: &mut Schema) {
             for property in object.properties.values_mut() {
                 strip_boxed(property);
             }
+            if let Some(openapiv3::AdditionalProperties::Schema(schema)) =
+                object.additional_properties.as_mut()
+            {
+                strip_ref_or_schema(schema);
+            }
         }
         SchemaKind::AllOf { all_of: list }
         | SchemaKind::OneOf { one_of: list }
@@ -126,75 +150,5 @@ fn strip_schema(schema: &mut Schema) {
             }
         }
         _ => {}
-    }
-}
-
-/// Moves request and response bodies written inline into components, under
-/// the names progenitor gives them (`{Operation}Body`, `{Operation}Response`),
-/// so that the rest of the generator finds every body type by name.
-pub fn hoist_inline_bodies(mut spec: OpenAPI) -> Result<OpenAPI, String> {
-    let mut hoisted = Vec::new();
-    for (path, item) in spec.paths.paths.iter_mut() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
-            let Some(id) = operation.operation_id.clone() else {
-                return Err(format!("{path}: an operation has no operationId"));
-            };
-            let name = crate::operations::pascal(&id);
-            if let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() {
-                for media in body.content.values_mut() {
-                    hoist(&mut media.schema, format!("{name}Body"), &mut hoisted);
-                }
-            }
-            for response in operation.responses.responses.values_mut() {
-                if let ReferenceOr::Item(response) = response {
-                    for media in response.content.values_mut() {
-                        hoist(&mut media.schema, format!("{name}Response"), &mut hoisted);
-                    }
-                }
-            }
-        }
-    }
-    if hoisted.is_empty() {
-        return Ok(spec);
-    }
-    let components = spec.components.get_or_insert_with(Default::default);
-    for (name, schema) in hoisted {
-        if components.schemas.contains_key(&name) {
-            return Err(format!(
-                "an inline body would be named {name}, which a component schema already is"
-            ));
-        }
-        components.schemas.insert(name, ReferenceOr::Item(schema));
-    }
-    Ok(spec)
-}
-
-fn hoist(
-    slot: &mut Option<ReferenceOr<Schema>>,
-    name: String,
-    hoisted: &mut Vec<(String, Schema)>,
-) {
-    let Some(ReferenceOr::Item(schema)) = slot else {
-        return;
-    };
-    if !matches!(schema.schema_kind, SchemaKind::Type(Type::Object(_))) {
-        return;
-    }
-    let reference = format!("#/components/schemas/{name}");
-    if let Some(ReferenceOr::Item(schema)) = slot.replace(ReferenceOr::Reference { reference }) {
-        hoisted.push((name, schema));
     }
 }

@@ -765,12 +765,14 @@ impl Client {
     }
 
     /// Sends one call with every policy of the client, and returns the
-    /// answer when it has the operation's success status. `body` is `None`
-    /// for an operation that takes none (a read, a delete): nothing is sent.
+    /// answer when it has the operation's success status. `headers` are the
+    /// operation's header parameters that are set; `body` is `None` for an
+    /// operation that takes none (a read, a delete): nothing is sent.
     pub(crate) async fn execute<B: Serialize>(
         &self,
         operation: &Operation,
         url: String,
+        headers: header::HeaderMap,
         body: Option<&B>,
     ) -> Result<Response, Error> {
         // Sized from the largest body so far, so serializing seldom regrows.
@@ -797,7 +799,7 @@ impl Client {
             elapsed_ms = tracing::field::Empty,
         );
         tracing::trace!(parent: &span, body = %String::from_utf8_lossy(&body), "request body");
-        self.attempts(operation, url, body, tracking_id)
+        self.attempts(operation, url, headers, body, tracking_id)
             .instrument(span)
             .await
     }
@@ -806,6 +808,7 @@ impl Client {
         &self,
         operation: &Operation,
         url: String,
+        parameters: header::HeaderMap,
         body: Bytes,
         tracking_id: String,
     ) -> Result<Response, Error> {
@@ -875,21 +878,28 @@ impl Client {
                     HeaderValue::from_static("application/json"),
                 );
             }
+            // The header parameters are cloned per attempt only when the
+            // operation has any.
+            if !parameters.is_empty() {
+                request = request.headers(parameters.clone());
+            }
             let request = request
-                .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+                .header(header::ACCEPT, HeaderValue::from_static(operation.accept))
                 .header("TrackingID", tracking_header.clone())
                 .timeout(timeout)
                 .body(body.clone());
             let sent_at = Instant::now();
             let outcome = match request.send().await {
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
-                    // A success needs only the service's tracking ID; the
-                    // other headers are kept for failures alone.
+                    // The headers are moved out of the answer, not copied:
+                    // a success keeps them for the caller, a failure for the
+                    // error.
+                    let headers = std::mem::take(response.headers_mut());
                     let headers = if (200..300).contains(&status) {
-                        Answer::Success(header_tracking_id(response.headers()))
+                        Answer::Success(headers)
                     } else {
-                        Answer::Failure(response.headers().clone())
+                        Answer::Failure(headers)
                     };
                     runtime::read_body(response, runtime::MAX_BODY_BYTES)
                         .await
@@ -903,7 +913,7 @@ impl Client {
             let limiter = &self.inner.limiter;
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
-                Ok((status, Answer::Success(server_tracking_id), bytes)) => {
+                Ok((status, Answer::Success(headers), bytes)) => {
                     span.record("status", status);
                     if status != operation.success {
                         tracing::debug!(
@@ -915,8 +925,9 @@ impl Client {
                     tracing::debug!("call succeeded");
                     return Ok(Response {
                         status,
+                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                        headers,
                         body: bytes,
-                        tracking_id: server_tracking_id.unwrap_or(tracking_id),
                         attempts: call.sent,
                     });
                 }
@@ -1110,11 +1121,11 @@ async fn provided_token(
     bearer(&token).map_err(|rule| format!("it returned a token that cannot be sent: {rule}").into())
 }
 
-/// What an answer's headers are kept for.
+/// An answer's headers, by what they are kept for.
 enum Answer {
-    /// The success status: only the service's tracking ID, if it sent one.
-    Success(Option<String>),
-    /// Any other status: every header, for the error.
+    /// A success status: for the caller ([`crate::Response::headers`]).
+    Success(header::HeaderMap),
+    /// Any other status: for the error.
     Failure(header::HeaderMap),
 }
 

@@ -108,15 +108,138 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callPickups/");
         crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "getCallPickup",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
+            .await?;
+        response.json_with_meta()
+    }
+}
+/**Builder for [`Client::get_hunt_group`]
+
+[`Client::get_hunt_group`]: crate::Client::get_hunt_group*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroup<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+}
+impl<'a> GetHuntGroup<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group to read.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+        ) = (location_id, hunt_group_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getHuntGroup",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
     }
@@ -246,136 +369,31 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callPickups/");
         crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "updateCallPickup",
             method: ::reqwest::Method::PUT,
             success: 200u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
             if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, headers, ::std::option::Option::Some(&*body))
             .await?;
         response.json_with_meta()
     }
 }
-/**Builder for [`Client::get_hunt_group`]
-
-[`Client::get_hunt_group`]: crate::Client::get_hunt_group*/
-#[derive(Debug, Clone)]
-pub struct GetHuntGroup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+impl<'a> ::std::convert::From<types::UpdateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
+    fn from(value: types::UpdateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
+    }
 }
-impl<'a> GetHuntGroup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group to read.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-        ) = (location_id, hunt_group_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "getHuntGroup",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
-            .await?;
-        response.json_with_meta()
+impl<'a> ::std::convert::From<&'a types::UpdateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
+    fn from(value: &'a types::UpdateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
     }
 }
 /**Builder for [`Client::update_hunt_group`]
@@ -498,29 +516,19 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/huntGroups/");
         crate::runtime::push_segment(&mut url, &hunt_group_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "updateHuntGroup",
             method: ::reqwest::Method::PUT,
             success: 204u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, headers, ::std::option::Option::Some(&*body))
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
-    }
-}
-impl<'a> ::std::convert::From<types::UpdateCallPickupRequest>
-for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
-    fn from(value: types::UpdateCallPickupRequest) -> Self {
-        ::std::borrow::Cow::Owned(value)
-    }
-}
-impl<'a> ::std::convert::From<&'a types::UpdateCallPickupRequest>
-for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
-    fn from(value: &'a types::UpdateCallPickupRequest) -> Self {
-        ::std::borrow::Cow::Borrowed(value)
     }
 }
 impl<'a> ::std::convert::From<types::UpdateHuntGroupRequest>

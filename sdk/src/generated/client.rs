@@ -32,6 +32,36 @@ println!("{response:?}");
     pub fn get_call_pickup<'a>(&self) -> super::builder::GetCallPickup<'a> {
         super::builder::GetCallPickup::new(::std::clone::Clone::clone(self))
     }
+    /**Get details for a hunt group
+
+Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group to read.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group<'a>(&self) -> super::builder::GetHuntGroup<'a> {
+        super::builder::GetHuntGroup::new(::std::clone::Clone::clone(self))
+    }
     /**Update a call pickup group
 
 Changes the name, notification settings or members of one call pickup group. Only the fields sent are changed; `agents`, when sent, replaces the whole member list. Renaming a call pickup changes its ID: the response carries the new ID and the old one no longer resolves. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
@@ -75,36 +105,6 @@ println!("{response:?}");
 ```*/
     pub fn update_call_pickup<'a>(&self) -> super::builder::UpdateCallPickup<'a> {
         super::builder::UpdateCallPickup::new(::std::clone::Clone::clone(self))
-    }
-    /**Get details for a hunt group
-
-Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group to read.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group<'a>(&self) -> super::builder::GetHuntGroup<'a> {
-        super::builder::GetHuntGroup::new(::std::clone::Clone::clone(self))
     }
     /**Update a hunt group
 

@@ -3,13 +3,13 @@
 //! The rules of the spec, checked before a request is sent.
 use super::types;
 use crate::validate::{Path, Rules, Violations};
-static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
+pub(super) static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
     "^(100|[1-9]?[0-9])$",
     ::std::option::Option::Some(
         "must be a whole number from \"0\" to \"100\", without leading zeros",
     ),
 );
-static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
+pub(super) static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
     "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
     ::std::option::Option::Some(
         "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
@@ -105,7 +105,7 @@ impl Rules for types::HuntGroupAgent {
         }
         if let ::std::option::Option::Some(value) = &self.weight {
             let at = at.field("weight");
-            out.pattern(&at, value, &PATTERN_0);
+            out.pattern(&at, value, &super::validate::PATTERN_0);
         }
     }
 }
@@ -311,7 +311,7 @@ impl Rules for types::UpdateHuntGroupRequest {
         }
         if let ::std::option::Option::Some(value) = &self.dial_by_name {
             let at = at.field("dialByName");
-            out.pattern(&at, value, &PATTERN_1);
+            out.pattern(&at, value, &super::validate::PATTERN_1);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");

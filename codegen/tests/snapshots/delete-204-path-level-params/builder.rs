@@ -2,84 +2,6 @@
 
 //! One builder per operation, opened from [`crate::Client`].
 use super::types;
-/**Builder for [`Client::get_sprocket`]
-
-[`Client::get_sprocket`]: crate::Client::get_sprocket*/
-#[derive(Debug, Clone)]
-pub struct GetSprocket<'a> {
-    client: crate::Client,
-    sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-}
-impl<'a> GetSprocket<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            sprocket_id: ::std::option::Option::None,
-        }
-    }
-    ///Sets `sprocketId`. Required. ID of the sprocket.
-    #[must_use]
-    pub fn sprocket_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.sprocket_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
-        let Self { client, sprocket_id } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let sprocket_id = out.require(&root.field("sprocketId"), sprocket_id);
-        if let ::std::option::Option::Some(value) = &sprocket_id {
-            let at = root.field("sprocketId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (::std::option::Option::Some(sprocket_id),) = (sprocket_id,) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client.url_buffer(11usize + sprocket_id.len());
-        url.push_str("/sprockets/");
-        crate::runtime::push_segment(&mut url, &sprocket_id);
-        crate::runtime::push_query(&mut url, &[]);
-        let operation = crate::runtime::Operation {
-            id: "getSprocket",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
-            .await?;
-        response.json_with_meta()
-    }
-}
 /**Builder for [`Client::delete_sprocket`]
 
 [`Client::delete_sprocket`]: crate::Client::delete_sprocket*/
@@ -154,16 +76,98 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/sprockets/");
         crate::runtime::push_segment(&mut url, &sprocket_id);
         crate::runtime::push_query(&mut url, &[("force", force.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "deleteSprocket",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
+    }
+}
+/**Builder for [`Client::get_sprocket`]
+
+[`Client::get_sprocket`]: crate::Client::get_sprocket*/
+#[derive(Debug, Clone)]
+pub struct GetSprocket<'a> {
+    client: crate::Client,
+    sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+}
+impl<'a> GetSprocket<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            sprocket_id: ::std::option::Option::None,
+        }
+    }
+    ///Sets `sprocketId`. Required. ID of the sprocket.
+    #[must_use]
+    pub fn sprocket_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.sprocket_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
+        let Self { client, sprocket_id } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let sprocket_id = out.require(&root.field("sprocketId"), sprocket_id);
+        if let ::std::option::Option::Some(value) = &sprocket_id {
+            let at = root.field("sprocketId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (::std::option::Option::Some(sprocket_id),) = (sprocket_id,) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client.url_buffer(11usize + sprocket_id.len());
+        url.push_str("/sprockets/");
+        crate::runtime::push_segment(&mut url, &sprocket_id);
+        crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getSprocket",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
+            .await?;
+        response.json_with_meta()
     }
 }

@@ -125,15 +125,17 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
                 ("name", name.as_deref()),
             ],
         );
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "listGadgets",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>)
+            .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
     }

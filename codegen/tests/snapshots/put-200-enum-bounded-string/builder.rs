@@ -85,15 +85,17 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/things/");
         crate::runtime::push_segment(&mut url, &thing_id);
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "renameThing",
             method: ::reqwest::Method::PUT,
             success: 200u16,
+            accept: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body))
+            .execute(&operation, url, headers, ::std::option::Option::Some(&*body))
             .await?;
         response.json_with_meta()
     }
