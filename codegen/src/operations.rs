@@ -523,8 +523,9 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
          [`crate::Response`]).{declared}\n\n{errors}"
     );
     let body_field = op.body.as_ref().map(|_| quote!(body,));
-    // An operation with neither parameters nor a body has nothing to check.
-    let checks = if op.params.is_empty() && op.body.is_none() {
+    // An operation whose parameters and body have no rule has nothing to
+    // check.
+    let checks = if take.is_empty() && body_take.is_empty() {
         quote!()
     } else {
         quote! {

@@ -69,6 +69,10 @@ impl<T> Response<T> {
     }
 
     /// The same answer with its value changed by `f`.
+    #[allow(
+        dead_code,
+        reason = "used by the runtime for operations that answer JSON of several schemas"
+    )]
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
         Response {
             value: f(self.value),

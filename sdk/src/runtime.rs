@@ -97,6 +97,10 @@ pub fn push_query(url: &mut String, query: &[(&str, Option<&str>)]) {
 
 /// Appends a query parameter once per item (`name=a&name=b`), after
 /// whatever query the URL has.
+#[allow(
+    dead_code,
+    reason = "called by the generated code of operations that have such parameters"
+)]
 pub fn push_query_list(url: &mut String, name: &str, values: &[String]) {
     let mut separator = if url.contains('?') { '&' } else { '?' };
     for value in values {
@@ -111,6 +115,10 @@ pub fn push_query_list(url: &mut String, name: &str, values: &[String]) {
 /// Adds a header parameter. The generator only names valid header names,
 /// and `send` has checked the value ([`crate::validate::Violations::header_value`]),
 /// so neither is ever dropped.
+#[allow(
+    dead_code,
+    reason = "called by the generated code of operations that have such parameters"
+)]
 pub fn push_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let (Ok(name), Ok(value)) = (
         reqwest::header::HeaderName::from_bytes(name.as_bytes()),
@@ -172,6 +180,10 @@ impl Response {
 
     /// Decodes the body as `T` when there is one: an operation whose
     /// success statuses answer a body on some and none on others.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
     pub fn json_or_empty_with_meta<T: DeserializeOwned>(
         self,
     ) -> Result<crate::Response<Option<T>>, Error> {
@@ -186,12 +198,20 @@ impl Response {
 
     /// The body as JSON of any shape (`null` when empty): an operation whose
     /// success statuses answer different schemas.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
     pub fn value_with_meta(self) -> Result<crate::Response<serde_json::Value>, Error> {
         self.json_or_empty_with_meta()
             .map(|response| response.map(Option::unwrap_or_default))
     }
 
     /// The body as it came: an answer that is not JSON.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
     pub fn bytes_with_meta(self) -> Result<crate::Response<Bytes>, Error> {
         let body = self.body.clone();
         Ok(self.with_value(body))
