@@ -52,16 +52,16 @@ pub mod construct {
     pub const ARRAY_PARAMETER: &str = "array path or header parameter";
     /// An array parameter whose items are not scalars.
     pub const NESTED_ARRAY_PARAMETER: &str = "array parameter of non-scalars";
-    /// A `{name}` in the path with no path parameter of that name.
-    pub const UNDECLARED_PATH_PARAMETER: &str = "path template without a parameter";
+    /// A media type that cannot be sent in a header.
+    pub const MEDIA_TYPE: &str = "invalid media type";
     /// A header parameter whose name cannot be an HTTP header name.
     pub const HEADER_NAME: &str = "invalid header name";
-    /// A request body with no JSON media type.
-    pub const NON_JSON_BODY: &str = "non-JSON request body";
+    /// A request body that is a form (`multipart/*` or URL-encoded).
+    pub const NON_JSON_BODY: &str = "form request body";
     /// A request body with no schema.
     pub const BODY_WITHOUT_SCHEMA: &str = "request body without a schema";
-    /// No `2xx` response.
-    pub const NO_SUCCESS: &str = "no success response";
+    /// A `1xx` answer: a switch to another protocol (a WebSocket).
+    pub const PROTOCOL_UPGRADE: &str = "protocol upgrade (1xx response)";
     /// An `allOf` with a member that is not an object.
     pub const ALL_OF_NON_OBJECT: &str = "allOf of a non-object";
     /// A reference cycle through `allOf`.
@@ -114,6 +114,8 @@ pub struct Operation {
     pub description: Option<String>,
     pub params: Vec<Param>,
     pub body: Option<Body>,
+    /// The request body when it is not JSON: sent as the bytes given.
+    pub raw_body: Option<RawBody>,
     /// The success statuses, the first the one traces name.
     pub success: Vec<u16>,
     pub output: Output,
@@ -185,6 +187,14 @@ pub struct Body {
     pub is_object: bool,
 }
 
+/// A request body that is not JSON.
+pub struct RawBody {
+    /// Its media type, sent as `Content-Type`.
+    pub media: String,
+    /// Whether the spec requires it.
+    pub required: bool,
+}
+
 /// What a successful call returns.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
@@ -248,6 +258,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "slot",
     "url_buffer",
     "execute",
+    "execute_bytes",
     "attempts",
     "fill",
     "out_of_time",
@@ -371,6 +382,7 @@ impl Model {
             operations.push(operation);
             reaches.push(reached);
         }
+        flatten_clashing_enums(&mut document);
         // Only what the accepted operations reach is handed on.
         let kept: BTreeSet<String> = reaches.iter().flatten().cloned().collect();
         if let Some(components) = document.components.as_mut() {
@@ -721,6 +733,50 @@ fn resolve_member(
     }
 }
 
+/// `allOf: [$ref]` beside a description (the way OpenAPI 3.0 documents a
+/// reference) is the reference: a type that refers to itself that way
+/// stays a reference instead of being merged into itself.
+fn unwrap_single_ref(slot: &mut ReferenceOr<Box<Schema>>) {
+    let ReferenceOr::Item(schema) = slot else {
+        return;
+    };
+    let SchemaKind::AllOf { all_of } = &schema.schema_kind else {
+        return;
+    };
+    let mut members = all_of
+        .iter()
+        .filter(|m| !matches!(m, ReferenceOr::Item(s) if is_annotation(s)));
+    if let (Some(ReferenceOr::Reference { reference }), None) = (members.next(), members.next()) {
+        *slot = ReferenceOr::Reference {
+            reference: reference.clone(),
+        };
+    }
+}
+
+/// A string enum whose values typify would give the same Rust name
+/// (`User` and `user`) cannot be an enum: it stays text.
+fn flatten_clashing_enums(document: &mut OpenAPI) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        if let ReferenceOr::Item(schema) = schema
+            && let SchemaKind::Type(Type::String(string)) = &mut schema.schema_kind
+            && !string.enumeration.is_empty()
+        {
+            let mut names = BTreeSet::new();
+            let clash = string.enumeration.iter().any(|value| {
+                !names.insert(crate::operations::pascal(
+                    value.as_deref().unwrap_or("null"),
+                ))
+            });
+            if clash {
+                string.enumeration.clear();
+            }
+        }
+    }
+}
+
 /// Whether a schema says nothing of the value's type (a member of an
 /// `allOf` that only adds a description or `nullable`).
 fn is_annotation(schema: &Schema) -> bool {
@@ -819,14 +875,18 @@ fn merge_all_of(
     match &mut schema.schema_kind {
         SchemaKind::Type(Type::Object(object)) => {
             for (name, property) in object.properties.iter_mut() {
+                unwrap_single_ref(property);
                 if let ReferenceOr::Item(property) = property {
                     merge_all_of(property, components, seen, &format!("{at}.{name}"), found);
                 }
             }
         }
         SchemaKind::Type(Type::Array(array)) => {
-            if let Some(ReferenceOr::Item(items)) = array.items.as_mut() {
-                merge_all_of(items, components, seen, &format!("{at}[]"), found);
+            if let Some(items) = array.items.as_mut() {
+                unwrap_single_ref(items);
+                if let ReferenceOr::Item(items) = items {
+                    merge_all_of(items, components, seen, &format!("{at}[]"), found);
+                }
             }
         }
         SchemaKind::OneOf { one_of: list } | SchemaKind::AnyOf { any_of: list } => {
@@ -877,6 +937,18 @@ fn is_json(media: &str) -> bool {
         .trim()
         .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+/// Whether a body of this media type is sent as the bytes given: anything
+/// but forms, whose fields would need encoding.
+fn is_raw(media: &str) -> bool {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    !essence.starts_with("multipart/") && essence != "application/x-www-form-urlencoded"
 }
 
 fn json_media(content: &indexmap::IndexMap<String, MediaType>) -> Option<&MediaType> {
@@ -1046,17 +1118,27 @@ fn read_operation(
             .iter()
             .any(|p| p.location == In::Path && p.name == name)
         {
-            refuse(
-                refusals,
-                format!("path {{{name}}}"),
-                construct::UNDECLARED_PATH_PARAMETER,
-                String::new(),
-            );
+            // A `{name}` the document forgot to declare is a required
+            // text parameter, as the path says.
+            let mut ident = crate::operations::snake(name);
+            if idents.contains(&ident) {
+                ident = format!("{ident}_path");
+            }
+            params.push(Param {
+                name: name.to_string(),
+                ident: unique(&ident, &mut idents, "_"),
+                location: In::Path,
+                required: true,
+                description: String::new(),
+                shape: Shape::Free,
+                ty: ParamType::Str,
+            });
         }
         rest = &rest[end + 1..];
     }
     // The body.
     let mut body = None;
+    let mut raw_body = None;
     if let Some(request_body) = &operation.request_body {
         match resolve(document, request_body, "requestBodies", |c| {
             &c.request_bodies
@@ -1069,17 +1151,25 @@ fn read_operation(
             ),
             Ok(request_body) if request_body.content.is_empty() => {}
             Ok(request_body) => match json_media(&request_body.content) {
-                None => refuse(
-                    refusals,
-                    "requestBody".into(),
-                    construct::NON_JSON_BODY,
-                    request_body
-                        .content
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
+                None => match request_body.content.keys().find(|media| is_raw(media)) {
+                    Some(media) => {
+                        raw_body = Some(RawBody {
+                            media: media.clone(),
+                            required: request_body.required,
+                        });
+                    }
+                    None => refuse(
+                        refusals,
+                        "requestBody".into(),
+                        construct::NON_JSON_BODY,
+                        request_body
+                            .content
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                },
                 Some(media) => match &media.schema {
                     None => refuse(
                         refusals,
@@ -1129,7 +1219,7 @@ fn read_operation(
     let mut outputs: Vec<Output> = Vec::new();
     let mut accept: Vec<String> = Vec::new();
     let mut response_headers: Vec<String> = Vec::new();
-    let successes: Vec<(u16, &ReferenceOr<Response>)> = operation
+    let mut successes: Vec<(u16, &ReferenceOr<Response>)> = operation
         .responses
         .responses
         .iter()
@@ -1139,7 +1229,35 @@ fn read_operation(
             _ => None,
         })
         .collect();
-    let several = successes.len() > 1;
+    if let Some((code, _)) = operation
+        .responses
+        .responses
+        .iter()
+        .find(|(code, _)| matches!(code, StatusCode::Code(100..=199) | StatusCode::Range(1)))
+    {
+        refuse(
+            refusals,
+            format!("response {code}"),
+            construct::PROTOCOL_UPGRADE,
+            String::new(),
+        );
+    }
+    // With no `2xx` declared, `default` is the success, as progenitor
+    // reads it; with neither, any `2xx` is, and its body is not read.
+    if successes.is_empty()
+        && let Some(default) = &operation.responses.default
+    {
+        successes.push((200, default));
+    }
+    let declared_success = !successes.is_empty();
+    let several = successes
+        .iter()
+        .filter(|(_, response)| {
+            resolve(document, response, "responses", |c| &c.responses)
+                .is_ok_and(|r| json_media(&r.content).is_some())
+        })
+        .count()
+        > 1;
     for (code, response) in successes {
         let response = match resolve(document, response, "responses", |c| &c.responses) {
             Ok(response) => response,
@@ -1212,13 +1330,8 @@ fn read_operation(
             }
         }
     }
-    if success.is_empty() {
-        refuse(
-            refusals,
-            "responses".into(),
-            construct::NO_SUCCESS,
-            String::new(),
-        );
+    if !declared_success {
+        success.push(200);
     }
     let output = combine(&outputs);
     let body_properties: Vec<String> = body
@@ -1247,6 +1360,21 @@ fn read_operation(
     if accept.is_empty() {
         accept.push("application/json".into());
     }
+    // The runtime sends these as static header values: visible ASCII only.
+    let sendable = |media: &str| media.bytes().all(|b| (32..127).contains(&b));
+    for media in accept.iter().chain(raw_body.as_ref().map(|raw| &raw.media)) {
+        if !sendable(media) {
+            refuse(
+                refusals,
+                "content".into(),
+                construct::MEDIA_TYPE,
+                media.clone(),
+            );
+        }
+    }
+    if !refusals.is_empty() {
+        return None;
+    }
     Some(Operation {
         id: id.clone(),
         method_ident,
@@ -1257,6 +1385,7 @@ fn read_operation(
         description: operation.description.clone(),
         params,
         body,
+        raw_body,
         success,
         output,
         accept: accept.join(", "),
@@ -1358,9 +1487,23 @@ fn param_type(
         SchemaKind::Any(any) if !any.properties.is_empty() => {
             return Err(construct::OBJECT_PARAMETER);
         }
-        SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } | SchemaKind::AllOf { .. } => {
-            return Err(construct::OBJECT_PARAMETER);
+        // One value or a list of them (`oneOf: [string, array of
+        // string]`): a list, sent once per item; a choice of scalars: text.
+        SchemaKind::OneOf { one_of: members } | SchemaKind::AnyOf { any_of: members } => {
+            let mut list = None;
+            for member in members {
+                match param_type(document, member, base, names, hoisted)? {
+                    ParamType::List(inner) => list = Some(ParamType::List(inner)),
+                    ParamType::Enum(_)
+                    | ParamType::Str
+                    | ParamType::Integer
+                    | ParamType::Number
+                    | ParamType::Bool => {}
+                }
+            }
+            list.unwrap_or(ParamType::Str)
         }
+        SchemaKind::AllOf { .. } => return Err(construct::OBJECT_PARAMETER),
         // A schema that says nothing of the type: text.
         _ => ParamType::Str,
     })

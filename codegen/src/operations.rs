@@ -55,6 +55,13 @@ fn borrows(op: &Operation) -> bool {
     op.body.is_some() || op.params.iter().any(|p| p.ty == ParamType::Str)
 }
 
+/// The media type of the request body, sent as `Content-Type`.
+fn content_type(op: &Operation) -> &str {
+    op.raw_body
+        .as_ref()
+        .map_or("application/json", |raw| raw.media.as_str())
+}
+
 /// The Rust type of one value of a parameter, as the builder stores it.
 fn value_type(ty: &ParamType) -> TokenStream {
     match ty {
@@ -101,8 +108,11 @@ fn builder_struct(op: &Operation) -> Item {
         let ty = value_type(&param.ty);
         quote!(#ident: ::std::option::Option<#ty>)
     });
-    let body =
-        body_type(op).map(|ty| quote!(body: ::std::option::Option<::std::borrow::Cow<'a, #ty>>,));
+    let body = match body_type(op) {
+        Some(ty) => quote!(body: ::std::option::Option<::std::borrow::Cow<'a, #ty>>,),
+        None if op.raw_body.is_some() => quote!(body: ::std::option::Option<::bytes::Bytes>,),
+        None => quote!(),
+    };
     let doc = format!(
         "Builder for [`Client::{m}`]\n\n[`Client::{m}`]: crate::Client::{m}",
         m = op.method_ident
@@ -150,6 +160,19 @@ fn builder_impl(op: &Operation, checks: &mut Checks) -> Item {
     if let Some(body) = body_type(op) {
         methods.push(body_fn(op, &body));
     }
+    if let Some(raw) = &op.raw_body {
+        let doc = format!(
+            "Sets the request body, sent as it is with the content type `{}`.",
+            raw.media
+        );
+        let ident = format_ident!("body");
+        methods.push(crate::types::setter_fn(
+            quote!(#[doc = #doc]),
+            &ident,
+            quote!(::bytes::Bytes),
+            false,
+        ));
+    }
     methods.push(send_fns(op, checks));
     parse_quote! {
         impl #lifetime #builder #lifetime {
@@ -162,10 +185,8 @@ fn builder_impl(op: &Operation, checks: &mut Checks) -> Item {
 /// call it.
 fn new_fn(op: &Operation) -> TokenStream {
     let params = op.params.iter().map(|p| format_ident!("{}", p.ident));
-    let body = op
-        .body
-        .as_ref()
-        .map(|_| quote!(body: ::std::option::Option::None,));
+    let body = (op.body.is_some() || op.raw_body.is_some())
+        .then(|| quote!(body: ::std::option::Option::None,));
     quote! {
         pub(crate) fn new(client: crate::Client) -> Self {
             Self {
@@ -243,12 +264,14 @@ fn operation_literal(op: &Operation) -> TokenStream {
     };
     let check = &op.resend.check;
     let accept = &op.accept;
+    let content_type = content_type(op);
     quote! {
         crate::runtime::Operation {
             id: #id,
             method: #method,
             success: #success,
             accept: #accept,
+            content_type: #content_type,
             resend: #resend,
             if_unknown: #check,
         }
@@ -362,7 +385,22 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
             };
             (quote!(#require #check), arg)
         }
-        None => (quote!(), quote!(::std::option::Option::None::<&()>)),
+        None => match &op.raw_body {
+            Some(raw) if raw.required => {
+                required.push(body_ident.clone());
+                (
+                    quote!(let body = out.require(&root.field("body"), body);),
+                    quote!(::std::option::Option::Some(body)),
+                )
+            }
+            Some(_) => (quote!(), quote!(body)),
+            None => (quote!(), quote!(::std::option::Option::None::<&()>)),
+        },
+    };
+    let execute = if op.raw_body.is_some() {
+        quote!(execute_bytes)
+    } else {
+        quote!(execute)
     };
     let unwrap = if required.is_empty() {
         quote!()
@@ -522,7 +560,7 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
          call: its tracking ID, the status and how many attempts it took (see \
          [`crate::Response`]).{declared}\n\n{errors}"
     );
-    let body_field = op.body.as_ref().map(|_| quote!(body,));
+    let body_field = (op.body.is_some() || op.raw_body.is_some()).then(|| quote!(body,));
     // An operation whose parameters and body have no rule has nothing to
     // check.
     let checks = if take.is_empty() && body_take.is_empty() {
@@ -555,7 +593,7 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
             #(#lists)*
             #headers
             let operation = #operation;
-            let response = client.execute(&operation, url, headers, #body_arg).await?;
+            let response = client.#execute(&operation, url, headers, #body_arg).await?;
             #decode
         }
     }
@@ -662,6 +700,11 @@ fn method_doc(op: &Operation) -> String {
                 )
             }
         },
+        None if op.raw_body.is_some() => (
+            "Sends a body given as text.",
+            String::new(),
+            "    .body(\"body text\")\n",
+        ),
         None => ("Sends the request.", String::new(), ""),
     };
     let (binding, use_line) = if op.output == Output::Unit {

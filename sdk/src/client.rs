@@ -788,7 +788,20 @@ impl Client {
                 .body_size_hint
                 .fetch_max(buffer.len(), Ordering::Relaxed);
         }
-        let body = Bytes::from(buffer);
+        self.execute_bytes(operation, url, headers, Some(Bytes::from(buffer)))
+            .await
+    }
+
+    /// Sends one call whose body is given as bytes (none for `None`), as
+    /// [`Self::execute`] does.
+    pub(crate) async fn execute_bytes(
+        &self,
+        operation: &Operation,
+        url: String,
+        headers: header::HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Response, Error> {
+        let body = body.unwrap_or_default();
         let tracking_id = self.next_tracking_id();
         let span = tracing::info_span!(
             "webex_calling.call",
@@ -875,7 +888,7 @@ impl Client {
             if !body.is_empty() {
                 request = request.header(
                     header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
+                    HeaderValue::from_static(operation.content_type),
                 );
             }
             // The header parameters are cloned per attempt only when the

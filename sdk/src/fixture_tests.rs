@@ -477,3 +477,30 @@ async fn colliding_names_are_told_apart_and_each_sends_its_own_request() {
     assert_eq!(request.method, "POST");
     assert_eq!(request.target, "/v1/execute");
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_sent_as_given_with_its_content_type() {
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .put_journal_note()
+        .report_id("r1")
+        .body("first line\nsecond")
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.target, "/v1/reports/r1/note");
+    assert_eq!(request.header("content-type"), Some("text/plain"));
+    assert_eq!(request.body_text(), "first line\nsecond");
+
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client
+        .put_journal_note()
+        .report_id("r1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["body: is required"]);
+    assert!(server.requests().is_empty());
+}

@@ -24,6 +24,8 @@ pub struct Operation {
     pub success: u16,
     /// The media types the answer is asked for (`Accept`).
     pub accept: &'static str,
+    /// The media type of the request body (`Content-Type`).
+    pub content_type: &'static str,
     /// Whether the request may be sent again after a failure that leaves
     /// its outcome unknown (a `502`, a `504`, a timeout, a connection lost
     /// once the request was written): the spec's `x-idempotent`.

@@ -114,6 +114,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -235,6 +236,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -375,6 +377,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::PUT,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
             if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on: read the location's call pickups to see whether the group has the new name before sending the rename again.",
         };
@@ -522,6 +525,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::PUT,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };

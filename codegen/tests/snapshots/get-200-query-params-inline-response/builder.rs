@@ -131,6 +131,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };

@@ -68,6 +68,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 200u16,
             accept: "text/csv",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -205,6 +206,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -212,6 +214,94 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             .execute(&operation, url, headers, ::std::option::Option::None::<&()>)
             .await?;
         response.json_with_meta()
+    }
+}
+/**Builder for [`Client::put_journal_note`]
+
+[`Client::put_journal_note`]: crate::Client::put_journal_note*/
+#[derive(Debug, Clone)]
+pub struct PutJournalNote<'a> {
+    client: crate::Client,
+    report_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    body: ::std::option::Option<::bytes::Bytes>,
+}
+impl<'a> PutJournalNote<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            report_id: ::std::option::Option::None,
+            body: ::std::option::Option::None,
+        }
+    }
+    ///Sets `reportId`. Required. The report.
+    #[must_use]
+    pub fn report_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.report_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets the request body, sent as it is with the content type `text/plain`.
+    #[must_use]
+    pub fn body(mut self, value: impl ::std::convert::Into<::bytes::Bytes>) -> Self {
+        self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, report_id, body } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let report_id = out.require(&root.field("reportId"), report_id);
+        if let ::std::option::Option::Some(value) = &report_id {
+            let at = root.field("reportId");
+            out.path_segment(&at, value);
+        }
+        let body = out.require(&root.field("body"), body);
+        let (
+            ::std::option::Option::Some(report_id),
+            ::std::option::Option::Some(body),
+        ) = (report_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client.url_buffer(14usize + report_id.len());
+        url.push_str("/reports/");
+        crate::runtime::push_segment(&mut url, &report_id);
+        url.push_str("/note");
+        crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "putJournalNote",
+            method: ::reqwest::Method::PUT,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "text/plain",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute_bytes(&operation, url, headers, ::std::option::Option::Some(body))
+            .await?;
+        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::run_journal`]
@@ -248,7 +338,7 @@ On success the service answers `200` or `202`. [`Self::send_with_meta`] also tel
     pub async fn send(
         self,
     ) -> ::std::result::Result<
-        ::std::option::Option<types::RunJournalResponse200>,
+        ::std::option::Option<types::RunJournalResponse>,
         crate::Error,
     > {
         self.send_with_meta().await.map(crate::Response::into_value)
@@ -261,7 +351,7 @@ On success the service answers `200` or `202`. [`Self::send_with_meta`] also tel
     pub async fn send_with_meta(
         self,
     ) -> ::std::result::Result<
-        crate::Response<::std::option::Option<types::RunJournalResponse200>>,
+        crate::Response<::std::option::Option<types::RunJournalResponse>>,
         crate::Error,
     > {
         let Self { client, report_id } = self;
@@ -288,6 +378,7 @@ On success the service answers `200` or `202`. [`Self::send_with_meta`] also tel
             method: ::reqwest::Method::POST,
             success: 200u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };

@@ -58,6 +58,33 @@ println!("{response:?}");
     pub fn list_journals<'a>(&self) -> super::builder::ListJournals<'a> {
         super::builder::ListJournals::new(::std::clone::Clone::clone(self))
     }
+    /**Set a report's note
+
+A body that is not JSON, sent as it is.
+
+Sends a `PUT` request to `/reports/{reportId}/note`
+
+Arguments:
+- `report_id`: The report.
+
+# Example
+
+Sends a body given as text.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .put_journal_note()
+    .report_id("report-id-from-webex")
+    .body("body text")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
+    pub fn put_journal_note<'a>(&self) -> super::builder::PutJournalNote<'a> {
+        super::builder::PutJournalNote::new(::std::clone::Clone::clone(self))
+    }
     /**Run a report
 
 Answers 200 with the result when it is ready, 202 with nothing when it is not.

@@ -179,6 +179,39 @@ pub(crate) const OPENAPI_JSON: &str = r##"{
           }
         }
       }
+    },
+    "/reports/{reportId}/note": {
+      "put": {
+        "operationId": "putJournalNote",
+        "summary": "Set a report's note.",
+        "description": "A body that is not JSON, sent as it is.",
+        "parameters": [
+          {
+            "name": "reportId",
+            "in": "path",
+            "required": true,
+            "description": "The report.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "text/plain": {
+              "schema": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "Set."
+          }
+        }
+      }
     }
   }
 }

@@ -144,12 +144,12 @@ impl ListJournalsResponseItemsItem {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[non_exhaustive]
-pub struct RunJournalResponse200 {
+pub struct RunJournalResponse {
     ///How many rows.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rows: ::std::option::Option<i64>,
 }
-impl RunJournalResponse200 {
+impl RunJournalResponse {
     ///Creates a value with no field set; set fields with the methods below.
     pub fn new() -> Self {
         Self {

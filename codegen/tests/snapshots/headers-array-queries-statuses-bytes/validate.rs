@@ -17,6 +17,6 @@ impl Rules for types::ListJournalsResponse {
 impl Rules for types::ListJournalsResponseItemsItem {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }
-impl Rules for types::RunJournalResponse200 {
+impl Rules for types::RunJournalResponse {
     fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }

@@ -41,6 +41,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::POST,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -126,6 +127,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -201,6 +203,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -290,6 +293,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
@@ -338,6 +342,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::GET,
             success: 204u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };

@@ -65,6 +65,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             method: ::reqwest::Method::POST,
             success: 201u16,
             accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
