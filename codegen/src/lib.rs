@@ -1,44 +1,156 @@
-//! The generator of the `webex-calling` SDK: spec in, formatted Rust out.
+//! The generator of the `webex-calling` SDK: an OpenAPI 3.0 document in,
+//! formatted Rust out.
 //!
-//! [`generate`] takes the text of `spec/webex-calling.yaml` and returns the
-//! files of `sdk/src/generated/`. It does no file I/O; `cargo xtask codegen`
-//! owns paths, writing and checking. The same spec gives the same bytes on
+//! [`generate`] takes the text of a document (`spec/webex-calling.yaml`, or
+//! any OpenAPI 3.0 document, YAML or JSON) and returns the files of
+//! `sdk/src/generated/`. It does no file I/O; `cargo xtask codegen` owns
+//! paths, writing and checking. The same document gives the same bytes on
 //! every machine: nothing here reads the clock, the environment or a hash
 //! map's order.
 //!
 //! # Pipeline
 //!
-//! 1. `openapiv3` parses the spec.
-//! 2. [`prepare::for_progenitor`] makes the copy progenitor sees (see below).
-//! 3. progenitor's `Generator` (builder interface, merged tags) emits tokens.
-//! 4. `syn` passes in [`types`] and [`operations`] rewrite what does not fit
-//!    this API, and add setters and the checks of every rule.
+//! 1. `openapiv3` parses the document ([`parse_spec`]).
+//! 2. [`model::Model::read`] builds the model, the only code that reads the
+//!    document: it names every schema, merges `allOf`, resolves references,
+//!    reads each operation into a [`model::Operation`], and refuses, per
+//!    operation, what it cannot take (the table below).
+//! 3. progenitor's `Generator` makes the types of the model's components
+//!    ([`prepare::for_progenitor`]: components only, no paths), inside
+//!    `catch_unwind`.
+//! 4. [`types`] rewrites typify's items where the SDK needs something else
+//!    (the table after next), reading the model for every struct and enum
+//!    whose name the model gave; [`operations`] emits the builders and the
+//!    `Client` methods from the model alone.
 //! 5. `prettyplease` formats each file.
 //!
-//! # What the generator overrides, why, and how
+//! Every refusal of every operation is collected before [`generate`]
+//! returns; an [`Error`] lists them all ([`Error::refusals`]), one per line
+//! as `operation › location: construct — detail`.
 //!
-//! | progenitor / typify default | why it is wrong here | what the generator does |
+//! # What the generator keeps of progenitor, and why
+//!
+//! progenitor (with typify) makes the **types**: one Rust type per
+//! component, with typify's choices for objects, string enums, newtypes of
+//! strings, arrays and maps, and `oneOf`/`anyOf` (enums as typify renders
+//! them: externally tagged, untagged or with a tag). That is most of what
+//! a document holds, and typify renders it well; reading its output rather
+//! than re-deriving it keeps the generator small. progenitor's naming rule
+//! (`sanitize` on `heck`) is kept too: the model names components, methods
+//! and builders with it, so a component keeps the name typify gives it.
+//!
+//! progenitor's **operation code** is not used: the SDK's builders borrow
+//! their arguments, check every rule, and send through the SDK's runtime
+//! (retries, rate limiting, tracking IDs), so little of progenitor's
+//! builders survived the rewrite, and reading them back (the types of
+//! `send`'s signature, the fields of its builders) broke whenever a
+//! construct was new to it. It also panics (`assert!`, `todo!`) on
+//! constructs that only matter to its own operation code. progenitor sees
+//! the components alone, and the builders are emitted from the model.
+//!
+//! # What the generator overrides in typify's output, why, and how
+//!
+//! | typify default | why it is wrong here | what the generator does |
 //! |---|---|---|
-//! | An optional array is a `Vec` with `skip_serializing_if = "Vec::is_empty"`. | A caller could not send `"agents": []` to remove every agent: lists replace, so "not set" and "empty" mean different things. | [`types`] turns the field into `Option<Vec<T>>`, skipped only when `None`. |
-//! | A property with a `default` is a plain value that is always serialized. | Updates are partial: a field the caller did not set must not be sent, or it would overwrite the stored value with the documented default. | [`prepare`] drops `default` from progenitor's copy of the spec; the fields stay `Option`. |
-//! | A string with `minLength`/`maxLength`/`pattern` becomes a newtype checked in `TryFrom`; `maxItems` is ignored; an integer `maximum` is dropped when `minimum` is 1. | Rules are lost, and the ones kept fail with messages that name no field. | [`prepare`] drops every bound from progenitor's copy, so the fields are plain types; [`rules`] reads the bounds from the original spec and [`types`] emits a `Rules` impl per type that checks them all (length counted in characters) and names the field path and the rule. |
-//! | typify derives no `JsonSchema`, and `with_derive` would add it without bounds. | The types are compared with the spec through `schemars`. | [`types`] adds `#[cfg_attr(feature = "schemars", derive(JsonSchema))]` and a `schemars` attribute for each bound. |
-//! | typify emits a struct builder per type (`types::builder::X`). | A second type per body, with stringly errors. | The builders are removed; each type gets `new(required fields)` and one setter per optional field. |
-//! | progenitor's `Client` sends an `api-version` header with every request, and its `send` returns progenitor's `Error` and `ResponseValue`. | Webex defines no such header; users must only see `webex_calling::Error`, and need retries, tracking IDs and tracing. | [`operations`] drops progenitor's `Client`, keeps the operation builders, points them at the hand-written `webex_calling::Client`, and replaces `send` with one that checks every rule and hands the request to the SDK's runtime. |
-//! | An operation builder starts each required parameter as `Err("… was not initialized".to_string())`. | One allocation per parameter on every call, for a message nobody reads: `send` names the missing field itself. | [`operations`] starts them as `Err(String::new())`, which does not allocate. |
-//! | `send` builds the URL with `format!` and a `Display` per path parameter. | Two buffers and the formatting machinery on every call. | [`operations`] writes the base URL, literal pieces and percent-encoded segments into one buffer sized up front. |
-//! | An operation builder owns its body (`body<V: TryInto<X>>`) and copies every parameter into a `String`. | Sending one update to many groups would copy it for every call, and every ID is copied once more. | [`operations`] stores the body and the parameters as `Cow`s: `.body(&update)` and `.location_id(&id)` borrow, owned values move. |
-//! | The generated docs carry an `ignore` example with undefined names. | Every doc example must compile. | [`operations`] replaces it with a `no_run` example that sends the spec's example body (or a body the caller holds, when the spec has no example). |
-//! | A body schema written inline gets a name only inside typify. | The checks, setters and conversions look schemas up by name. | [`prepare::hoist_inline_bodies`] moves inline bodies into components under progenitor's own names (`{Operation}Body`, `{Operation}Response`). |
-//! | The builder starts the body from `Default`. | A body with required fields has no `Default`. | [`operations`] starts such a body unset; `send` then names it as required. |
+//! | An optional array is a `Vec` with `skip_serializing_if = "Vec::is_empty"`. | A caller could not send `"agents": []` to remove every agent: lists replace, so "not set" and "empty" mean different things. | [`types`] turns a `Vec` field of a property the model says is optional into `Option<Vec<T>>`, skipped only when `None`. |
+//! | A property with a `default` is a plain value that is always serialized. | Updates are partial: a field the caller did not set must not be sent, or it would overwrite the stored value with the documented default. | [`prepare`] drops `default` from progenitor's copy; the fields stay `Option`. |
+//! | A string with `minLength`/`maxLength`/`pattern` becomes a newtype checked in `TryFrom`; `maxItems` is ignored; an integer `maximum` is dropped when `minimum` is 1. | Rules are lost, and the ones kept fail with messages that name no field. | [`prepare`] drops every bound from progenitor's copy, so the fields are plain types; [`rules`] reads the bounds from the model's document and [`types`] emits a `Rules` impl per object that checks them all (length counted in characters, numbers as `f64`, an integer's exclusive bound as the inclusive one next to it) and names the field path and the rule. |
+//! | `format: uuid`, `date-time`, `date` are `uuid::Uuid` and `chrono` types; unsigned integer formats are `u64`/`u32`. | The SDK depends on neither crate, and a dependent would have to; a Webex ID or a date is sent back as it was read. `i64` is what bounds are checked in. | [`prepare`] drops string formats (the value is the `String` the service wrote) and integer formats other than `int32`/`int64`. |
+//! | typify derives no `JsonSchema`, and `with_derive` would add it without bounds. | The types are compared with the spec through `schemars`. | [`types`] adds `#[cfg_attr(feature = "schemars", derive(JsonSchema))]` to every type and a `schemars` attribute for each bound. |
+//! | typify emits a struct builder per type (`types::builder::X`). | A second type per body, with stringly errors. | The builders are removed; each object gets `new(required fields)` and one setter per optional field. |
 //! | A string enum fails to deserialize on a value it does not list. | Webex adds values before the spec knows them; one would make a whole read fail. | An enum marked `x-extensible-enum` gets an `Unknown(String)` variant that keeps the value; [`types`] writes its serde impls, and its check refuses `Unknown` in a request. |
+//! | A type or field the document does not describe has no doc. | The SDK denies missing docs. | [`types`] documents it by its name. |
+//!
+//! # The builders
+//!
+//! Each operation is a builder opened from `webex_calling::Client`
+//! ([`operations`]): it holds a clone of the client, each parameter and the
+//! body as `Cow`s (`.body(&update)` and `.location_id(&id)` borrow, owned
+//! values move), and `send` checks every rule of every parameter and of the
+//! body, naming each broken one, before it writes the URL into one buffer
+//! sized up front and hands the request to the runtime. A body with
+//! required fields is unset until given, and `send` names it as required.
+//! The `Client` method's docs keep progenitor's prose (summary,
+//! description, method and path, arguments) and add a `no_run` example
+//! that compiles, sending the spec's example body when there is one.
 //!
 //! # Names
 //!
-//! Method, builder and parameter names are progenitor's: [`operations::snake`]
-//! and [`operations::pascal`] apply progenitor's own `sanitize` rule on
-//! `heck`, so `getXMLData` is `get_xml_data` and `list-reports` is
-//! `list_reports`. Builders are matched to operations by exact name.
+//! - Components keep the name typify gives them (progenitor's `sanitize`
+//!   in Pascal case, [`operations::pascal`]); two that would meet get `2`,
+//!   `3`, ... in document order, and every `$ref` follows.
+//! - An inline schema that becomes a type of its own (an object with
+//!   properties, a string enum, a `oneOf`/`anyOf`) is named after where it
+//!   sits: `{Parent}{Property}`, `{Parent}{Property}Item` for an array's
+//!   items, `{Parent}{Property}Value` for a map's values,
+//!   `{Operation}Body`, `{Operation}Response` (`{Operation}Response{status}`
+//!   when several statuses answer JSON), `{Operation}{Parameter}`.
+//! - Methods are the `operationId` in snake case ([`operations::snake`]:
+//!   `getXMLData` is `get_xml_data`, `Read the List of Things` is
+//!   `read_the_list_of_things`), builders the method in Pascal case. An
+//!   `operationId` used twice, or two that give the same method, are told
+//!   apart in document order with `_2`, `_3`, ... (the runtime still names
+//!   the call by the `operationId` as written). A method named like one of
+//!   `Client`'s own ([`model::CLIENT_METHODS`]) gets `_operation`.
+//! - Parameters are their name in snake case. A parameter named like
+//!   another, or like something the builder or its `send` uses itself
+//!   (`client`, `body`, `send`, `url`, ...), gets its place as a suffix:
+//!   `id` in the path and `id` in the query are `id()` and `id_query()`.
+//!
+//! # Constructs taken from real documents
+//!
+//! Path, query and header parameters (header names sent in lower case,
+//! values checked for characters a header cannot carry); a query parameter
+//! that is an array, or one value or an array of them, sent once per item
+//! (`name=a&name=b`); a `{name}` of the path the document forgot to declare,
+//! as a required text parameter; references to `components.parameters`,
+//! `requestBodies` and `responses`; a JSON request body of any schema, or
+//! any other media type but forms, sent as the bytes given with its
+//! `Content-Type`; several success statuses (one JSON schema on all:
+//! that type; on some, none on others: `Option` of it; several schemas:
+//! `serde_json::Value`; any answer that is not JSON: `bytes::Bytes`, asked
+//! for with its media type in `Accept`); `default` as the success when no
+//! `2xx` is declared, and when neither is, any `2xx` with its body
+//! ignored; the headers of every answer, in
+//! `webex_calling::Response::headers` (a `Link` to the next page);
+//! `allOf` of objects merged, with every rule of each member kept, and
+//! `allOf: [$ref]` kept as the reference; a string enum whose values
+//! typify would name alike (`User` and `user`) kept as text.
+//!
+//! # Refused constructs
+//!
+//! Each refusal names the operation (`(document)` when it belongs to none),
+//! the place, and one of these constructs (the strings of
+//! [`model::construct`]). A problem in a component refuses every operation
+//! that reaches the component.
+//!
+//! | construct | what it is, and why it is refused |
+//! |---|---|
+//! | `not an OpenAPI 3.0 document` | The text does not parse as OpenAPI 3.0.x (3.1 included). |
+//! | `path item reference` | A path item given as a `$ref`; progenitor and the model read path items in place. |
+//! | `unresolved reference` | A `$ref` to nothing in the document, or to another file. |
+//! | `cookie parameter` | The SDK sends no cookies. |
+//! | `parameter with content` | A parameter serialized by a media type instead of a schema. |
+//! | `object parameter` | A query object (`deepObject`, `form` explode) has no one encoding the runtime could assume. |
+//! | `array path or header parameter` | A list in a path segment or a header has no agreed separator. |
+//! | `array parameter of non-scalars` | A list of lists or of objects in a query. |
+//! | `invalid media type` | A media type with characters a header cannot carry. |
+//! | `invalid header name` | A header parameter whose name is not an HTTP token. |
+//! | `form request body` | `multipart/*` or `application/x-www-form-urlencoded`: the fields would need an encoder the runtime does not have. |
+//! | `request body without a schema` | A JSON body with no schema to type it. |
+//! | `protocol upgrade (1xx response)` | A switch to WebSocket: the runtime speaks plain HTTP requests. |
+//! | `allOf of a non-object` | An `allOf` with a member that is neither an object nor a description; it has no one Rust type. |
+//! | `allOf cycle` | An `allOf` that includes itself through references. |
+//! | `exclusive bound or multipleOf` | `multipleOf`, or an exclusive bound on a number: no check states it. |
+//! | `unsupported pattern` | A `pattern` that `regex-lite` cannot compile. |
+//! | `invalid x-idempotent` | See the extensions below. |
+//! | `invalid x-update-schema` | See the extensions below. |
+//! | `extensible enum with an Unknown value` | The enum's catch-all variant would clash with a value. |
+//! | `panic in progenitor` | progenitor panicked on the operation's components; the panic was caught, and its message is the detail. |
+//! | `panic in typify` | The same, inside typify. |
+//! | `panic in the generator` | The same, in this crate's own code. |
+//! | `progenitor error` | progenitor returned an error for the operation's components. |
+//! | `unexpected typify output` | typify emitted an item the generator cannot read, or the generated code does not parse. |
 //!
 //! # Extensions the spec may use
 //!
@@ -52,18 +164,17 @@
 //! | `x-aliases: [name, ...]` | an inline property | Other JSON names the property is read from (`#[serde(alias)]`); it is always written under its own name. |
 //! | `x-update-schema: Name` | an object component that is read | The update component that writes it back. The generator emits `From<&Read> for Name` and `Read::to_update()`: properties of the same JSON name are cloned, lists converted item by item, nested objects follow their own `x-update-schema`; properties only the read has are dropped. |
 //! | `x-update-value: property` | an object component that is read | Where an update takes a plain value in place of this object (a list of IDs for a list of members), it takes this property. |
+//! | `x-idempotent: true`, `false` or `{unless-body-sets: [property, ...], check: text}` | an operation | Whether a request whose outcome is unknown may be sent again (without it: the methods HTTP calls idempotent may). |
+//! | `x-pattern-rule: text` | a property with a `pattern` | The rule in words, which a broken pattern is reported with. |
+//! | `x-replaced-by: [name, ...]` | a deprecated property | What to use instead, in the Rust deprecation note. |
 //!
-//! # What the generator takes, and what it refuses
+//! # Not yet taken
 //!
-//! Operations with any method; path and query parameters, declared on the
-//! operation or on the path, of string, integer, number, boolean or enum
-//! type; an optional JSON request body, named or inline, with or without
-//! required fields and example; one success status, answered with a JSON
-//! body (named or inline) or none. Anything else (header and cookie
-//! parameters, parameters with `content`, object or array parameters,
-//! non-JSON bodies, several success statuses, `requestBodies` references)
-//! fails [`generate`], and so `cargo xtask check`, with a message naming the
-//! operation and the construct.
+//! A property's `x-aliases` and `deprecated` are read from the property as
+//! written; on a property that is an inline object or enum (which the model
+//! moves into a component of its own) they are not kept. Bounds on a
+//! component that is a number or an integer (not on a property) are not
+//! checked. A pattern is refused for the whole document, not per operation.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -122,7 +233,12 @@ impl Refusal {
             operation: operation.into(),
             location: location.into(),
             construct: construct.to_string(),
-            detail: detail.into(),
+            // One refusal is one line: a multi-line panic message is folded.
+            detail: detail
+                .into()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 }

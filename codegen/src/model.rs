@@ -57,7 +57,7 @@ pub mod construct {
     /// A header parameter whose name cannot be an HTTP header name.
     pub const HEADER_NAME: &str = "invalid header name";
     /// A request body that is a form (`multipart/*` or URL-encoded).
-    pub const NON_JSON_BODY: &str = "form request body";
+    pub const FORM_BODY: &str = "form request body";
     /// A request body with no schema.
     pub const BODY_WITHOUT_SCHEMA: &str = "request body without a schema";
     /// A `1xx` answer: a switch to another protocol (a WebSocket).
@@ -86,6 +86,35 @@ pub mod construct {
     pub const PROGENITOR_ERROR: &str = "progenitor error";
     /// typify emitted something the generator does not read.
     pub const TYPIFY_OUTPUT: &str = "unexpected typify output";
+
+    /// Every construct, in the order of the crate docs' table.
+    pub const ALL: &[&str] = &[
+        NOT_OPENAPI,
+        PATH_ITEM_REFERENCE,
+        UNRESOLVED_REFERENCE,
+        COOKIE_PARAMETER,
+        PARAMETER_CONTENT,
+        OBJECT_PARAMETER,
+        ARRAY_PARAMETER,
+        NESTED_ARRAY_PARAMETER,
+        MEDIA_TYPE,
+        HEADER_NAME,
+        FORM_BODY,
+        BODY_WITHOUT_SCHEMA,
+        PROTOCOL_UPGRADE,
+        ALL_OF_NON_OBJECT,
+        ALL_OF_CYCLE,
+        EXCLUSIVE_BOUND,
+        PATTERN,
+        X_IDEMPOTENT,
+        X_UPDATE,
+        EXTENSIBLE_ENUM_UNKNOWN,
+        PANIC_PROGENITOR,
+        PANIC_TYPIFY,
+        PANIC_GENERATOR,
+        PROGENITOR_ERROR,
+        TYPIFY_OUTPUT,
+    ];
 }
 
 /// The document as the emitters see it.
@@ -296,6 +325,15 @@ impl Model {
             }
         }
         add_components(&mut document, &mut hoisted);
+        for name in names.iter() {
+            if let Some(detail) = rules_problem(&document, name) {
+                problems.entry(name.clone()).or_default().push((
+                    format!("components.schemas.{name}"),
+                    construct::EXCLUSIVE_BOUND.to_string(),
+                    detail,
+                ));
+            }
+        }
 
         // Operations, in document order.
         let mut drafts: Vec<Draft> = Vec::new();
@@ -362,7 +400,17 @@ impl Model {
                 continue;
             }
             let Some(operation) = result else { continue };
+            let added: Vec<String> = hoisted.iter().map(|(name, _)| name.clone()).collect();
             add_components(&mut document, &mut hoisted);
+            for name in added {
+                if let Some(detail) = rules_problem(&document, &name) {
+                    problems.entry(name.clone()).or_default().push((
+                        format!("components.schemas.{name}"),
+                        construct::EXCLUSIVE_BOUND.to_string(),
+                        detail,
+                    ));
+                }
+            }
             let reached = reach(&document, &operation, draft);
             let mut charged = false;
             for name in &reached {
@@ -451,6 +499,11 @@ struct Draft {
     method: String,
     operation: OaOperation,
     shared: Vec<ReferenceOr<Parameter>>,
+}
+
+/// A rule of an object component's properties the checks cannot state.
+fn rules_problem(document: &OpenAPI, name: &str) -> Option<String> {
+    rules::properties(document, name).err()
 }
 
 fn unique(base: &str, used: &mut BTreeSet<String>, separator: &str) -> String {
@@ -1161,7 +1214,7 @@ fn read_operation(
                     None => refuse(
                         refusals,
                         "requestBody".into(),
-                        construct::NON_JSON_BODY,
+                        construct::FORM_BODY,
                         request_body
                             .content
                             .keys()

@@ -37,6 +37,14 @@ pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<O
     let spec = &model.document;
     let mut out = Vec::new();
     let mut structs = BTreeMap::new();
+    // Every enum of plain values gets the generator's own `FromStr`.
+    let unit_enums: Vec<Ident> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(item) if is_unit_enum(item) => Some(item.ident.clone()),
+            _ => None,
+        })
+        .collect();
     for item in items {
         match item {
             // typify's struct builders are replaced by setters on the types.
@@ -48,7 +56,7 @@ pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<O
             // String enums get a `FromStr` whose error names the type and
             // the value, and the error type below replaces typify's.
             Item::Impl(block)
-                if is_trait_impl(&block, "FromStr") && is_string_enum_impl(model, &block) => {}
+                if is_trait_impl(&block, "FromStr") && impl_of_any(&block, &unit_enums) => {}
             Item::Mod(module) if module.ident == "error" => out.push(error_module()),
             Item::Struct(mut item) if model.is_object(&item.ident.to_string()) => {
                 let (extra, infos) = rewrite_struct(spec, &mut item, checks).map_err(|e| {
@@ -59,11 +67,13 @@ pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<O
                     )
                 })?;
                 structs.insert(item.ident.to_string(), infos);
+                fill_struct_docs(&mut item);
                 out.push(Item::Struct(item));
                 out.extend(extra);
             }
             Item::Struct(mut item) => {
                 item.attrs.push(schemars_derive());
+                fill_struct_docs(&mut item);
                 out.push(Item::Struct(item));
             }
             Item::Enum(mut item) if is_unit_enum(&item) => {
@@ -76,11 +86,13 @@ pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<O
                         e,
                     )
                 })?;
+                fill_enum_docs(&mut item);
                 out.push(Item::Enum(item));
                 out.extend(extra);
             }
             Item::Enum(mut item) => {
                 item.attrs.push(schemars_derive());
+                fill_enum_docs(&mut item);
                 out.push(Item::Enum(item));
             }
             other => out.push(other),
@@ -109,6 +121,56 @@ pub fn validate_items(checks: &Checks, impls: TokenStream) -> TokenStream {
     }
 }
 
+fn has_doc(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("doc"))
+}
+
+/// Documents a type typify made up, and its fields, where the document
+/// says nothing: the SDK documents every public item.
+fn fill_struct_docs(item: &mut ItemStruct) {
+    if !has_doc(&item.attrs) {
+        let doc = format!("`{}`, a part of another type of the spec.", item.ident);
+        item.attrs.insert(0, parse_quote!(#[doc = #doc]));
+    }
+    if let Fields::Named(fields) = &mut item.fields {
+        for field in fields.named.iter_mut() {
+            if !has_doc(&field.attrs)
+                && let Some(ident) = &field.ident
+            {
+                let doc = format!(
+                    "The `{}` field.",
+                    ident.to_string().trim_start_matches("r#")
+                );
+                field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
+}
+
+/// Documents an enum typify made up (a `oneOf`), and its variants.
+fn fill_enum_docs(item: &mut ItemEnum) {
+    if !has_doc(&item.attrs) {
+        let doc = format!("`{}`, one of several shapes the spec allows.", item.ident);
+        item.attrs.insert(0, parse_quote!(#[doc = #doc]));
+    }
+    for variant in item.variants.iter_mut() {
+        if !has_doc(&variant.attrs) {
+            let doc = format!("The `{}` shape.", variant.ident);
+            variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
+        }
+        if let Fields::Named(fields) = &mut variant.fields {
+            for field in fields.named.iter_mut() {
+                if !has_doc(&field.attrs)
+                    && let Some(ident) = &field.ident
+                {
+                    let doc = format!("The `{ident}` field.");
+                    field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                }
+            }
+        }
+    }
+}
+
 /// Whether every variant of an enum is a plain value: a string enum.
 fn is_unit_enum(item: &ItemEnum) -> bool {
     !item.variants.is_empty()
@@ -118,17 +180,15 @@ fn is_unit_enum(item: &ItemEnum) -> bool {
             .all(|v| matches!(v.fields, Fields::Unit))
 }
 
-/// Whether an impl is for a string enum the model gave a name: those get
-/// the generator's own `FromStr`.
-fn is_string_enum_impl(model: &Model, block: &syn::ItemImpl) -> bool {
+/// Whether an impl is for one of `types`.
+fn impl_of_any(block: &syn::ItemImpl, types: &[Ident]) -> bool {
     let Type::Path(ty) = &*block.self_ty else {
         return false;
     };
-    ty.path.segments.last().is_some_and(|s| {
-        model.component(&s.ident.to_string()).is_some_and(|schema| {
-            matches!(&schema.schema_kind, openapiv3::SchemaKind::Type(openapiv3::Type::String(string)) if !string.enumeration.is_empty())
-        })
-    })
+    ty.path
+        .segments
+        .last()
+        .is_some_and(|s| types.contains(&s.ident))
 }
 
 fn is_display_of_extensible_enum(spec: &OpenAPI, block: &syn::ItemImpl) -> bool {
@@ -180,6 +240,10 @@ fn error_module() -> Item {
             }
 
             impl ConversionError {
+                #[allow(
+                    dead_code,
+                    reason = "used by the enums' `FromStr`, when the spec has an enum"
+                )]
                 pub(crate) fn new(
                     type_name: &'static str,
                     value: &str,
@@ -333,9 +397,11 @@ fn rewrite_struct(
                 #[serde(#rename default, skip_serializing_if = "::std::option::Option::is_none")]
             ));
         }
-        if !field.attrs.iter().any(|a| a.path().is_ident("doc"))
-            && let Some(doc) = rules::referenced_description(spec, &name, &json)
-        {
+        if !field.attrs.iter().any(|a| a.path().is_ident("doc")) {
+            // Every public field is documented: by its component's
+            // description when it is a reference, else by its JSON name.
+            let doc = rules::referenced_description(spec, &name, &json)
+                .unwrap_or_else(|| format!("The `{json}` property."));
             field.attrs.insert(0, parse_quote!(#[doc = #doc]));
         }
         // Other spellings the service is known to use for this property.

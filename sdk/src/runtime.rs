@@ -47,6 +47,10 @@ pub enum Resend {
     )]
     Never,
     /// Safe to send again unless the body sets one of these properties.
+    #[allow(
+        dead_code,
+        reason = "made by the generated code of operations declared x-idempotent with unless-body-sets"
+    )]
     UnlessBodySets(&'static [&'static str]),
 }
 

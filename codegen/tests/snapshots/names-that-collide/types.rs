@@ -21,6 +21,10 @@ pub mod error {
         }
     }
     impl ConversionError {
+        #[allow(
+            dead_code,
+            reason = "used by the enums' `FromStr`, when the spec has an enum"
+        )]
         pub(crate) fn new(
             type_name: &'static str,
             value: &str,
