@@ -288,6 +288,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "url_buffer",
     "execute",
     "execute_bytes",
+    "call_span",
     "attempts",
     "fill",
     "out_of_time",
