@@ -815,6 +815,10 @@ impl Client {
     /// more layer of future on every call, the bulk test at concurrency 64
     /// went over its share of `429`s in about half its runs on 2 loaded
     /// cores.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations whose body is not JSON"
+    )]
     pub(crate) async fn execute_bytes(
         &self,
         operation: &Operation,
