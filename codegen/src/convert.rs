@@ -206,7 +206,7 @@ fn update_of(spec: &OpenAPI, from: &Type, to: &Type) -> Option<syn::Ident> {
 }
 
 fn same_type(a: &Type, b: &Type) -> bool {
-    quote!(#a).to_string() == quote!(#b).to_string()
+    a == b
 }
 
 /// An expression of type `to` made from `value`, a reference to a `from`.

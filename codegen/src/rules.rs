@@ -22,6 +22,8 @@ pub enum Shape {
     },
     /// An integer with inclusive bounds.
     Integer { min: Option<i64>, max: Option<i64> },
+    /// A number with inclusive bounds.
+    Number { min: Option<f64>, max: Option<f64> },
     /// An array with bounds on its length and rules for its items.
     Array {
         min: Option<usize>,
@@ -85,6 +87,7 @@ impl Shape {
                 min, max, pattern, ..
             } => min.is_some() || max.is_some() || pattern.is_some(),
             Shape::Integer { min, max } => min.is_some() || max.is_some(),
+            Shape::Number { min, max } => min.is_some() || max.is_some(),
             Shape::Array { min, max, items } => min.is_some() || max.is_some() || items.has_rules(),
             Shape::Enum { .. } => true,
             Shape::Free => false,
@@ -99,7 +102,11 @@ pub fn shape_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Result<Shape, S
             let name = component_name(reference)?;
             let target = component(spec, name)?;
             match &target.schema_kind {
-                SchemaKind::Type(Type::Object(_)) => Ok(Shape::Object(name.to_string())),
+                // An object with properties is a struct with rules of its
+                // own; a free-form one is a map with none.
+                SchemaKind::Type(Type::Object(object)) if !object.properties.is_empty() => {
+                    Ok(Shape::Object(name.to_string()))
+                }
                 SchemaKind::Type(Type::String(string))
                     if !string.enumeration.is_empty() && is_extensible_enum(spec, name) =>
                 {
@@ -108,7 +115,18 @@ pub fn shape_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Result<Shape, S
                         values: string.enumeration.iter().flatten().cloned().collect(),
                     })
                 }
-                _ => shape_of_item(spec, target),
+                // A string or an array component is a newtype that
+                // dereferences to its value, so its rules are checked on
+                // that; a number's newtype does not convert, and an enum's
+                // or a union's type says all.
+                SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => {
+                    shape_of_item(spec, target)
+                }
+                SchemaKind::Type(Type::Array(_)) => shape_of_item(spec, target),
+                SchemaKind::Type(Type::Integer(_) | Type::Number(_)) => {
+                    shape_of_item(spec, target).map(|_| Shape::Free)
+                }
+                _ => Ok(Shape::Free),
             }
         }
         ReferenceOr::Item(schema) => shape_of_item(spec, schema),
@@ -136,15 +154,18 @@ fn shape_of_item(spec: &OpenAPI, schema: &Schema) -> Result<Shape, String> {
             rule: extension_strings(schema, PATTERN_RULE).into_iter().next(),
         },
         SchemaKind::Type(Type::Integer(integer)) => {
-            if integer.exclusive_minimum
-                || integer.exclusive_maximum
-                || integer.multiple_of.is_some()
-            {
-                return Err("exclusive bounds and multipleOf are not supported".into());
+            if integer.multiple_of.is_some() {
+                return Err("multipleOf is not supported".into());
             }
+            // An exclusive bound of an integer is the inclusive one next
+            // to it.
             Shape::Integer {
-                min: integer.minimum,
-                max: integer.maximum,
+                min: integer
+                    .minimum
+                    .map(|min| min.saturating_add(i64::from(integer.exclusive_minimum))),
+                max: integer
+                    .maximum
+                    .map(|max| max.saturating_sub(i64::from(integer.exclusive_maximum))),
             }
         }
         SchemaKind::Type(Type::Array(array)) => {
@@ -158,10 +179,17 @@ fn shape_of_item(spec: &OpenAPI, schema: &Schema) -> Result<Shape, String> {
                 items: Box::new(items),
             }
         }
-        SchemaKind::Type(Type::Number(number))
-            if number.minimum.is_some() || number.maximum.is_some() =>
-        {
-            return Err("bounds on numbers are not supported; use integers".into());
+        SchemaKind::Type(Type::Number(number)) => {
+            if number.multiple_of.is_some()
+                || (number.exclusive_minimum && number.minimum.is_some())
+                || (number.exclusive_maximum && number.maximum.is_some())
+            {
+                return Err("exclusive bounds and multipleOf on numbers are not supported".into());
+            }
+            Shape::Number {
+                min: number.minimum,
+                max: number.maximum,
+            }
         }
         _ => Shape::Free,
     })

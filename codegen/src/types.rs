@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
+
+use crate::Refusal;
+use crate::model::{Model, construct};
 use quote::{format_ident, quote};
 use syn::{
     Attribute, Field, Fields, GenericArgument, Ident, Item, ItemEnum, ItemStruct, LitStr,
@@ -16,17 +19,32 @@ use crate::rules::{self, Shape};
 pub struct Output {
     /// The items of `types.rs`.
     pub items: Vec<Item>,
-    /// The items of `validate.rs`.
+    /// The `Rules` impls of `validate.rs`.
     pub validate: TokenStream,
-    /// The `pattern`s the checks use, each once.
-    pub patterns: Vec<String>,
 }
 
-/// Rewrites the items of typify's `types` module.
-pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
+/// A refusal of something in the components, which belongs to no one
+/// operation.
+fn component_refusal(location: &str, construct: &str, detail: String) -> Refusal {
+    Refusal::new(Refusal::DOCUMENT, location, construct, detail)
+}
+
+/// Rewrites the items of typify's `types` module. A struct or enum whose
+/// name the model gave is rewritten from the model; one typify made up
+/// itself (the members of a `oneOf`) is kept as typify wrote it, with the
+/// derives every type has.
+pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<Output, Refusal> {
+    let spec = &model.document;
     let mut out = Vec::new();
-    let mut checks = Checks::default();
     let mut structs = BTreeMap::new();
+    // Every enum of plain values gets the generator's own `FromStr`.
+    let unit_enums: Vec<Ident> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(item) if is_unit_enum(item) => Some(item.ident.clone()),
+            _ => None,
+        })
+        .collect();
     for item in items {
         match item {
             // typify's struct builders are replaced by setters on the types.
@@ -35,39 +53,142 @@ pub fn rewrite(spec: &OpenAPI, items: Vec<Item>) -> Result<Output, String> {
             // An extensible enum gets a `Display` of its own, which covers
             // its `Unknown` variant.
             Item::Impl(block) if is_display_of_extensible_enum(spec, &block) => {}
-            // Enums get a `FromStr` whose error names the type and the value,
-            // and the error type below replaces typify's.
-            Item::Impl(block) if is_trait_impl(&block, "FromStr") => {}
+            // String enums get a `FromStr` whose error names the type and
+            // the value, and the error type below replaces typify's.
+            Item::Impl(block)
+                if is_trait_impl(&block, "FromStr") && impl_of_any(&block, &unit_enums) => {}
             Item::Mod(module) if module.ident == "error" => out.push(error_module()),
-            Item::Struct(mut item) => {
-                let (extra, infos) = rewrite_struct(spec, &mut item, &mut checks)?;
+            Item::Struct(mut item) if model.is_object(&item.ident.to_string()) => {
+                let (extra, infos) = rewrite_struct(spec, &mut item, checks).map_err(|e| {
+                    component_refusal(
+                        &format!("components.schemas.{}", item.ident),
+                        construct::TYPIFY_OUTPUT,
+                        e,
+                    )
+                })?;
                 structs.insert(item.ident.to_string(), infos);
+                fill_struct_docs(&mut item);
                 out.push(Item::Struct(item));
                 out.extend(extra);
             }
-            Item::Enum(mut item) => {
-                let extensible = rules::is_extensible_enum(spec, &item.ident.to_string());
-                let extra = rewrite_enum(&mut item, extensible)?;
+            Item::Struct(mut item) => {
+                item.attrs.push(schemars_derive());
+                fill_struct_docs(&mut item);
+                out.push(Item::Struct(item));
+            }
+            Item::Enum(mut item) if is_unit_enum(&item) => {
+                let name = item.ident.to_string();
+                let extensible = rules::is_extensible_enum(spec, &name);
+                let extra = rewrite_enum(&mut item, extensible).map_err(|e| {
+                    component_refusal(
+                        &format!("components.schemas.{name}"),
+                        construct::EXTENSIBLE_ENUM_UNKNOWN,
+                        e,
+                    )
+                })?;
+                fill_enum_docs(&mut item);
                 out.push(Item::Enum(item));
                 out.extend(extra);
+            }
+            Item::Enum(mut item) => {
+                item.attrs.push(schemars_derive());
+                fill_enum_docs(&mut item);
+                out.push(Item::Enum(item));
             }
             other => out.push(other),
         }
     }
-    out.extend(crate::convert::conversions(spec, &structs)?);
-    let statics = checks.pattern_statics();
-    let patterns = checks.patterns().map(str::to_string).collect();
-    let impls = checks.impls;
+    out.extend(
+        crate::convert::conversions(spec, &structs)
+            .map_err(|e| component_refusal("x-update-schema", construct::X_UPDATE, e))?,
+    );
+    let impls = std::mem::take(&mut checks.impls);
     Ok(Output {
-        patterns,
         items: out,
-        validate: quote! {
-            use super::types;
-            use crate::validate::{Path, Rules, Violations};
-            #statics
-            #(#impls)*
-        },
+        validate: quote!(#(#impls)*),
     })
+}
+
+/// The whole of `validate.rs`: the patterns every check uses and the
+/// `Rules` impls.
+pub fn validate_items(checks: &Checks, impls: TokenStream) -> TokenStream {
+    let statics = checks.pattern_statics();
+    quote! {
+        use super::types;
+        use crate::validate::{Path, Rules, Violations};
+        #statics
+        #impls
+    }
+}
+
+fn has_doc(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("doc"))
+}
+
+/// Documents a type typify made up, and its fields, where the document
+/// says nothing: the SDK documents every public item.
+fn fill_struct_docs(item: &mut ItemStruct) {
+    if !has_doc(&item.attrs) {
+        let doc = format!("`{}`, a part of another type of the spec.", item.ident);
+        item.attrs.insert(0, parse_quote!(#[doc = #doc]));
+    }
+    if let Fields::Named(fields) = &mut item.fields {
+        for field in fields.named.iter_mut() {
+            if !has_doc(&field.attrs)
+                && let Some(ident) = &field.ident
+            {
+                let doc = format!(
+                    "The `{}` field.",
+                    ident.to_string().trim_start_matches("r#")
+                );
+                field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
+}
+
+/// Documents an enum typify made up (a `oneOf`), and its variants.
+fn fill_enum_docs(item: &mut ItemEnum) {
+    if !has_doc(&item.attrs) {
+        let doc = format!("`{}`, one of several shapes the spec allows.", item.ident);
+        item.attrs.insert(0, parse_quote!(#[doc = #doc]));
+    }
+    for variant in item.variants.iter_mut() {
+        if !has_doc(&variant.attrs) {
+            let doc = format!("The `{}` shape.", variant.ident);
+            variant.attrs.insert(0, parse_quote!(#[doc = #doc]));
+        }
+        if let Fields::Named(fields) = &mut variant.fields {
+            for field in fields.named.iter_mut() {
+                if !has_doc(&field.attrs)
+                    && let Some(ident) = &field.ident
+                {
+                    let doc = format!("The `{ident}` field.");
+                    field.attrs.insert(0, parse_quote!(#[doc = #doc]));
+                }
+            }
+        }
+    }
+}
+
+/// Whether every variant of an enum is a plain value: a string enum.
+fn is_unit_enum(item: &ItemEnum) -> bool {
+    !item.variants.is_empty()
+        && item
+            .variants
+            .iter()
+            .all(|v| matches!(v.fields, Fields::Unit))
+}
+
+/// Whether an impl is for one of `types`.
+fn impl_of_any(block: &syn::ItemImpl, types: &[Ident]) -> bool {
+    let Type::Path(ty) = &*block.self_ty else {
+        return false;
+    };
+    ty.path
+        .segments
+        .last()
+        .is_some_and(|s| types.contains(&s.ident))
 }
 
 fn is_display_of_extensible_enum(spec: &OpenAPI, block: &syn::ItemImpl) -> bool {
@@ -97,7 +218,8 @@ fn error_module() -> Item {
     parse_quote! {
         /// Errors of conversions into the types of this module.
         pub mod error {
-            /// Text that is none of the values an enum of the spec lists.
+            /// Text that is none of the values an enum of the spec lists,
+            /// or a value a type of the spec cannot hold.
             #[derive(Clone, Debug, PartialEq, Eq)]
             pub struct ConversionError {
                 type_name: &'static str,
@@ -105,7 +227,23 @@ fn error_module() -> Item {
                 expected: &'static [&'static str],
             }
 
+            // typify's own conversions (of `oneOf` members) fail with a
+            // message alone.
+            impl ::std::convert::From<&'static str> for ConversionError {
+                fn from(message: &'static str) -> Self {
+                    Self {
+                        type_name: "",
+                        value: message.to_string(),
+                        expected: &[],
+                    }
+                }
+            }
+
             impl ConversionError {
+                #[allow(
+                    dead_code,
+                    reason = "used by the enums' `FromStr`, when the spec has an enum"
+                )]
                 pub(crate) fn new(
                     type_name: &'static str,
                     value: &str,
@@ -136,6 +274,9 @@ fn error_module() -> Item {
 
             impl ::std::fmt::Display for ConversionError {
                 fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    if self.type_name.is_empty() {
+                        return f.write_str(&self.value);
+                    }
                     write!(f, "{:?} is not a {} value; expected one of ", self.value, self.type_name)?;
                     for (index, expected) in self.expected.iter().enumerate() {
                         if index > 0 {
@@ -203,12 +344,6 @@ fn generic_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     }
 }
 
-fn serde_skips_empty_vec(field: &Field) -> bool {
-    field.attrs.iter().any(|attr| {
-        attr.path().is_ident("serde") && quote!(#attr).to_string().contains("Vec::is_empty")
-    })
-}
-
 fn doc_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
     attrs
         .iter()
@@ -243,13 +378,15 @@ fn rewrite_struct(
     let Fields::Named(fields) = &mut item.fields else {
         return Err(format!("{name}: expected a struct with named fields"));
     };
+    let required = rules::required(spec, &name);
     let mut infos = Vec::new();
     for field in fields.named.iter_mut() {
         let json = json_name(field)?;
         // An optional list must be able to say "not set" and "set to []"
         // apart, so it becomes `Option<Vec<T>>` instead of a `Vec` that
         // skips serializing when empty.
-        if serde_skips_empty_vec(field) {
+        // typify gives an optional array a plain `Vec`, skipped when empty.
+        if generic_of(&field.ty, "Vec").is_some() && !required.contains(&json) {
             let vec_ty = field.ty.clone();
             field.ty = parse_quote!(::std::option::Option<#vec_ty>);
             field.attrs.retain(|a| !a.path().is_ident("serde"));
@@ -260,9 +397,11 @@ fn rewrite_struct(
                 #[serde(#rename default, skip_serializing_if = "::std::option::Option::is_none")]
             ));
         }
-        if !field.attrs.iter().any(|a| a.path().is_ident("doc"))
-            && let Some(doc) = rules::referenced_description(spec, &name, &json)
-        {
+        if !field.attrs.iter().any(|a| a.path().is_ident("doc")) {
+            // Every public field is documented: by its component's
+            // description when it is a reference, else by its JSON name.
+            let doc = rules::referenced_description(spec, &name, &json)
+                .unwrap_or_else(|| format!("The `{json}` property."));
             field.attrs.insert(0, parse_quote!(#[doc = #doc]));
         }
         // Other spellings the service is known to use for this property.
@@ -297,7 +436,7 @@ fn rewrite_struct(
     checks.add_struct(&item.ident, &infos);
     // Constructor arguments follow the spec's `required` list, not typify's
     // alphabetical field order.
-    let order = rules::required(spec, &name);
+    let order = required;
     let rank = |f: &FieldInfo| {
         order
             .iter()
@@ -356,6 +495,20 @@ fn schemars_bounds(shape: &Shape) -> Vec<Attribute> {
                     parts.push(quote!(range(#(#args),*)));
                 }
             }
+            Shape::Number { min, max } => {
+                let mut args = Vec::new();
+                if let Some(min) = min {
+                    let min = proc_macro2::Literal::f64_unsuffixed(*min);
+                    args.push(quote!(min = #min));
+                }
+                if let Some(max) = max {
+                    let max = proc_macro2::Literal::f64_unsuffixed(*max);
+                    args.push(quote!(max = #max));
+                }
+                if !args.is_empty() {
+                    parts.push(quote!(range(#(#args),*)));
+                }
+            }
             Shape::Array { min, max, .. } => {
                 if let Some(length) = length_args(*min, *max) {
                     parts.push(quote!(length(#length)));
@@ -391,11 +544,10 @@ fn length_args(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
 /// in each other's place without the compiler noticing: they have the same
 /// type (two booleans, two strings).
 fn has_swappable(required: &[&FieldInfo]) -> bool {
-    let mut seen = std::collections::BTreeSet::new();
-    required.iter().any(|f| {
-        let value_ty = &f.value_ty;
-        !seen.insert(quote!(#value_ty).to_string())
-    })
+    required
+        .iter()
+        .enumerate()
+        .any(|(index, f)| required[..index].iter().any(|g| g.value_ty == f.value_ty))
 }
 
 /// `#[allow(deprecated)]` for generated code that must touch a field the
@@ -473,34 +625,19 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Vec<Item> {
                 "Sets `{}`; the list replaces the stored one, and an empty list is sent as `[]`.",
                 f.json
             );
-            quote! {
-                #[doc = #note]
-                #[doc = ""]
-                #(#docs)*
-                #deprecated
-                #[must_use]
-                pub fn #ident<T: ::std::convert::Into<#item_ty>>(
-                    mut self,
-                    value: impl ::std::iter::IntoIterator<Item = T>,
-                ) -> Self {
-                    self.#ident = ::std::option::Option::Some(
-                        value.into_iter().map(::std::convert::Into::into).collect(),
-                    );
-                    self
-                }
-            }
+            setter_fn(
+                quote!(#[doc = #note] #[doc = ""] #(#docs)* #deprecated),
+                ident,
+                quote!(#item_ty),
+                true,
+            )
         } else {
-            quote! {
-                #[doc = #note]
-                #[doc = ""]
-                #(#docs)*
-                #deprecated
-                #[must_use]
-                pub fn #ident(mut self, value: impl ::std::convert::Into<#value_ty>) -> Self {
-                    self.#ident = ::std::option::Option::Some(value.into());
-                    self
-                }
-            }
+            setter_fn(
+                quote!(#[doc = #note] #[doc = ""] #(#docs)* #deprecated),
+                ident,
+                quote!(#value_ty),
+                false,
+            )
         }
     });
     let mut items = Vec::new();
@@ -537,6 +674,41 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Vec<Item> {
         }
     });
     items
+}
+
+/// A setter that puts `value` (of a type that converts into `ty`) into the
+/// field of the same name, or, for a list, every item of an iterable
+/// (each converting into `ty`).
+pub(crate) fn setter_fn(
+    attrs: TokenStream,
+    ident: &Ident,
+    ty: TokenStream,
+    list: bool,
+) -> TokenStream {
+    if list {
+        quote! {
+            #attrs
+            #[must_use]
+            pub fn #ident<T: ::std::convert::Into<#ty>>(
+                mut self,
+                value: impl ::std::iter::IntoIterator<Item = T>,
+            ) -> Self {
+                self.#ident = ::std::option::Option::Some(
+                    value.into_iter().map(::std::convert::Into::into).collect(),
+                );
+                self
+            }
+        }
+    } else {
+        quote! {
+            #attrs
+            #[must_use]
+            pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                self.#ident = ::std::option::Option::Some(value.into());
+                self
+            }
+        }
+    }
 }
 
 /// Adds `schemars` and an `as_str` to a string enum. An extensible enum
@@ -786,14 +958,21 @@ impl Checks {
                         }
                     };
                     let name = format_ident!("PATTERN_{}", index);
-                    parts.push(quote!(out.pattern(&at, #value, &#name);));
+                    // The path works from `validate.rs` and from the
+                    // builders beside it.
+                    parts.push(quote!(out.pattern(&at, #value, &super::validate::#name);));
                 }
                 quote!(#(#parts)*)
             }
             Shape::Integer { min, max } => {
                 let min = opt_i64(*min);
                 let max = opt_i64(*max);
-                quote!(out.range(&at, *#value, #min, #max);)
+                quote!(out.range(&at, i64::from(*#value), #min, #max);)
+            }
+            Shape::Number { min, max } => {
+                let min = opt_f64(*min);
+                let max = opt_f64(*max);
+                quote!(out.number_range(&at, f64::from(*#value), #min, #max);)
             }
             Shape::Array { min, max, items } => {
                 let mut parts = Vec::new();
@@ -836,7 +1015,7 @@ impl Checks {
                     None => quote!(::std::option::Option::None),
                 };
                 quote! {
-                    static #name: crate::validate::Pattern = crate::validate::Pattern::new(#pattern, #rule);
+                    pub(super) static #name: crate::validate::Pattern = crate::validate::Pattern::new(#pattern, #rule);
                 }
             });
         quote!(#(#statics)*)
@@ -854,6 +1033,10 @@ fn opt_usize(value: Option<usize>) -> TokenStream {
 
 fn opt_i64(value: Option<i64>) -> TokenStream {
     opt_literal(value.map(proc_macro2::Literal::i64_unsuffixed))
+}
+
+fn opt_f64(value: Option<f64>) -> TokenStream {
+    opt_literal(value.map(proc_macro2::Literal::f64_unsuffixed))
 }
 
 fn opt_literal(value: Option<proc_macro2::Literal>) -> TokenStream {

@@ -168,16 +168,23 @@ fn a_property_that_cannot_be_converted_is_refused_naming_the_extensions_to_use()
 }
 
 #[test]
-fn a_header_parameter_is_refused_naming_it() {
+fn a_cookie_parameter_is_refused_naming_the_operation_the_place_and_the_construct() {
     let spec = SPEC.replacen(
         "      parameters:\n",
-        "      parameters:\n        - name: X-Trace\n          in: header\n          description: A trace ID.\n          schema:\n            type: string\n",
+        "      parameters:\n        - name: session\n          in: cookie\n          description: A session.\n          schema:\n            type: string\n",
         1,
     );
-    let error = generate(&spec).unwrap_err();
-    assert!(
-        error.contains("getLamp: parameter X-Trace is a header or cookie parameter"),
-        "{error}"
+    let error = webex_calling_codegen::generate(&spec).unwrap_err();
+    let refusal = webex_calling_codegen::Refusal {
+        operation: "getLamp".into(),
+        location: "parameter session".into(),
+        construct: "cookie parameter".into(),
+        detail: String::new(),
+    };
+    assert_eq!(error.refusals(), [refusal]);
+    assert_eq!(
+        error.to_string(),
+        "getLamp › parameter session: cookie parameter"
     );
 }
 

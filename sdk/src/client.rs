@@ -921,12 +921,14 @@ impl Client {
     }
 
     /// Sends one call with every policy of the client, and returns the
-    /// answer when it has the operation's success status. `body` is `None`
-    /// for an operation that takes none (a read, a delete): nothing is sent.
+    /// answer when it has the operation's success status. `headers` are the
+    /// operation's header parameters that are set; `body` is `None` for an
+    /// operation that takes none (a read, a delete): nothing is sent.
     pub(crate) async fn execute<B: Serialize>(
         &self,
         operation: &Operation,
         url: String,
+        headers: header::HeaderMap,
         body: Option<&B>,
         options: &CallOptions,
     ) -> Result<Response, Error> {
@@ -944,7 +946,17 @@ impl Client {
                 .body_size_hint
                 .fetch_max(buffer.len(), Ordering::Relaxed);
         }
-        let body = Bytes::from(buffer);
+        self.run(operation, url, headers, Bytes::from(buffer), options)
+            .await
+    }
+
+    /// A new tracking ID, and the span of the call that sends `body`.
+    fn call_span(
+        &self,
+        operation: &Operation,
+        url: &str,
+        body: &[u8],
+    ) -> (String, tracing::Span) {
         let tracking_id = self.next_tracking_id();
         // Field names follow OpenTelemetry's semantic conventions for HTTP
         // clients, so the span lines up with the rest of a service's traces.
@@ -961,14 +973,47 @@ impl Client {
             "error.type" = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        tracing::trace!(parent: &span, body = %String::from_utf8_lossy(&body), "request body");
+        tracing::trace!(parent: &span, body = %String::from_utf8_lossy(body), "request body");
+        (tracking_id, span)
+    }
+
+    /// Sends one call whose body is given as bytes (none for `None`), as
+    /// [`Self::execute`] does.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations whose body is not JSON"
+    )]
+    pub(crate) async fn execute_bytes(
+        &self,
+        operation: &Operation,
+        url: String,
+        headers: header::HeaderMap,
+        body: Option<Bytes>,
+        options: &CallOptions,
+    ) -> Result<Response, Error> {
+        check_call_options(options)?;
+        self.run(operation, url, headers, body.unwrap_or_default(), options)
+            .await
+    }
+
+    /// Runs the attempts of one call inside its span, and tells the
+    /// observer how the call finished.
+    async fn run(
+        &self,
+        operation: &Operation,
+        url: String,
+        headers: header::HeaderMap,
+        body: Bytes,
+        options: &CallOptions,
+    ) -> Result<Response, Error> {
+        let (tracking_id, span) = self.call_span(operation, &url, &body);
         let events = Events {
             observer: self.inner.observer.as_deref(),
             operation: operation.id,
         };
         let started = Instant::now();
         let outcome = self
-            .attempts(operation, url, body, tracking_id, options, events)
+            .attempts(operation, url, headers, body, tracking_id, options, events)
             .instrument(span.clone())
             .await;
         match &outcome {
@@ -999,6 +1044,7 @@ impl Client {
         &self,
         operation: &Operation,
         url: String,
+        parameters: header::HeaderMap,
         body: Bytes,
         tracking_id: String,
         options: &CallOptions,
@@ -1081,30 +1127,31 @@ impl Client {
             if !body.is_empty() {
                 request = request.header(
                     header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
+                    HeaderValue::from_static(operation.content_type),
                 );
             }
+            // The header parameters are cloned per attempt only when the
+            // operation has any.
+            if !parameters.is_empty() {
+                request = request.headers(parameters.clone());
+            }
             let request = request
-                .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+                .header(header::ACCEPT, HeaderValue::from_static(operation.accept))
                 .header("TrackingID", tracking_header.clone())
                 .timeout(timeout)
                 .body(body.clone());
             let sent_at = Instant::now();
             let outcome = match request.send().await {
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
-                    // A success needs only the service's tracking ID; the
-                    // other headers are kept for failures alone.
+                    // The headers are moved out of the answer, not copied:
+                    // a success keeps them for the caller, a failure for the
+                    // error.
+                    let headers = std::mem::take(response.headers_mut());
                     let headers = if (200..300).contains(&status) {
-                        Answer::Success {
-                            tracking_id: header_tracking_id(response.headers()),
-                            link: response
-                                .headers()
-                                .get(header::LINK)
-                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                        }
+                        Answer::Success(headers)
                     } else {
-                        Answer::Failure(response.headers().clone())
+                        Answer::Failure(headers)
                     };
                     runtime::read_body(response, runtime::MAX_BODY_BYTES)
                         .await
@@ -1118,14 +1165,7 @@ impl Client {
             let limiter = &self.inner.limiter;
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
-                Ok((
-                    status,
-                    Answer::Success {
-                        tracking_id: server_tracking_id,
-                        link,
-                    },
-                    bytes,
-                )) => {
+                Ok((status, Answer::Success(headers), bytes)) => {
                     span.record("http.response.status_code", status);
                     if status != operation.success {
                         tracing::debug!(
@@ -1137,10 +1177,10 @@ impl Client {
                     tracing::debug!("call succeeded");
                     return Ok(Response {
                         status,
+                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                        headers,
                         body: bytes,
-                        tracking_id: server_tracking_id.unwrap_or(tracking_id),
                         attempts: call.sent,
-                        link,
                     });
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
@@ -1435,15 +1475,11 @@ fn check_call_options(options: &CallOptions) -> Result<(), Error> {
     }
 }
 
-/// What an answer's headers are kept for.
+/// An answer's headers, by what they are kept for.
 enum Answer {
-    /// The success status: only the service's tracking ID and `Link`
-    /// header, if it sent them.
-    Success {
-        tracking_id: Option<String>,
-        link: Option<String>,
-    },
-    /// Any other status: every header, for the error.
+    /// A success status: for the caller ([`crate::Response::headers`]).
+    Success(header::HeaderMap),
+    /// Any other status: for the error.
     Failure(header::HeaderMap),
 }
 

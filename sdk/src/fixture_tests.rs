@@ -40,6 +40,21 @@ mod put_200_enum_bounded_string;
 #[path = "../../codegen/tests/snapshots/put-204-optional-array/mod.rs"]
 mod put_204_optional_array;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/nested-inline-objects-component-kinds-allof-oneof/mod.rs"]
+mod nested_inline_objects_component_kinds_allof_oneof;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/headers-array-queries-statuses-bytes/mod.rs"]
+mod headers_array_queries_statuses_bytes;
+
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/names-that-collide/mod.rs"]
+mod names_that_collide;
+
 use scripted::{Reply, Script, ScriptedServer};
 use serde_json::json;
 
@@ -237,4 +252,255 @@ async fn a_put_answered_204_sends_an_empty_list_when_set() {
     let request = &server.requests()[0];
     assert_eq!(request.target, "/v1/boxes/b1?note=n");
     assert_eq!(request.body_text(), r#"{"items":[]}"#);
+}
+
+#[tokio::test]
+async fn nested_inline_objects_arrays_of_them_and_components_of_every_kind_are_sent_as_set() {
+    use nested_inline_objects_component_kinds_allof_oneof::types::{
+        Colour, Shape, UpdateWidgetBody, UpdateWidgetBodyMembersItem, UpdateWidgetBodyMode,
+        UpdateWidgetBodySettings, UpdateWidgetBodySettingsNoAnswer,
+    };
+    let (server, client) = serve(Reply::json(
+        200,
+        json!({
+            "id": "w1",
+            "colour": "RED",
+            "shape": { "radius": 3 },
+            "createdAt": "2026-12-03T08:00:00Z",
+            "serial": "9b2e4a1c-7d3f-4f6e-8a9b-0c1d2e3f4a5b"
+        }),
+    ))
+    .await;
+    let body = UpdateWidgetBody::new()
+        .name("Lamp".to_string())
+        .mode(UpdateWidgetBodyMode::Fast)
+        .settings(
+            UpdateWidgetBodySettings::new().no_answer(UpdateWidgetBodySettingsNoAnswer::new(3)),
+        )
+        .members([UpdateWidgetBodyMembersItem::new("m1").weight(50.0)])
+        .tags(vec!["a".to_string()])
+        .labels(std::collections::HashMap::from([(
+            "k".to_string(),
+            "v".to_string(),
+        )]))
+        .colour(Colour::Blue);
+    let widget = client
+        .update_widget()
+        .widget_id("w1")
+        .body(&body)
+        .send()
+        .await
+        .unwrap();
+    // The allOf's members are one struct; the oneOf decodes as typify renders it.
+    assert_eq!(widget.id, "w1");
+    assert_eq!(widget.colour, Some(Colour::Red));
+    assert_eq!(widget.shape, Shape::Radius(3));
+    assert_eq!(widget.created_at.as_deref(), Some("2026-12-03T08:00:00Z"));
+    assert_eq!(
+        widget.serial.as_deref(),
+        Some("9b2e4a1c-7d3f-4f6e-8a9b-0c1d2e3f4a5b")
+    );
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.target, "/v1/widgets/w1");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&request.body).unwrap(),
+        json!({
+            "colour": "BLUE",
+            "labels": { "k": "v" },
+            "members": [{ "id": "m1", "weight": 50.0 }],
+            "mode": "FAST",
+            "name": "Lamp",
+            "settings": { "noAnswer": { "rings": 3 } },
+            "tags": ["a"]
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_rules_of_nested_objects_and_of_components_are_checked_with_their_paths() {
+    use nested_inline_objects_component_kinds_allof_oneof::types::{
+        UpdateWidgetBody, UpdateWidgetBodyMembersItem, UpdateWidgetBodySettings,
+        UpdateWidgetBodySettingsNoAnswer,
+    };
+    let (server, client) = serve(Reply::status(500)).await;
+    let body = UpdateWidgetBody::new()
+        .name("Twelve chars".to_string())
+        .settings(
+            UpdateWidgetBodySettings::new().no_answer(UpdateWidgetBodySettingsNoAnswer::new(6)),
+        )
+        .members([UpdateWidgetBodyMembersItem::new("").weight(100.5)])
+        .tags(vec!["a".to_string(), "b".to_string(), "c".to_string()]);
+    let error = client
+        .update_widget()
+        .widget_id("w1")
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "members[0].id: at least 1 character, got 0",
+            "members[0].weight: at most 100, got 100.5",
+            "name: at most 10 characters, got 12",
+            "settings.noAnswer.rings: at most 5, got 6",
+            "tags: at most 2 items, got 3",
+        ]
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_header_parameter_and_array_query_parameters_are_sent_and_the_answer_headers_kept() {
+    use headers_array_queries_statuses_bytes::types::ListJournalsOrder;
+    let reply = Reply::json(
+        200,
+        json!({ "items": [{ "id": "9b2e4a1c-7d3f-4f6e-8a9b-0c1d2e3f4a5b", "at": "2026-12-03T08:00:00Z" }] }),
+    )
+    .header("Link", "<http://127.0.0.1/reports?page=2>; rel=\"next\"");
+    let (server, client) = serve(reply).await;
+    let page = client
+        .list_journals()
+        .timezone("Europe/Paris")
+        .name(["a b", "c"])
+        .ids([1, 2])
+        .order(ListJournalsOrder::Desc)
+        .send_with_meta()
+        .await
+        .unwrap();
+    let items = page.items.as_ref().unwrap();
+    assert_eq!(items[0].id, "9b2e4a1c-7d3f-4f6e-8a9b-0c1d2e3f4a5b");
+    assert_eq!(items[0].at.as_deref(), Some("2026-12-03T08:00:00Z"));
+    assert_eq!(
+        page.headers().get("link").unwrap(),
+        "<http://127.0.0.1/reports?page=2>; rel=\"next\""
+    );
+    let request = &server.requests()[0];
+    assert_eq!(
+        request.target,
+        "/v1/reports?order=desc&name=a%20b&name=c&ids=1&ids=2"
+    );
+    assert_eq!(request.header("timezone"), Some("Europe/Paris"));
+}
+
+#[tokio::test]
+async fn a_header_value_a_header_cannot_carry_and_a_list_too_long_are_refused_before_sending() {
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client
+        .list_journals()
+        .timezone("Europe/Paris\r\nX-Other: 1")
+        .ids([1, 2, 3, 4])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "timezone: must not contain control characters, which a header cannot carry",
+            "ids: at most 3 items, got 4",
+        ]
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn several_success_statuses_answer_a_body_or_none() {
+    let (server, client) = serve(Reply::json(200, json!({ "rows": 7 }))).await;
+    let result = client.run_journal().report_id("r1").send().await.unwrap();
+    assert_eq!(result.and_then(|r| r.rows), Some(7));
+    assert_eq!(server.requests()[0].target, "/v1/reports/r1/run");
+
+    let (_server, client) = serve(Reply::status(202)).await;
+    let answer = client
+        .run_journal()
+        .report_id("r1")
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    assert_eq!(*answer, None);
+}
+
+#[tokio::test]
+async fn a_success_body_that_is_not_json_is_returned_as_bytes() {
+    let (server, client) = serve(Reply::text(200, "text/csv", "a,b\n1,2\n")).await;
+    let csv = client
+        .download_journal()
+        .report_id("r1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&csv[..], b"a,b\n1,2\n");
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/reports/r1/file");
+    assert_eq!(request.header("accept"), Some("text/csv"));
+}
+
+#[tokio::test]
+async fn colliding_names_are_told_apart_and_each_sends_its_own_request() {
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .read_the_list_of_things()
+        .client_query("c")
+        .url_query("u")
+        .send_query(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.requests()[0].target,
+        "/v1/things?client=c&url=u&send=true"
+    );
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client.read_the_list_of_things_2().send().await.unwrap();
+    assert_eq!(server.requests()[0].target, "/v1/other/things");
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .get_thing()
+        .id("t1")
+        .id_query("t2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].target, "/v1/things/t1?id=t2");
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client.get_thing_2().id("t1").send().await.unwrap();
+    assert_eq!(server.requests()[0].target, "/v1/things/t1/copy");
+
+    let (server, client) = serve(Reply::status(204)).await;
+    client.execute_operation().send().await.unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.target, "/v1/execute");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_sent_as_given_with_its_content_type() {
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .put_journal_note()
+        .report_id("r1")
+        .body("first line\nsecond")
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.target, "/v1/reports/r1/note");
+    assert_eq!(request.header("content-type"), Some("text/plain"));
+    assert_eq!(request.body_text(), "first line\nsecond");
+
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client
+        .put_journal_note()
+        .report_id("r1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["body: is required"]);
+    assert!(server.requests().is_empty());
 }

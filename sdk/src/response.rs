@@ -2,6 +2,8 @@
 
 use std::ops::Deref;
 
+use reqwest::header::HeaderMap;
+
 /// The value of a successful call, with what Webex support asks about it:
 /// the tracking ID the call was sent with, the status of the answer and how
 /// many attempts it took.
@@ -28,36 +30,84 @@ use std::ops::Deref;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Response<T> {
     value: T,
     status: u16,
+    headers: HeaderMap,
     tracking_id: String,
     attempts: u32,
-    /// The answer's `Link` header, which list operations page with.
-    link: Option<String>,
+}
+
+impl<T: PartialEq> PartialEq for Response<T> {
+    /// Two answers are equal when their values, statuses, tracking IDs,
+    /// attempts and headers are.
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+            && self.status == other.status
+            && self.tracking_id == other.tracking_id
+            && self.attempts == other.attempts
+            && self.headers == other.headers
+    }
 }
 
 impl<T> Response<T> {
-    pub(crate) fn new(value: T, status: u16, tracking_id: String, attempts: u32) -> Self {
+    pub(crate) fn new(
+        value: T,
+        status: u16,
+        headers: HeaderMap,
+        tracking_id: String,
+        attempts: u32,
+    ) -> Self {
         Self {
             value,
             status,
+            headers,
             tracking_id,
             attempts,
-            link: None,
         }
     }
 
-    /// This answer with the `Link` header it came with.
-    pub(crate) fn with_link(mut self, link: Option<String>) -> Self {
-        self.link = link;
-        self
+    /// The same answer with its value changed by `f`.
+    #[allow(
+        dead_code,
+        reason = "used by the runtime for operations that answer JSON of several schemas"
+    )]
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            value: f(self.value),
+            status: self.status,
+            headers: self.headers,
+            tracking_id: self.tracking_id,
+            attempts: self.attempts,
+        }
+    }
+
+    /// The headers of the answer: a `Link` to the next page, a `Location`,
+    /// or any header the spec declares for the operation.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+    /// let answer = client
+    ///     .get_hunt_group()
+    ///     .location_id("location-id")
+    ///     .hunt_group_id("hunt-group-id")
+    ///     .send_with_meta()
+    ///     .await?;
+    /// if let Some(link) = answer.headers().get("link") {
+    ///     println!("more at {link:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+
     }
 
     /// The answer's `Link` header, for the paging of list operations.
     pub(crate) fn link(&self) -> Option<&str> {
-        self.link.as_deref()
+        self.headers.get(reqwest::header::LINK).and_then(|value| value.to_str().ok())
     }
 
     /// The decoded answer (`()` for an operation that answers no body).

@@ -18,9 +18,14 @@ pub struct Operation {
     pub id: &'static str,
     /// The HTTP method.
     pub method: reqwest::Method,
-    /// The success status the spec declares. Any `2xx` is taken as
-    /// success; this one names the operation's contract in traces.
+    /// The success status the spec declares (the first, when it declares
+    /// several). Any `2xx` is taken as success; this one names the
+    /// operation's contract in traces.
     pub success: u16,
+    /// The media types the answer is asked for (`Accept`).
+    pub accept: &'static str,
+    /// The media type of the request body (`Content-Type`).
+    pub content_type: &'static str,
     /// Whether the request may be sent again after a failure that leaves
     /// its outcome unknown (a `502`, a `504`, a timeout, a connection lost
     /// once the request was written): the spec's `x-idempotent`.
@@ -65,6 +70,10 @@ pub enum Resend {
     /// Applying it twice may differ from applying it once.
     Never,
     /// Safe to send again unless the body sets one of these properties.
+    #[allow(
+        dead_code,
+        reason = "made by the generated code of operations declared x-idempotent with unless-body-sets"
+    )]
     UnlessBodySets(&'static [&'static str]),
 }
 
@@ -115,6 +124,39 @@ pub fn push_query(url: &mut String, query: &[(&str, Option<&str>)]) {
     }
 }
 
+/// Appends a query parameter once per item (`name=a&name=b`), after
+/// whatever query the URL has.
+#[allow(
+    dead_code,
+    reason = "called by the generated code of operations that have such parameters"
+)]
+pub fn push_query_list(url: &mut String, name: &str, values: &[String]) {
+    let mut separator = if url.contains('?') { '&' } else { '?' };
+    for value in values {
+        url.push(separator);
+        separator = '&';
+        push_segment(url, name);
+        url.push('=');
+        push_segment(url, value);
+    }
+}
+
+/// Adds a header parameter. The generator only names valid header names,
+/// and `send` has checked the value ([`crate::validate::Violations::header_value`]),
+/// so neither is ever dropped.
+#[allow(
+    dead_code,
+    reason = "called by the generated code of operations that have such parameters"
+)]
+pub fn push_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let (Ok(name), Ok(value)) = (
+        reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+        reqwest::header::HeaderValue::from_str(value),
+    ) {
+        headers.append(name, value);
+    }
+}
+
 fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
@@ -150,11 +192,10 @@ fn ascii(run: &[u8]) -> Result<&str, fmt::Error> {
 /// A finished answer with the success status, body read in full.
 pub struct Response {
     pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) tracking_id: String,
     pub(crate) attempts: u32,
-    /// The `Link` header of the answer, kept for list operations' paging.
-    pub(crate) link: Option<String>,
 }
 
 impl Response {
@@ -162,20 +203,68 @@ impl Response {
     pub fn json_with_meta<T: DeserializeOwned>(self) -> Result<crate::Response<T>, Error> {
         match serde_json::from_slice(&self.body) {
             Ok(value) => Ok(self.with_value(value)),
-            Err(e) => Err(Error::UnreadableResponse {
-                status: self.status,
-                snippet: snippet(&self.body),
-                reason: e.to_string(),
-                tracking_id: self.tracking_id,
-                attempts: self.attempts,
-            }),
+            Err(e) => Err(self.unreadable(e)),
         }
+    }
+
+    /// Decodes the body as `T` when there is one: an operation whose
+    /// success statuses answer a body on some and none on others.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
+    pub fn json_or_empty_with_meta<T: DeserializeOwned>(
+        self,
+    ) -> Result<crate::Response<Option<T>>, Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(self.with_value(None));
+        }
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => Ok(self.with_value(Some(value))),
+            Err(e) => Err(self.unreadable(e)),
+        }
+    }
+
+    /// The body as JSON of any shape (`null` when empty): an operation whose
+    /// success statuses answer different schemas.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
+    pub fn value_with_meta(self) -> Result<crate::Response<serde_json::Value>, Error> {
+        self.json_or_empty_with_meta()
+            .map(|response| response.map(Option::unwrap_or_default))
+    }
+
+    /// The body as it came: an answer that is not JSON.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that answer so"
+    )]
+    pub fn bytes_with_meta(self) -> Result<crate::Response<Bytes>, Error> {
+        let body = self.body.clone();
+        Ok(self.with_value(body))
     }
 
     /// The answer of an operation whose success has no body to decode.
     pub fn with_value<T>(self, value: T) -> crate::Response<T> {
-        crate::Response::new(value, self.status, self.tracking_id, self.attempts)
-            .with_link(self.link)
+        crate::Response::new(
+            value,
+            self.status,
+            self.headers,
+            self.tracking_id,
+            self.attempts,
+        )
+    }
+
+    fn unreadable(self, e: serde_json::Error) -> Error {
+        Error::UnreadableResponse {
+            status: self.status,
+            snippet: snippet(&self.body),
+            reason: e.to_string(),
+            tracking_id: self.tracking_id,
+            attempts: self.attempts,
+        }
     }
 }
 

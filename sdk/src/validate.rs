@@ -167,14 +167,22 @@ impl Violations {
     }
 
     /// `minimum` and `maximum`, both inclusive.
-    pub fn range(
+    pub fn range(&mut self, at: &Path<'_>, value: i64, min: Option<i64>, max: Option<i64>) {
+        self.bounds(at, value, min, max);
+    }
+
+    /// `minimum` and `maximum` of a number, both inclusive.
+    pub fn number_range(&mut self, at: &Path<'_>, value: f64, min: Option<f64>, max: Option<f64>) {
+        self.bounds(at, value, min, max);
+    }
+
+    fn bounds<T: PartialOrd + fmt::Display>(
         &mut self,
         at: &Path<'_>,
-        value: impl Into<i64>,
-        min: Option<i64>,
-        max: Option<i64>,
+        value: T,
+        min: Option<T>,
+        max: Option<T>,
     ) {
-        let value = value.into();
         if let Some(min) = min
             && value < min
         {
@@ -195,6 +203,17 @@ impl Violations {
                 None => format!("must match `{}`, got {value:?}", pattern.source),
             };
             self.push(at, rule);
+        }
+    }
+
+    /// A header parameter's value must be one HTTP allows: no control
+    /// character but tab.
+    pub fn header_value(&mut self, at: &Path<'_>, value: &str) {
+        if value.bytes().any(|b| (b < 32 && b != b'\t') || b == 127) {
+            self.push(
+                at,
+                "must not contain control characters, which a header cannot carry".to_string(),
+            );
         }
     }
 

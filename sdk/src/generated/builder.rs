@@ -2,244 +2,6 @@
 
 //! One builder per operation, opened from [`crate::Client`].
 use super::types;
-/**Builder for [`Client::list_call_pickups`]
-
-[`Client::list_call_pickups`]: crate::Client::list_call_pickups*/
-#[derive(Debug, Clone)]
-pub struct ListCallPickups<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    max: ::std::option::Option<i64>,
-    start: ::std::option::Option<i64>,
-    order: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> ListCallPickups<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            max: ::std::option::Option::None,
-            start: ::std::option::Option::None,
-            order: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-    #[must_use]
-    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-    #[must_use]
-    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.start = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `order`. Optional. Sorts the call pickups by name, `ASC` or `DSC`; Webex's default is `ASC`.
-    #[must_use]
-    pub fn order(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.order = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `name`. Optional. Only call pickups whose name contains this text (at most 80 characters).
-    #[must_use]
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::ListCallPickupsResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListCallPickupsResponse>,
-        crate::Error,
-    > {
-        let Self { client, location_id, org_id, max, start, order, name, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        if let ::std::option::Option::Some(value) = &max {
-            let at = root.field("max");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-        }
-        if let ::std::option::Option::Some(value) = &start {
-            let at = root.field("start");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(0),
-                ::std::option::Option::None,
-            );
-        }
-        if let ::std::option::Option::Some(value) = &name {
-            let at = root.field("name");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::None,
-                ::std::option::Option::Some(80),
-            );
-        }
-        let (::std::option::Option::Some(location_id),) = (location_id,) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let max = max.map(|value| ::std::string::ToString::to_string(&value));
-        let start = start.map(|value| ::std::string::ToString::to_string(&value));
-        let mut url = client.url_buffer(40usize + location_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/callPickups");
-        crate::runtime::push_query(
-            &mut url,
-            &[
-                ("orgId", org_id.as_deref()),
-                ("max", max.as_deref()),
-                ("start", start.as_deref()),
-                ("order", order.as_deref()),
-                ("name", name.as_deref()),
-            ],
-        );
-        let operation = crate::runtime::Operation {
-            id: "listCallPickups",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
-    }
-    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupListItem`] (see [`crate::Items`]).
-
-Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
-    pub fn stream(self) -> crate::Items<types::CallPickupListItem> {
-        let Self { client, location_id, org_id, max, start, order, name, options } = self;
-        let location_id = crate::paging::owned(location_id);
-        let org_id = crate::paging::owned(org_id);
-        let order = crate::paging::owned(order);
-        let name = crate::paging::owned(name);
-        crate::paging::Items::new(
-            max,
-            start,
-            false,
-            move |cursor: crate::paging::Cursor| {
-                let page = ListCallPickups {
-                    client: ::std::clone::Clone::clone(&client),
-                    location_id: ::std::clone::Clone::clone(&location_id),
-                    org_id: ::std::clone::Clone::clone(&org_id),
-                    max: ::std::option::Option::Some(cursor.max),
-                    start: ::std::option::Option::Some(cursor.start),
-                    order: ::std::clone::Clone::clone(&order),
-                    name: ::std::clone::Clone::clone(&name),
-                    options: ::std::clone::Clone::clone(&options),
-                };
-                async move {
-                    let response = page.send_with_meta().await?;
-                    ::std::result::Result::Ok(
-                        crate::paging::Page::new(response, |value| value.call_pickups),
-                    )
-                }
-            },
-        )
-    }
-}
 /**Builder for [`Client::create_call_pickup`]
 
 [`Client::create_call_pickup`]: crate::Client::create_call_pickup*/
@@ -369,1007 +131,38 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &location_id);
         url.push_str("/callPickups");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "createCallPickup",
             method: ::reqwest::Method::POST,
             success: 201u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the call pickup; find it before creating it again with `client.list_call_pickups().location_id(location_id).name(name).send().await?.call_pickups`.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
 }
-/**Builder for [`Client::get_call_pickup`]
-
-[`Client::get_call_pickup`]: crate::Client::get_call_pickup*/
-#[derive(Debug, Clone)]
-pub struct GetCallPickup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> GetCallPickup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            call_pickup_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `callPickupId`. Required. ID of the call pickup to read.
-    #[must_use]
-    pub fn call_pickup_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.call_pickup_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::CallPickupDetails, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<types::CallPickupDetails>, crate::Error> {
-        let Self { client, location_id, call_pickup_id, org_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
-        if let ::std::option::Option::Some(value) = &call_pickup_id {
-            let at = root.field("callPickupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(call_pickup_id),
-        ) = (location_id, call_pickup_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/callPickups/");
-        crate::runtime::push_segment(&mut url, &call_pickup_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "getCallPickup",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
+impl<'a> ::std::convert::From<types::CreateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::CreateCallPickupRequest> {
+    fn from(value: types::CreateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
     }
 }
-/**Builder for [`Client::update_call_pickup`]
-
-[`Client::update_call_pickup`]: crate::Client::update_call_pickup*/
-#[derive(Debug, Clone)]
-pub struct UpdateCallPickup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> UpdateCallPickup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            call_pickup_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            body: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `callPickupId`. Required. ID of the call pickup to update.
-    #[must_use]
-    pub fn call_pickup_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.call_pickup_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets the request body: a [`types::UpdateCallPickupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
-    #[must_use]
-    pub fn body<V>(mut self, value: V) -> Self
-    where
-        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
-    {
-        self.body = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::UpdateCallPickupResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::UpdateCallPickupResponse>,
-        crate::Error,
-    > {
-        let Self { client, location_id, call_pickup_id, org_id, body, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
-        if let ::std::option::Option::Some(value) = &call_pickup_id {
-            let at = root.field("callPickupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let body = out.require(&root.field("body"), body);
-        if let ::std::option::Option::Some(body) = &body {
-            crate::validate::Rules::check(&**body, &root, out);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(call_pickup_id),
-            ::std::option::Option::Some(body),
-        ) = (location_id, call_pickup_id, body) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/callPickups/");
-        crate::runtime::push_segment(&mut url, &call_pickup_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "updateCallPickup",
-            method: ::reqwest::Method::PUT,
-            success: 200u16,
-            resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
-            if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on; before sending the rename again, see whether a call pickup has the new name with `client.list_call_pickups().location_id(location_id).name(new_name).send().await?.call_pickups`.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
-            .await?;
-        response.json_with_meta()
-    }
-}
-/**Builder for [`Client::delete_call_pickup`]
-
-[`Client::delete_call_pickup`]: crate::Client::delete_call_pickup*/
-#[derive(Debug, Clone)]
-pub struct DeleteCallPickup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> DeleteCallPickup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            call_pickup_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `callPickupId`. Required. ID of the call pickup to delete.
-    #[must_use]
-    pub fn call_pickup_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.call_pickup_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, location_id, call_pickup_id, org_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
-        if let ::std::option::Option::Some(value) = &call_pickup_id {
-            let at = root.field("callPickupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(call_pickup_id),
-        ) = (location_id, call_pickup_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/callPickups/");
-        crate::runtime::push_segment(&mut url, &call_pickup_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "deleteCallPickup",
-            method: ::reqwest::Method::DELETE,
-            success: 204u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
-    }
-}
-/**Builder for [`Client::list_call_pickup_available_agents`]
-
-[`Client::list_call_pickup_available_agents`]: crate::Client::list_call_pickup_available_agents*/
-#[derive(Debug, Clone)]
-pub struct ListCallPickupAvailableAgents<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    call_pickup_name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    max: ::std::option::Option<i64>,
-    start: ::std::option::Option<i64>,
-    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    order: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> ListCallPickupAvailableAgents<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            call_pickup_name: ::std::option::Option::None,
-            max: ::std::option::Option::None,
-            start: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            phone_number: ::std::option::Option::None,
-            order: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `callPickupName`. Optional. Only agents available to the call pickup with this name.
-    #[must_use]
-    pub fn call_pickup_name(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.call_pickup_name = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-    #[must_use]
-    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-    #[must_use]
-    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.start = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `name`. Optional. Only agents with a matching name.
-    #[must_use]
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `phoneNumber`. Optional. Only agents with a matching primary number.
-    #[must_use]
-    pub fn phone_number(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.phone_number = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `order`. Optional. Up to three sort fields separated by `|`, from `fname`, `lname`, `extension` and `number`.
-    #[must_use]
-    pub fn order(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.order = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<
-        types::ListCallPickupAvailableAgentsResponse,
-        crate::Error,
-    > {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListCallPickupAvailableAgentsResponse>,
-        crate::Error,
-    > {
-        let Self {
-            client,
-            location_id,
-            org_id,
-            call_pickup_name,
-            max,
-            start,
-            name,
-            phone_number,
-            order,
-            options,
-        } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        if let ::std::option::Option::Some(value) = &max {
-            let at = root.field("max");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-        }
-        if let ::std::option::Option::Some(value) = &start {
-            let at = root.field("start");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(0),
-                ::std::option::Option::None,
-            );
-        }
-        let (::std::option::Option::Some(location_id),) = (location_id,) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let max = max.map(|value| ::std::string::ToString::to_string(&value));
-        let start = start.map(|value| ::std::string::ToString::to_string(&value));
-        let mut url = client.url_buffer(55usize + location_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/callPickups/availableUsers");
-        crate::runtime::push_query(
-            &mut url,
-            &[
-                ("orgId", org_id.as_deref()),
-                ("callPickupName", call_pickup_name.as_deref()),
-                ("max", max.as_deref()),
-                ("start", start.as_deref()),
-                ("name", name.as_deref()),
-                ("phoneNumber", phone_number.as_deref()),
-                ("order", order.as_deref()),
-            ],
-        );
-        let operation = crate::runtime::Operation {
-            id: "listCallPickupAvailableAgents",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
-    }
-    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupAgent`] (see [`crate::Items`]).
-
-Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
-    pub fn stream(self) -> crate::Items<types::CallPickupAgent> {
-        let Self {
-            client,
-            location_id,
-            org_id,
-            call_pickup_name,
-            max,
-            start,
-            name,
-            phone_number,
-            order,
-            options,
-        } = self;
-        let location_id = crate::paging::owned(location_id);
-        let org_id = crate::paging::owned(org_id);
-        let call_pickup_name = crate::paging::owned(call_pickup_name);
-        let name = crate::paging::owned(name);
-        let phone_number = crate::paging::owned(phone_number);
-        let order = crate::paging::owned(order);
-        crate::paging::Items::new(
-            max,
-            start,
-            false,
-            move |cursor: crate::paging::Cursor| {
-                let page = ListCallPickupAvailableAgents {
-                    client: ::std::clone::Clone::clone(&client),
-                    location_id: ::std::clone::Clone::clone(&location_id),
-                    org_id: ::std::clone::Clone::clone(&org_id),
-                    call_pickup_name: ::std::clone::Clone::clone(&call_pickup_name),
-                    max: ::std::option::Option::Some(cursor.max),
-                    start: ::std::option::Option::Some(cursor.start),
-                    name: ::std::clone::Clone::clone(&name),
-                    phone_number: ::std::clone::Clone::clone(&phone_number),
-                    order: ::std::clone::Clone::clone(&order),
-                    options: ::std::clone::Clone::clone(&options),
-                };
-                async move {
-                    let response = page.send_with_meta().await?;
-                    ::std::result::Result::Ok(
-                        crate::paging::Page::new(response, |value| value.agents),
-                    )
-                }
-            },
-        )
-    }
-}
-/**Builder for [`Client::list_hunt_groups`]
-
-[`Client::list_hunt_groups`]: crate::Client::list_hunt_groups*/
-#[derive(Debug, Clone)]
-pub struct ListHuntGroups<'a> {
-    client: crate::Client,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    max: ::std::option::Option<i64>,
-    start: ::std::option::Option<i64>,
-    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> ListHuntGroups<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            org_id: ::std::option::Option::None,
-            location_id: ::std::option::Option::None,
-            max: ::std::option::Option::None,
-            start: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            phone_number: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `locationId`. Optional. Only hunt groups of this location.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-    #[must_use]
-    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-    #[must_use]
-    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.start = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `name`. Optional. Only hunt groups with a matching name.
-    #[must_use]
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `phoneNumber`. Optional. Only hunt groups with a matching primary phone number or extension.
-    #[must_use]
-    pub fn phone_number(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.phone_number = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::ListHuntGroupsResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListHuntGroupsResponse>,
-        crate::Error,
-    > {
-        let Self {
-            client,
-            org_id,
-            location_id,
-            max,
-            start,
-            name,
-            phone_number,
-            options,
-        } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        if let ::std::option::Option::Some(value) = &max {
-            let at = root.field("max");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-        }
-        if let ::std::option::Option::Some(value) = &start {
-            let at = root.field("start");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(0),
-                ::std::option::Option::None,
-            );
-        }
-        violations.into_result()?;
-        let max = max.map(|value| ::std::string::ToString::to_string(&value));
-        let start = start.map(|value| ::std::string::ToString::to_string(&value));
-        let mut url = client.url_buffer(28usize);
-        url.push_str("/telephony/config/huntGroups");
-        crate::runtime::push_query(
-            &mut url,
-            &[
-                ("orgId", org_id.as_deref()),
-                ("locationId", location_id.as_deref()),
-                ("max", max.as_deref()),
-                ("start", start.as_deref()),
-                ("name", name.as_deref()),
-                ("phoneNumber", phone_number.as_deref()),
-            ],
-        );
-        let operation = crate::runtime::Operation {
-            id: "listHuntGroups",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
-    }
-    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::HuntGroupListItem`] (see [`crate::Items`]).
-
-Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the page the answer's `Link` header names with `rel="next"`, until an answer names none. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
-    pub fn stream(self) -> crate::Items<types::HuntGroupListItem> {
-        let Self {
-            client,
-            org_id,
-            location_id,
-            max,
-            start,
-            name,
-            phone_number,
-            options,
-        } = self;
-        let org_id = crate::paging::owned(org_id);
-        let location_id = crate::paging::owned(location_id);
-        let name = crate::paging::owned(name);
-        let phone_number = crate::paging::owned(phone_number);
-        crate::paging::Items::new(
-            max,
-            start,
-            true,
-            move |cursor: crate::paging::Cursor| {
-                let page = ListHuntGroups {
-                    client: ::std::clone::Clone::clone(&client),
-                    org_id: ::std::clone::Clone::clone(&org_id),
-                    location_id: ::std::clone::Clone::clone(&location_id),
-                    max: ::std::option::Option::Some(cursor.max),
-                    start: ::std::option::Option::Some(cursor.start),
-                    name: ::std::clone::Clone::clone(&name),
-                    phone_number: ::std::clone::Clone::clone(&phone_number),
-                    options: ::std::clone::Clone::clone(&options),
-                };
-                async move {
-                    let response = page.send_with_meta().await?;
-                    ::std::result::Result::Ok(
-                        crate::paging::Page::new(response, |value| value.hunt_groups),
-                    )
-                }
-            },
-        )
+impl<'a> ::std::convert::From<&'a types::CreateCallPickupRequest>
+for ::std::borrow::Cow<'a, types::CreateCallPickupRequest> {
+    fn from(value: &'a types::CreateCallPickupRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
     }
 }
 /**Builder for [`Client::create_hunt_group`]
@@ -1501,817 +294,38 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &location_id);
         url.push_str("/huntGroups");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "createHuntGroup",
             method: ::reqwest::Method::POST,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the hunt group; find it before creating it again with `client.list_hunt_groups().location_id(location_id).name(name).send().await?.hunt_groups`.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
 }
-/**Builder for [`Client::get_hunt_group`]
-
-[`Client::get_hunt_group`]: crate::Client::get_hunt_group*/
-#[derive(Debug, Clone)]
-pub struct GetHuntGroup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> GetHuntGroup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group to read.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-        ) = (location_id, hunt_group_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "getHuntGroup",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
+impl<'a> ::std::convert::From<types::CreateHuntGroupRequest>
+for ::std::borrow::Cow<'a, types::CreateHuntGroupRequest> {
+    fn from(value: types::CreateHuntGroupRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
     }
 }
-/**Builder for [`Client::update_hunt_group`]
-
-[`Client::update_hunt_group`]: crate::Client::update_hunt_group*/
-#[derive(Debug, Clone)]
-pub struct UpdateHuntGroup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> UpdateHuntGroup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            body: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group to update.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets the request body: a [`types::UpdateHuntGroupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
-    #[must_use]
-    pub fn body<V>(mut self, value: V) -> Self
-    where
-        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
-    {
-        self.body = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let body = out.require(&root.field("body"), body);
-        if let ::std::option::Option::Some(body) = &body {
-            crate::validate::Rules::check(&**body, &root, out);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-            ::std::option::Option::Some(body),
-        ) = (location_id, hunt_group_id, body) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "updateHuntGroup",
-            method: ::reqwest::Method::PUT,
-            success: 204u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
-    }
-}
-/**Builder for [`Client::delete_hunt_group`]
-
-[`Client::delete_hunt_group`]: crate::Client::delete_hunt_group*/
-#[derive(Debug, Clone)]
-pub struct DeleteHuntGroup<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> DeleteHuntGroup<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-        ) = (location_id, hunt_group_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "deleteHuntGroup",
-            method: ::reqwest::Method::DELETE,
-            success: 204u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
-    }
-}
-/**Builder for [`Client::get_hunt_group_call_forwarding_settings`]
-
-[`Client::get_hunt_group_call_forwarding_settings`]: crate::Client::get_hunt_group_call_forwarding_settings*/
-#[derive(Debug, Clone)]
-pub struct GetHuntGroupCallForwardingSettings<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> GetHuntGroupCallForwardingSettings<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::HuntGroupCallForwardingSettings, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::HuntGroupCallForwardingSettings>,
-        crate::Error,
-    > {
-        let Self { client, location_id, hunt_group_id, org_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-        ) = (location_id, hunt_group_id) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(55usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        url.push_str("/callForwarding");
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "getHuntGroupCallForwardingSettings",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
-    }
-}
-/**Builder for [`Client::update_hunt_group_call_forwarding_settings`]
-
-[`Client::update_hunt_group_call_forwarding_settings`]: crate::Client::update_hunt_group_call_forwarding_settings*/
-#[derive(Debug, Clone)]
-pub struct UpdateHuntGroupCallForwardingSettings<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<
-        ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
-    >,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> UpdateHuntGroupCallForwardingSettings<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            body: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `huntGroupId`. Required. ID of the hunt group.
-    #[must_use]
-    pub fn hunt_group_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets the request body: a [`types::UpdateHuntGroupCallForwardingRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
-    #[must_use]
-    pub fn body<V>(mut self, value: V) -> Self
-    where
-        V: ::std::convert::Into<
-            ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
-        >,
-    {
-        self.body = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
-        let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let body = out.require(&root.field("body"), body);
-        if let ::std::option::Option::Some(body) = &body {
-            crate::validate::Rules::check(&**body, &root, out);
-        }
-        let (
-            ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-            ::std::option::Option::Some(body),
-        ) = (location_id, hunt_group_id, body) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client
-            .url_buffer(55usize + location_id.len() + hunt_group_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        url.push_str("/callForwarding");
-        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
-        let operation = crate::runtime::Operation {
-            id: "updateHuntGroupCallForwardingSettings",
-            method: ::reqwest::Method::PUT,
-            success: 204u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
+impl<'a> ::std::convert::From<&'a types::CreateHuntGroupRequest>
+for ::std::borrow::Cow<'a, types::CreateHuntGroupRequest> {
+    fn from(value: &'a types::CreateHuntGroupRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
     }
 }
 /**Builder for [`Client::create_hunt_group_selective_call_forwarding_rule`]
@@ -2473,38 +487,57 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &hunt_group_id);
         url.push_str("/callForwarding/selectiveRules");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "createHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::POST,
             success: 201u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the rule; find it in the hunt group's rules before creating it again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
 }
-/**Builder for [`Client::get_hunt_group_selective_call_forwarding_rule`]
+impl<'a> ::std::convert::From<types::CreateSelectiveForwardingRuleRequest>
+for ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest> {
+    fn from(value: types::CreateSelectiveForwardingRuleRequest) -> Self {
+        ::std::borrow::Cow::Owned(value)
+    }
+}
+impl<'a> ::std::convert::From<&'a types::CreateSelectiveForwardingRuleRequest>
+for ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest> {
+    fn from(value: &'a types::CreateSelectiveForwardingRuleRequest) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
+    }
+}
+/**Builder for [`Client::delete_call_pickup`]
 
-[`Client::get_hunt_group_selective_call_forwarding_rule`]: crate::Client::get_hunt_group_selective_call_forwarding_rule*/
+[`Client::delete_call_pickup`]: crate::Client::delete_call_pickup*/
 #[derive(Debug, Clone)]
-pub struct GetHuntGroupSelectiveCallForwardingRule<'a> {
+pub struct DeleteCallPickup<'a> {
     client: crate::Client,
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    rule_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     options: crate::runtime::CallOptions,
 }
-impl<'a> GetHuntGroupSelectiveCallForwardingRule<'a> {
+impl<'a> DeleteCallPickup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
             location_id: ::std::option::Option::None,
-            hunt_group_id: ::std::option::Option::None,
-            rule_id: ::std::option::Option::None,
+            call_pickup_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
             options: ::std::default::Default::default(),
         }
@@ -2518,22 +551,13 @@ impl<'a> GetHuntGroupSelectiveCallForwardingRule<'a> {
         self.location_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    ///Sets `callPickupId`. Required. ID of the call pickup to delete.
     #[must_use]
-    pub fn hunt_group_id(
+    pub fn call_pickup_id(
         mut self,
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
-        self.hunt_group_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `ruleId`. Required. ID of the selective call forwarding rule.
-    #[must_use]
-    pub fn rule_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.rule_id = ::std::option::Option::Some(value.into());
+        self.call_pickup_id = ::std::option::Option::Some(value.into());
         self
     }
     ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
@@ -2575,10 +599,8 @@ impl<'a> GetHuntGroupSelectiveCallForwardingRule<'a> {
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::SelectiveForwardingRule, crate::Error> {
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
         self.send_with_meta().await.map(crate::Response::into_value)
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
@@ -2588,11 +610,8 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
     pub async fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::SelectiveForwardingRule>,
-        crate::Error,
-    > {
-        let Self { client, location_id, hunt_group_id, rule_id, org_id, options } = self;
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, location_id, call_pickup_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -2615,20 +634,9 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             );
             out.path_segment(&at, value);
         }
-        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
-        if let ::std::option::Option::Some(value) = &hunt_group_id {
-            let at = root.field("huntGroupId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let rule_id = out.require(&root.field("ruleId"), rule_id);
-        if let ::std::option::Option::Some(value) = &rule_id {
-            let at = root.field("ruleId");
+        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
+        if let ::std::option::Option::Some(value) = &call_pickup_id {
+            let at = root.field("callPickupId");
             out.length(
                 &at,
                 value,
@@ -2639,60 +647,58 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         }
         let (
             ::std::option::Option::Some(location_id),
-            ::std::option::Option::Some(hunt_group_id),
-            ::std::option::Option::Some(rule_id),
-        ) = (location_id, hunt_group_id, rule_id) else {
+            ::std::option::Option::Some(call_pickup_id),
+        ) = (location_id, call_pickup_id) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
         let mut url = client
-            .url_buffer(
-                71usize + location_id.len() + hunt_group_id.len() + rule_id.len(),
-            );
+            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
         url.push_str("/telephony/config/locations/");
         crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/");
-        crate::runtime::push_segment(&mut url, &hunt_group_id);
-        url.push_str("/callForwarding/selectiveRules/");
-        crate::runtime::push_segment(&mut url, &rule_id);
+        url.push_str("/callPickups/");
+        crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
-            id: "getHuntGroupSelectiveCallForwardingRule",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
+            id: "deleteCallPickup",
+            method: ::reqwest::Method::DELETE,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
-        response.json_with_meta()
+        ::std::result::Result::Ok(response.with_value(()))
     }
 }
-/**Builder for [`Client::update_hunt_group_selective_call_forwarding_rule`]
+/**Builder for [`Client::delete_hunt_group`]
 
-[`Client::update_hunt_group_selective_call_forwarding_rule`]: crate::Client::update_hunt_group_selective_call_forwarding_rule*/
+[`Client::delete_hunt_group`]: crate::Client::delete_hunt_group*/
 #[derive(Debug, Clone)]
-pub struct UpdateHuntGroupSelectiveCallForwardingRule<'a> {
+pub struct DeleteHuntGroup<'a> {
     client: crate::Client,
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    rule_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<
-        ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
-    >,
     options: crate::runtime::CallOptions,
 }
-impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
+impl<'a> DeleteHuntGroup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
             location_id: ::std::option::Option::None,
             hunt_group_id: ::std::option::Option::None,
-            rule_id: ::std::option::Option::None,
             org_id: ::std::option::Option::None,
-            body: ::std::option::Option::None,
             options: ::std::default::Default::default(),
         }
     }
@@ -2714,15 +720,6 @@ impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
         self.hunt_group_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `ruleId`. Required. ID of the selective call forwarding rule.
-    #[must_use]
-    pub fn rule_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.rule_id = ::std::option::Option::Some(value.into());
-        self
-    }
     ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
     #[must_use]
     pub fn org_id(
@@ -2730,17 +727,6 @@ impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
         value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
     ) -> Self {
         self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets the request body: a [`types::UpdateSelectiveForwardingRuleRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
-    #[must_use]
-    pub fn body<V>(mut self, value: V) -> Self
-    where
-        V: ::std::convert::Into<
-            ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
-        >,
-    {
-        self.body = ::std::option::Option::Some(value.into());
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -2773,8 +759,8 @@ impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-On success the service answers `201`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
         self.send_with_meta().await.map(crate::Response::into_value)
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
@@ -2784,16 +770,8 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
     pub async fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
-        let Self {
-            client,
-            location_id,
-            hunt_group_id,
-            rule_id,
-            org_id,
-            body,
-            options,
-        } = self;
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
         let out = &mut violations;
@@ -2827,52 +805,40 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             );
             out.path_segment(&at, value);
         }
-        let rule_id = out.require(&root.field("ruleId"), rule_id);
-        if let ::std::option::Option::Some(value) = &rule_id {
-            let at = root.field("ruleId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let body = out.require(&root.field("body"), body);
-        if let ::std::option::Option::Some(body) = &body {
-            crate::validate::Rules::check(&**body, &root, out);
-        }
         let (
             ::std::option::Option::Some(location_id),
             ::std::option::Option::Some(hunt_group_id),
-            ::std::option::Option::Some(rule_id),
-            ::std::option::Option::Some(body),
-        ) = (location_id, hunt_group_id, rule_id, body) else {
+        ) = (location_id, hunt_group_id) else {
             return ::std::result::Result::Err(violations.into_error());
         };
         violations.into_result()?;
         let mut url = client
-            .url_buffer(
-                71usize + location_id.len() + hunt_group_id.len() + rule_id.len(),
-            );
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
         url.push_str("/telephony/config/locations/");
         crate::runtime::push_segment(&mut url, &location_id);
         url.push_str("/huntGroups/");
         crate::runtime::push_segment(&mut url, &hunt_group_id);
-        url.push_str("/callForwarding/selectiveRules/");
-        crate::runtime::push_segment(&mut url, &rule_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
-            id: "updateHuntGroupSelectiveCallForwardingRule",
-            method: ::reqwest::Method::PUT,
-            success: 201u16,
-            resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
-            if_unknown: "A rename that was applied changes the rule's ID, and the old ID answers 404 from then on; find the rule by its new name before sending the rename again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`.",
+            id: "deleteHuntGroup",
+            method: ::reqwest::Method::DELETE,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
-        response.json_with_meta()
+        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::delete_hunt_group_selective_call_forwarding_rule`]
@@ -3040,31 +1006,202 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callForwarding/selectiveRules/");
         crate::runtime::push_segment(&mut url, &rule_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "deleteHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }
 }
-/**Builder for [`Client::switch_hunt_group_call_forwarding_mode`]
+/**Builder for [`Client::get_call_pickup`]
 
-[`Client::switch_hunt_group_call_forwarding_mode`]: crate::Client::switch_hunt_group_call_forwarding_mode*/
+[`Client::get_call_pickup`]: crate::Client::get_call_pickup*/
 #[derive(Debug, Clone)]
-pub struct SwitchHuntGroupCallForwardingMode<'a> {
+pub struct GetCallPickup<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> GetCallPickup<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            call_pickup_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callPickupId`. Required. ID of the call pickup to read.
+    #[must_use]
+    pub fn call_pickup_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.call_pickup_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::CallPickupDetails, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<types::CallPickupDetails>, crate::Error> {
+        let Self { client, location_id, call_pickup_id, org_id, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
+        if let ::std::option::Option::Some(value) = &call_pickup_id {
+            let at = root.field("callPickupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(call_pickup_id),
+        ) = (location_id, call_pickup_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups/");
+        crate::runtime::push_segment(&mut url, &call_pickup_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getCallPickup",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+}
+/**Builder for [`Client::get_hunt_group`]
+
+[`Client::get_hunt_group`]: crate::Client::get_hunt_group*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroup<'a> {
     client: crate::Client,
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     options: crate::runtime::CallOptions,
 }
-impl<'a> SwitchHuntGroupCallForwardingMode<'a> {
+impl<'a> GetHuntGroup<'a> {
     pub(crate) fn new(client: crate::Client) -> Self {
         Self {
             client,
@@ -3083,7 +1220,7 @@ impl<'a> SwitchHuntGroupCallForwardingMode<'a> {
         self.location_id = ::std::option::Option::Some(value.into());
         self
     }
-    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    ///Sets `huntGroupId`. Required. ID of the hunt group to read.
     #[must_use]
     pub fn hunt_group_id(
         mut self,
@@ -3131,8 +1268,10 @@ impl<'a> SwitchHuntGroupCallForwardingMode<'a> {
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
-On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
         self.send_with_meta().await.map(crate::Response::into_value)
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
@@ -3142,7 +1281,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
     pub async fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -3185,239 +1324,32 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         };
         violations.into_result()?;
         let mut url = client
-            .url_buffer(81usize + location_id.len() + hunt_group_id.len());
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
         url.push_str("/telephony/config/locations/");
         crate::runtime::push_segment(&mut url, &location_id);
         url.push_str("/huntGroups/");
         crate::runtime::push_segment(&mut url, &hunt_group_id);
-        url.push_str("/callForwarding/actions/switchMode/invoke");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
-            id: "switchHuntGroupCallForwardingMode",
-            method: ::reqwest::Method::POST,
-            success: 204u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
-    }
-}
-/**Builder for [`Client::get_hunt_group_primary_available_phone_numbers`]
-
-[`Client::get_hunt_group_primary_available_phone_numbers`]: crate::Client::get_hunt_group_primary_available_phone_numbers*/
-#[derive(Debug, Clone)]
-pub struct GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
-    client: crate::Client,
-    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    max: ::std::option::Option<i64>,
-    start: ::std::option::Option<i64>,
-    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            location_id: ::std::option::Option::None,
-            org_id: ::std::option::Option::None,
-            max: ::std::option::Option::None,
-            start: ::std::option::Option::None,
-            phone_number: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `locationId`. Required. ID of the location the group belongs to.
-    #[must_use]
-    pub fn location_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.location_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
-    #[must_use]
-    pub fn org_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.org_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-    #[must_use]
-    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-    #[must_use]
-    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.start = ::std::option::Option::Some(value.into());
-        self
-    }
-    ///Sets `phoneNumber`. Optional. Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
-    #[must_use]
-    pub fn phone_number(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.phone_number = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::AvailableNumbersResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<
-        crate::Response<types::AvailableNumbersResponse>,
-        crate::Error,
-    > {
-        let Self { client, location_id, org_id, max, start, phone_number, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let org_id = org_id
-            .or_else(|| {
-                client
-                    .default_parameter("orgId")
-                    .map(|value| ::std::borrow::Cow::Owned(
-                        ::std::borrow::ToOwned::to_owned(value),
-                    ))
-            });
-        let location_id = out.require(&root.field("locationId"), location_id);
-        if let ::std::option::Option::Some(value) = &location_id {
-            let at = root.field("locationId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        if let ::std::option::Option::Some(value) = &max {
-            let at = root.field("max");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-        }
-        if let ::std::option::Option::Some(value) = &start {
-            let at = root.field("start");
-            out.range(
-                &at,
-                *value,
-                ::std::option::Option::Some(0),
-                ::std::option::Option::None,
-            );
-        }
-        let (::std::option::Option::Some(location_id),) = (location_id,) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let max = max.map(|value| ::std::string::ToString::to_string(&value));
-        let start = start.map(|value| ::std::string::ToString::to_string(&value));
-        let mut url = client.url_buffer(56usize + location_id.len());
-        url.push_str("/telephony/config/locations/");
-        crate::runtime::push_segment(&mut url, &location_id);
-        url.push_str("/huntGroups/availableNumbers");
-        crate::runtime::push_query(
-            &mut url,
-            &[
-                ("orgId", org_id.as_deref()),
-                ("max", max.as_deref()),
-                ("start", start.as_deref()),
-                ("phoneNumber", phone_number.as_deref()),
-            ],
-        );
-        let operation = crate::runtime::Operation {
-            id: "getHuntGroupPrimaryAvailablePhoneNumbers",
+            id: "getHuntGroup",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         response.json_with_meta()
-    }
-    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
-
-Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
-    pub fn stream(self) -> crate::Items<types::AvailableNumber> {
-        let Self { client, location_id, org_id, max, start, phone_number, options } = self;
-        let location_id = crate::paging::owned(location_id);
-        let org_id = crate::paging::owned(org_id);
-        let phone_number = crate::paging::owned(phone_number);
-        crate::paging::Items::new(
-            max,
-            start,
-            false,
-            move |cursor: crate::paging::Cursor| {
-                let page = GetHuntGroupPrimaryAvailablePhoneNumbers {
-                    client: ::std::clone::Clone::clone(&client),
-                    location_id: ::std::clone::Clone::clone(&location_id),
-                    org_id: ::std::clone::Clone::clone(&org_id),
-                    max: ::std::option::Option::Some(cursor.max),
-                    start: ::std::option::Option::Some(cursor.start),
-                    phone_number: ::std::clone::Clone::clone(&phone_number),
-                    options: ::std::clone::Clone::clone(&options),
-                };
-                async move {
-                    let response = page.send_with_meta().await?;
-                    ::std::result::Result::Ok(
-                        crate::paging::Page::new(response, |value| value.phone_numbers),
-                    )
-                }
-            },
-        )
     }
 }
 /**Builder for [`Client::get_hunt_group_alternate_available_phone_numbers`]
@@ -3558,7 +1490,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -3567,7 +1499,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -3591,15 +1523,24 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
                 ("phoneNumber", phone_number.as_deref()),
             ],
         );
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "getHuntGroupAlternateAvailablePhoneNumbers",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
@@ -3808,7 +1749,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -3817,7 +1758,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -3852,15 +1793,24 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
                 ("extension", extension.as_deref()),
             ],
         );
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "getHuntGroupCallForwardAvailablePhoneNumbers",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
@@ -3910,16 +1860,1707 @@ Each page is one call of this operation, checked, paced by the rate limiter and 
         )
     }
 }
-impl<'a> ::std::convert::From<types::CreateCallPickupRequest>
-for ::std::borrow::Cow<'a, types::CreateCallPickupRequest> {
-    fn from(value: types::CreateCallPickupRequest) -> Self {
-        ::std::borrow::Cow::Owned(value)
+/**Builder for [`Client::get_hunt_group_call_forwarding_settings`]
+
+[`Client::get_hunt_group_call_forwarding_settings`]: crate::Client::get_hunt_group_call_forwarding_settings*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroupCallForwardingSettings<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> GetHuntGroupCallForwardingSettings<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::HuntGroupCallForwardingSettings, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::HuntGroupCallForwardingSettings>,
+        crate::Error,
+    > {
+        let Self { client, location_id, hunt_group_id, org_id, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+        ) = (location_id, hunt_group_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(55usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        url.push_str("/callForwarding");
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getHuntGroupCallForwardingSettings",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
     }
 }
-impl<'a> ::std::convert::From<&'a types::CreateCallPickupRequest>
-for ::std::borrow::Cow<'a, types::CreateCallPickupRequest> {
-    fn from(value: &'a types::CreateCallPickupRequest) -> Self {
-        ::std::borrow::Cow::Borrowed(value)
+/**Builder for [`Client::get_hunt_group_primary_available_phone_numbers`]
+
+[`Client::get_hunt_group_primary_available_phone_numbers`]: crate::Client::get_hunt_group_primary_available_phone_numbers*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    max: ::std::option::Option<i64>,
+    start: ::std::option::Option<i64>,
+    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            max: ::std::option::Option::None,
+            start: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+    #[must_use]
+    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.max = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+    #[must_use]
+    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.start = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`. Optional. Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::AvailableNumbersResponse, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::AvailableNumbersResponse>,
+        crate::Error,
+    > {
+        let Self { client, location_id, org_id, max, start, phone_number, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        if let ::std::option::Option::Some(value) = &max {
+            let at = root.field("max");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &start {
+            let at = root.field("start");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(0),
+                ::std::option::Option::None,
+            );
+        }
+        let (::std::option::Option::Some(location_id),) = (location_id,) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let max = max.map(|value| ::std::string::ToString::to_string(&value));
+        let start = start.map(|value| ::std::string::ToString::to_string(&value));
+        let mut url = client.url_buffer(56usize + location_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/availableNumbers");
+        crate::runtime::push_query(
+            &mut url,
+            &[
+                ("orgId", org_id.as_deref()),
+                ("max", max.as_deref()),
+                ("start", start.as_deref()),
+                ("phoneNumber", phone_number.as_deref()),
+            ],
+        );
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getHuntGroupPrimaryAvailablePhoneNumbers",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::AvailableNumber> {
+        let Self { client, location_id, org_id, max, start, phone_number, options } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let phone_number = crate::paging::owned(phone_number);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = GetHuntGroupPrimaryAvailablePhoneNumbers {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                    options: ::std::clone::Clone::clone(&options),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.phone_numbers),
+                    )
+                }
+            },
+        )
+    }
+}
+/**Builder for [`Client::get_hunt_group_selective_call_forwarding_rule`]
+
+[`Client::get_hunt_group_selective_call_forwarding_rule`]: crate::Client::get_hunt_group_selective_call_forwarding_rule*/
+#[derive(Debug, Clone)]
+pub struct GetHuntGroupSelectiveCallForwardingRule<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    rule_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> GetHuntGroupSelectiveCallForwardingRule<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            rule_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `ruleId`. Required. ID of the selective call forwarding rule.
+    #[must_use]
+    pub fn rule_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.rule_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::SelectiveForwardingRule, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::SelectiveForwardingRule>,
+        crate::Error,
+    > {
+        let Self { client, location_id, hunt_group_id, rule_id, org_id, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let rule_id = out.require(&root.field("ruleId"), rule_id);
+        if let ::std::option::Option::Some(value) = &rule_id {
+            let at = root.field("ruleId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+            ::std::option::Option::Some(rule_id),
+        ) = (location_id, hunt_group_id, rule_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(
+                71usize + location_id.len() + hunt_group_id.len() + rule_id.len(),
+            );
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        url.push_str("/callForwarding/selectiveRules/");
+        crate::runtime::push_segment(&mut url, &rule_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getHuntGroupSelectiveCallForwardingRule",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+}
+/**Builder for [`Client::list_call_pickup_available_agents`]
+
+[`Client::list_call_pickup_available_agents`]: crate::Client::list_call_pickup_available_agents*/
+#[derive(Debug, Clone)]
+pub struct ListCallPickupAvailableAgents<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    call_pickup_name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    max: ::std::option::Option<i64>,
+    start: ::std::option::Option<i64>,
+    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    order: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> ListCallPickupAvailableAgents<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            call_pickup_name: ::std::option::Option::None,
+            max: ::std::option::Option::None,
+            start: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            order: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callPickupName`. Optional. Only agents available to the call pickup with this name.
+    #[must_use]
+    pub fn call_pickup_name(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.call_pickup_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+    #[must_use]
+    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.max = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+    #[must_use]
+    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.start = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `name`. Optional. Only agents with a matching name.
+    #[must_use]
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`. Optional. Only agents with a matching primary number.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `order`. Optional. Up to three sort fields separated by `|`, from `fname`, `lname`, `extension` and `number`.
+    #[must_use]
+    pub fn order(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.order = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::ListCallPickupAvailableAgentsResponse,
+        crate::Error,
+    > {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::ListCallPickupAvailableAgentsResponse>,
+        crate::Error,
+    > {
+        let Self {
+            client,
+            location_id,
+            org_id,
+            call_pickup_name,
+            max,
+            start,
+            name,
+            phone_number,
+            order,
+            options,
+        } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        if let ::std::option::Option::Some(value) = &max {
+            let at = root.field("max");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &start {
+            let at = root.field("start");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(0),
+                ::std::option::Option::None,
+            );
+        }
+        let (::std::option::Option::Some(location_id),) = (location_id,) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let max = max.map(|value| ::std::string::ToString::to_string(&value));
+        let start = start.map(|value| ::std::string::ToString::to_string(&value));
+        let mut url = client.url_buffer(55usize + location_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups/availableUsers");
+        crate::runtime::push_query(
+            &mut url,
+            &[
+                ("orgId", org_id.as_deref()),
+                ("callPickupName", call_pickup_name.as_deref()),
+                ("max", max.as_deref()),
+                ("start", start.as_deref()),
+                ("name", name.as_deref()),
+                ("phoneNumber", phone_number.as_deref()),
+                ("order", order.as_deref()),
+            ],
+        );
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "listCallPickupAvailableAgents",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupAgent`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::CallPickupAgent> {
+        let Self {
+            client,
+            location_id,
+            org_id,
+            call_pickup_name,
+            max,
+            start,
+            name,
+            phone_number,
+            order,
+            options,
+        } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let call_pickup_name = crate::paging::owned(call_pickup_name);
+        let name = crate::paging::owned(name);
+        let phone_number = crate::paging::owned(phone_number);
+        let order = crate::paging::owned(order);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListCallPickupAvailableAgents {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    call_pickup_name: ::std::clone::Clone::clone(&call_pickup_name),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    name: ::std::clone::Clone::clone(&name),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                    order: ::std::clone::Clone::clone(&order),
+                    options: ::std::clone::Clone::clone(&options),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.agents),
+                    )
+                }
+            },
+        )
+    }
+}
+/**Builder for [`Client::list_call_pickups`]
+
+[`Client::list_call_pickups`]: crate::Client::list_call_pickups*/
+#[derive(Debug, Clone)]
+pub struct ListCallPickups<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    max: ::std::option::Option<i64>,
+    start: ::std::option::Option<i64>,
+    order: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> ListCallPickups<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            max: ::std::option::Option::None,
+            start: ::std::option::Option::None,
+            order: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+    #[must_use]
+    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.max = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+    #[must_use]
+    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.start = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `order`. Optional. Sorts the call pickups by name, `ASC` or `DSC`; Webex's default is `ASC`.
+    #[must_use]
+    pub fn order(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.order = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `name`. Optional. Only call pickups whose name contains this text (at most 80 characters).
+    #[must_use]
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ListCallPickupsResponse, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::ListCallPickupsResponse>,
+        crate::Error,
+    > {
+        let Self { client, location_id, org_id, max, start, order, name, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        if let ::std::option::Option::Some(value) = &max {
+            let at = root.field("max");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &start {
+            let at = root.field("start");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(0),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &name {
+            let at = root.field("name");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::None,
+                ::std::option::Option::Some(80),
+            );
+        }
+        let (::std::option::Option::Some(location_id),) = (location_id,) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let max = max.map(|value| ::std::string::ToString::to_string(&value));
+        let start = start.map(|value| ::std::string::ToString::to_string(&value));
+        let mut url = client.url_buffer(40usize + location_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups");
+        crate::runtime::push_query(
+            &mut url,
+            &[
+                ("orgId", org_id.as_deref()),
+                ("max", max.as_deref()),
+                ("start", start.as_deref()),
+                ("order", order.as_deref()),
+                ("name", name.as_deref()),
+            ],
+        );
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "listCallPickups",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupListItem`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the one after the items read so far, until a page comes back with fewer items than it asked for. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::CallPickupListItem> {
+        let Self { client, location_id, org_id, max, start, order, name, options } = self;
+        let location_id = crate::paging::owned(location_id);
+        let org_id = crate::paging::owned(org_id);
+        let order = crate::paging::owned(order);
+        let name = crate::paging::owned(name);
+        crate::paging::Items::new(
+            max,
+            start,
+            false,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListCallPickups {
+                    client: ::std::clone::Clone::clone(&client),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    order: ::std::clone::Clone::clone(&order),
+                    name: ::std::clone::Clone::clone(&name),
+                    options: ::std::clone::Clone::clone(&options),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.call_pickups),
+                    )
+                }
+            },
+        )
+    }
+}
+/**Builder for [`Client::list_hunt_groups`]
+
+[`Client::list_hunt_groups`]: crate::Client::list_hunt_groups*/
+#[derive(Debug, Clone)]
+pub struct ListHuntGroups<'a> {
+    client: crate::Client,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    max: ::std::option::Option<i64>,
+    start: ::std::option::Option<i64>,
+    name: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    phone_number: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> ListHuntGroups<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            org_id: ::std::option::Option::None,
+            location_id: ::std::option::Option::None,
+            max: ::std::option::Option::None,
+            start: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `locationId`. Optional. Only hunt groups of this location.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `max`. Optional. The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+    #[must_use]
+    pub fn max(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.max = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `start`. Optional. The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+    #[must_use]
+    pub fn start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.start = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `name`. Optional. Only hunt groups with a matching name.
+    #[must_use]
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `phoneNumber`. Optional. Only hunt groups with a matching primary phone number or extension.
+    #[must_use]
+    pub fn phone_number(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ListHuntGroupsResponse, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]). The answer's headers, `link` among them, are in [`crate::Response::headers`].
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::ListHuntGroupsResponse>,
+        crate::Error,
+    > {
+        let Self {
+            client,
+            org_id,
+            location_id,
+            max,
+            start,
+            name,
+            phone_number,
+            options,
+        } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        if let ::std::option::Option::Some(value) = &max {
+            let at = root.field("max");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+        }
+        if let ::std::option::Option::Some(value) = &start {
+            let at = root.field("start");
+            out.range(
+                &at,
+                i64::from(*value),
+                ::std::option::Option::Some(0),
+                ::std::option::Option::None,
+            );
+        }
+        violations.into_result()?;
+        let max = max.map(|value| ::std::string::ToString::to_string(&value));
+        let start = start.map(|value| ::std::string::ToString::to_string(&value));
+        let mut url = client.url_buffer(28usize);
+        url.push_str("/telephony/config/huntGroups");
+        crate::runtime::push_query(
+            &mut url,
+            &[
+                ("orgId", org_id.as_deref()),
+                ("locationId", location_id.as_deref()),
+                ("max", max.as_deref()),
+                ("start", start.as_deref()),
+                ("name", name.as_deref()),
+                ("phoneNumber", phone_number.as_deref()),
+            ],
+        );
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "listHuntGroups",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
+    }
+    /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::HuntGroupListItem`] (see [`crate::Items`]).
+
+Each page is one call of this operation, checked, paced by the rate limiter and retried like any other, with this builder's `retry`, `budget` and `timeout`, if set, for each page, `max` as the page size (100 when it is not set) and `start` as the first page's offset (0 when it is not set). The next page is the page the answer's `Link` header names with `rel="next"`, until an answer names none. Pages are fetched only as the stream is read: stopping early sends nothing more. The stream owns its arguments, so it can be moved into a spawned task.*/
+    pub fn stream(self) -> crate::Items<types::HuntGroupListItem> {
+        let Self {
+            client,
+            org_id,
+            location_id,
+            max,
+            start,
+            name,
+            phone_number,
+            options,
+        } = self;
+        let org_id = crate::paging::owned(org_id);
+        let location_id = crate::paging::owned(location_id);
+        let name = crate::paging::owned(name);
+        let phone_number = crate::paging::owned(phone_number);
+        crate::paging::Items::new(
+            max,
+            start,
+            true,
+            move |cursor: crate::paging::Cursor| {
+                let page = ListHuntGroups {
+                    client: ::std::clone::Clone::clone(&client),
+                    org_id: ::std::clone::Clone::clone(&org_id),
+                    location_id: ::std::clone::Clone::clone(&location_id),
+                    max: ::std::option::Option::Some(cursor.max),
+                    start: ::std::option::Option::Some(cursor.start),
+                    name: ::std::clone::Clone::clone(&name),
+                    phone_number: ::std::clone::Clone::clone(&phone_number),
+                    options: ::std::clone::Clone::clone(&options),
+                };
+                async move {
+                    let response = page.send_with_meta().await?;
+                    ::std::result::Result::Ok(
+                        crate::paging::Page::new(response, |value| value.hunt_groups),
+                    )
+                }
+            },
+        )
+    }
+}
+/**Builder for [`Client::switch_hunt_group_call_forwarding_mode`]
+
+[`Client::switch_hunt_group_call_forwarding_mode`]: crate::Client::switch_hunt_group_call_forwarding_mode*/
+#[derive(Debug, Clone)]
+pub struct SwitchHuntGroupCallForwardingMode<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> SwitchHuntGroupCallForwardingMode<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+        ) = (location_id, hunt_group_id) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(81usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        url.push_str("/callForwarding/actions/switchMode/invoke");
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "switchHuntGroupCallForwardingMode",
+            method: ::reqwest::Method::POST,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        ::std::result::Result::Ok(response.with_value(()))
+    }
+}
+/**Builder for [`Client::update_call_pickup`]
+
+[`Client::update_call_pickup`]: crate::Client::update_call_pickup*/
+#[derive(Debug, Clone)]
+pub struct UpdateCallPickup<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> UpdateCallPickup<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            call_pickup_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `callPickupId`. Required. ID of the call pickup to update.
+    #[must_use]
+    pub fn call_pickup_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.call_pickup_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets the request body: a [`types::UpdateCallPickupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
+    #[must_use]
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
+    {
+        self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::UpdateCallPickupResponse, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<
+        crate::Response<types::UpdateCallPickupResponse>,
+        crate::Error,
+    > {
+        let Self { client, location_id, call_pickup_id, org_id, body, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let call_pickup_id = out.require(&root.field("callPickupId"), call_pickup_id);
+        if let ::std::option::Option::Some(value) = &call_pickup_id {
+            let at = root.field("callPickupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let body = out.require(&root.field("body"), body);
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(call_pickup_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, call_pickup_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(41usize + location_id.len() + call_pickup_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/callPickups/");
+        crate::runtime::push_segment(&mut url, &call_pickup_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "updateCallPickup",
+            method: ::reqwest::Method::PUT,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
+            if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on; before sending the rename again, see whether a call pickup has the new name with `client.list_call_pickups().location_id(location_id).name(new_name).send().await?.call_pickups`.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::UpdateCallPickupRequest>
@@ -3934,16 +3575,180 @@ for ::std::borrow::Cow<'a, types::UpdateCallPickupRequest> {
         ::std::borrow::Cow::Borrowed(value)
     }
 }
-impl<'a> ::std::convert::From<types::CreateHuntGroupRequest>
-for ::std::borrow::Cow<'a, types::CreateHuntGroupRequest> {
-    fn from(value: types::CreateHuntGroupRequest) -> Self {
-        ::std::borrow::Cow::Owned(value)
-    }
+/**Builder for [`Client::update_hunt_group`]
+
+[`Client::update_hunt_group`]: crate::Client::update_hunt_group*/
+#[derive(Debug, Clone)]
+pub struct UpdateHuntGroup<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
+    options: crate::runtime::CallOptions,
 }
-impl<'a> ::std::convert::From<&'a types::CreateHuntGroupRequest>
-for ::std::borrow::Cow<'a, types::CreateHuntGroupRequest> {
-    fn from(value: &'a types::CreateHuntGroupRequest) -> Self {
-        ::std::borrow::Cow::Borrowed(value)
+impl<'a> UpdateHuntGroup<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group to update.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets the request body: a [`types::UpdateHuntGroupRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
+    #[must_use]
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
+    {
+        self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let body = out.require(&root.field("body"), body);
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, hunt_group_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(40usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "updateHuntGroup",
+            method: ::reqwest::Method::PUT,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
+            .await?;
+        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 impl<'a> ::std::convert::From<types::UpdateHuntGroupRequest>
@@ -3958,6 +3763,187 @@ for ::std::borrow::Cow<'a, types::UpdateHuntGroupRequest> {
         ::std::borrow::Cow::Borrowed(value)
     }
 }
+/**Builder for [`Client::update_hunt_group_call_forwarding_settings`]
+
+[`Client::update_hunt_group_call_forwarding_settings`]: crate::Client::update_hunt_group_call_forwarding_settings*/
+#[derive(Debug, Clone)]
+pub struct UpdateHuntGroupCallForwardingSettings<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    body: ::std::option::Option<
+        ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
+    >,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> UpdateHuntGroupCallForwardingSettings<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets the request body: a [`types::UpdateHuntGroupCallForwardingRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
+    #[must_use]
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: ::std::convert::Into<
+            ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
+        >,
+    {
+        self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let body = out.require(&root.field("body"), body);
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, hunt_group_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(55usize + location_id.len() + hunt_group_id.len());
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        url.push_str("/callForwarding");
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "updateHuntGroupCallForwardingSettings",
+            method: ::reqwest::Method::PUT,
+            success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
+            .await?;
+        ::std::result::Result::Ok(response.with_value(()))
+    }
+}
 impl<'a> ::std::convert::From<types::UpdateHuntGroupCallForwardingRequest>
 for ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest> {
     fn from(value: types::UpdateHuntGroupCallForwardingRequest) -> Self {
@@ -3970,16 +3956,219 @@ for ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest> {
         ::std::borrow::Cow::Borrowed(value)
     }
 }
-impl<'a> ::std::convert::From<types::CreateSelectiveForwardingRuleRequest>
-for ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest> {
-    fn from(value: types::CreateSelectiveForwardingRuleRequest) -> Self {
-        ::std::borrow::Cow::Owned(value)
-    }
+/**Builder for [`Client::update_hunt_group_selective_call_forwarding_rule`]
+
+[`Client::update_hunt_group_selective_call_forwarding_rule`]: crate::Client::update_hunt_group_selective_call_forwarding_rule*/
+#[derive(Debug, Clone)]
+pub struct UpdateHuntGroupSelectiveCallForwardingRule<'a> {
+    client: crate::Client,
+    location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    rule_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    body: ::std::option::Option<
+        ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
+    >,
+    options: crate::runtime::CallOptions,
 }
-impl<'a> ::std::convert::From<&'a types::CreateSelectiveForwardingRuleRequest>
-for ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest> {
-    fn from(value: &'a types::CreateSelectiveForwardingRuleRequest) -> Self {
-        ::std::borrow::Cow::Borrowed(value)
+impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            location_id: ::std::option::Option::None,
+            hunt_group_id: ::std::option::Option::None,
+            rule_id: ::std::option::Option::None,
+            org_id: ::std::option::Option::None,
+            body: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `locationId`. Required. ID of the location the group belongs to.
+    #[must_use]
+    pub fn location_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.location_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `huntGroupId`. Required. ID of the hunt group.
+    #[must_use]
+    pub fn hunt_group_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.hunt_group_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `ruleId`. Required. ID of the selective call forwarding rule.
+    #[must_use]
+    pub fn rule_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.rule_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `orgId`. Optional. ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization. When not set, the call sends the client's own, if its builder set one with [`crate::ClientBuilder::org_id`].
+    #[must_use]
+    pub fn org_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.org_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets the request body: a [`types::UpdateSelectiveForwardingRuleRequest`], or a reference to one, which sends the same body many times without copying it. Only the fields set in it are sent.
+    #[must_use]
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: ::std::convert::Into<
+            ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
+        >,
+    {
+        self.body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `201`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
+        let Self {
+            client,
+            location_id,
+            hunt_group_id,
+            rule_id,
+            org_id,
+            body,
+            options,
+        } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let org_id = org_id
+            .or_else(|| {
+                client
+                    .default_parameter("orgId")
+                    .map(|value| ::std::borrow::Cow::Owned(
+                        ::std::borrow::ToOwned::to_owned(value),
+                    ))
+            });
+        let location_id = out.require(&root.field("locationId"), location_id);
+        if let ::std::option::Option::Some(value) = &location_id {
+            let at = root.field("locationId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let hunt_group_id = out.require(&root.field("huntGroupId"), hunt_group_id);
+        if let ::std::option::Option::Some(value) = &hunt_group_id {
+            let at = root.field("huntGroupId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let rule_id = out.require(&root.field("ruleId"), rule_id);
+        if let ::std::option::Option::Some(value) = &rule_id {
+            let at = root.field("ruleId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let body = out.require(&root.field("body"), body);
+        if let ::std::option::Option::Some(body) = &body {
+            crate::validate::Rules::check(&**body, &root, out);
+        }
+        let (
+            ::std::option::Option::Some(location_id),
+            ::std::option::Option::Some(hunt_group_id),
+            ::std::option::Option::Some(rule_id),
+            ::std::option::Option::Some(body),
+        ) = (location_id, hunt_group_id, rule_id, body) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client
+            .url_buffer(
+                71usize + location_id.len() + hunt_group_id.len() + rule_id.len(),
+            );
+        url.push_str("/telephony/config/locations/");
+        crate::runtime::push_segment(&mut url, &location_id);
+        url.push_str("/huntGroups/");
+        crate::runtime::push_segment(&mut url, &hunt_group_id);
+        url.push_str("/callForwarding/selectiveRules/");
+        crate::runtime::push_segment(&mut url, &rule_id);
+        crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "updateHuntGroupSelectiveCallForwardingRule",
+            method: ::reqwest::Method::PUT,
+            success: 201u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
+            if_unknown: "A rename that was applied changes the rule's ID, and the old ID answers 404 from then on; find the rule by its new name before sending the rename again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::UpdateSelectiveForwardingRuleRequest>

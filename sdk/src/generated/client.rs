@@ -2,38 +2,6 @@
 
 //! The operations of [`crate::Client`].
 impl crate::Client {
-    /**List the call pickup groups of a location
-
-Lists the call pickup groups of one location, one page at a time (`max` and `start`; Webex sends no `Link` header for this list). The `name` filter matches call pickups whose name contains it, which is how a call pickup is found again after a rename whose outcome is unknown. Webex's operationId is the sentence `Read the List of Call Pickups`; this spec names it `listCallPickups` so the SDK's method is `list_call_pickups` (`x-webex-operation-id` keeps Webex's). Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `name`: Only call pickups whose name contains this text (at most 80 characters).
-- `order`: Sorts the call pickups by name, `ASC` or `DSC`; Webex's default is `ASC`.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .list_call_pickups()
-    .location_id("location-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn list_call_pickups<'a>(&self) -> super::builder::ListCallPickups<'a> {
-        super::builder::ListCallPickups::new(::std::clone::Clone::clone(self))
-    }
     /**Create a call pickup group
 
 Creates a call pickup group in a location. Webex answers `201` with the new group's ID (a hunt group's create answers `200`: both are Webex's real behaviour). A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
@@ -75,178 +43,6 @@ println!("{response:?}");
 ```*/
     pub fn create_call_pickup<'a>(&self) -> super::builder::CreateCallPickup<'a> {
         super::builder::CreateCallPickup::new(::std::clone::Clone::clone(self))
-    }
-    /**Get details for a call pickup group
-
-Reads the name, notification settings and members of one call pickup group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `call_pickup_id`: ID of the call pickup to read.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_call_pickup()
-    .location_id("location-id-from-webex")
-    .call_pickup_id("call-pickup-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_call_pickup<'a>(&self) -> super::builder::GetCallPickup<'a> {
-        super::builder::GetCallPickup::new(::std::clone::Clone::clone(self))
-    }
-    /**Update a call pickup group
-
-Changes the name, notification settings or members of one call pickup group. Only the fields sent are changed; `agents`, when sent, replaces the whole member list. Renaming a call pickup changes its ID: the response carries the new ID and the old one no longer resolves. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `PUT` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `call_pickup_id`: ID of the call pickup to update.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `body`
-
-# Example
-
-Sends the spec's example body.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let body = webex_calling::parse_body::<webex_calling::types::UpdateCallPickupRequest>(r#"
-{
-  "name": "South Alaska-Group",
-  "notificationType": "AUDIO_ONLY",
-  "notificationDelayTimerSeconds": 20,
-  "agents": [
-    "Y2lzY29zcGFyazovL3VzL1BFT1BMRS82YTUwMDk1YS1mZjlmLTExZWItODA2NS04ZjhkOWIxNmIzOTQ",
-    "Y2lzY29zcGFyazovL3VzL1BMQUNFLzg0YjQ1OTIyLWZmOWYtMTFlYi1hNGI4LTMzNjI3YmVkNjdiNQ",
-    "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS85ODFlNTQ0Yy0xOGI0LTQ2MzItYmFkZi1iYWMwZjFkOGJkYWY="
-  ]
-}
-"#)?;
-let response = client
-    .update_call_pickup()
-    .location_id("location-id-from-webex")
-    .call_pickup_id("call-pickup-id-from-webex")
-    .body(body)
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn update_call_pickup<'a>(&self) -> super::builder::UpdateCallPickup<'a> {
-        super::builder::UpdateCallPickup::new(::std::clone::Clone::clone(self))
-    }
-    /**Delete a call pickup group
-
-Deletes a call pickup group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `DELETE` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `call_pickup_id`: ID of the call pickup to delete.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-client
-    .delete_call_pickup()
-    .location_id("location-id-from-webex")
-    .call_pickup_id("call-pickup-id-from-webex")
-    .send()
-    .await?;
-# Ok(())
-# }
-```*/
-    pub fn delete_call_pickup<'a>(&self) -> super::builder::DeleteCallPickup<'a> {
-        super::builder::DeleteCallPickup::new(::std::clone::Clone::clone(self))
-    }
-    /**List the people, workspaces and virtual lines that can join a call pickup
-
-Lists the members a location's call pickups can take, one page at a time (`max` and `start`). Webex's operationId is the sentence `Get available agents from Call Pickups`; this spec names it `listCallPickupAvailableAgents`. Webex's schema requires `type` and `email` on each agent, but its example has a virtual line without `email`: only `id` is required here. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups/availableUsers`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `call_pickup_name`: Only agents available to the call pickup with this name.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `name`: Only agents with a matching name.
-- `order`: Up to three sort fields separated by `|`, from `fname`, `lname`, `extension` and `number`.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `phone_number`: Only agents with a matching primary number.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .list_call_pickup_available_agents()
-    .location_id("location-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn list_call_pickup_available_agents<'a>(
-        &self,
-    ) -> super::builder::ListCallPickupAvailableAgents<'a> {
-        super::builder::ListCallPickupAvailableAgents::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**List the hunt groups of the organization
-
-Lists the organization's hunt groups, or one location's, one page at a time. Webex sends a `Link` header whose `rel="next"` URL names the next page's `start`; the SDK's `stream()` follows it. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/huntGroups`
-
-Arguments:
-- `location_id`: Only hunt groups of this location.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `name`: Only hunt groups with a matching name.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `phone_number`: Only hunt groups with a matching primary phone number or extension.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .list_hunt_groups()
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn list_hunt_groups<'a>(&self) -> super::builder::ListHuntGroups<'a> {
-        super::builder::ListHuntGroups::new(::std::clone::Clone::clone(self))
     }
     /**Create a hunt group
 
@@ -328,6 +124,190 @@ println!("{response:?}");
     pub fn create_hunt_group<'a>(&self) -> super::builder::CreateHuntGroup<'a> {
         super::builder::CreateHuntGroup::new(::std::clone::Clone::clone(self))
     }
+    /**Create a selective call forwarding rule for a hunt group
+
+Creates a rule that forwards, or does not forward, the hunt group's calls that match it. Answers `201` with the rule's ID. The hunt group's call forwarding settings list its rules. A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `POST` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `body`
+
+# Example
+
+Sends the spec's example body.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::CreateSelectiveForwardingRuleRequest>(r#"
+{
+  "name": "New Selective Rule",
+  "holidaySchedule": "HolidayScheduleOne",
+  "businessSchedule": "BusinessScheduleTwo",
+  "callsFrom": {
+    "selection": "CUSTOM",
+    "customNumbers": {
+      "privateNumberEnabled": true,
+      "unavailableNumberEnabled": true,
+      "numbers": [
+        "2025551212"
+      ]
+    }
+  },
+  "callsTo": {
+    "numbers": []
+  },
+  "forwardTo": {
+    "selection": "FORWARD_TO_SPECIFIED_NUMBER",
+    "phoneNumber": "+12056350001"
+  },
+  "enabled": true
+}
+"#)?;
+let response = client
+    .create_hunt_group_selective_call_forwarding_rule()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn create_hunt_group_selective_call_forwarding_rule<'a>(
+        &self,
+    ) -> super::builder::CreateHuntGroupSelectiveCallForwardingRule<'a> {
+        super::builder::CreateHuntGroupSelectiveCallForwardingRule::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**Delete a call pickup group
+
+Deletes a call pickup group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `DELETE` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `call_pickup_id`: ID of the call pickup to delete.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .delete_call_pickup()
+    .location_id("location-id-from-webex")
+    .call_pickup_id("call-pickup-id-from-webex")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
+    pub fn delete_call_pickup<'a>(&self) -> super::builder::DeleteCallPickup<'a> {
+        super::builder::DeleteCallPickup::new(::std::clone::Clone::clone(self))
+    }
+    /**Delete a hunt group
+
+Deletes a hunt group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `DELETE` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .delete_hunt_group()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
+    pub fn delete_hunt_group<'a>(&self) -> super::builder::DeleteHuntGroup<'a> {
+        super::builder::DeleteHuntGroup::new(::std::clone::Clone::clone(self))
+    }
+    /**Delete a selective call forwarding rule of a hunt group
+
+Deletes a selective call forwarding rule. Answers 204 with no body. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `DELETE` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules/{ruleId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `rule_id`: ID of the selective call forwarding rule.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .delete_hunt_group_selective_call_forwarding_rule()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .rule_id("rule-id-from-webex")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
+    pub fn delete_hunt_group_selective_call_forwarding_rule<'a>(
+        &self,
+    ) -> super::builder::DeleteHuntGroupSelectiveCallForwardingRule<'a> {
+        super::builder::DeleteHuntGroupSelectiveCallForwardingRule::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**Get details for a call pickup group
+
+Reads the name, notification settings and members of one call pickup group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `call_pickup_id`: ID of the call pickup to read.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_call_pickup()
+    .location_id("location-id-from-webex")
+    .call_pickup_id("call-pickup-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_call_pickup<'a>(&self) -> super::builder::GetCallPickup<'a> {
+        super::builder::GetCallPickup::new(::std::clone::Clone::clone(self))
+    }
     /**Get details for a hunt group
 
 Reads the settings, numbers, routing policy and agents of one hunt group. The answer converts into the update that writes it back unchanged (`x-update-schema`). Requires a full, user or read-only administrator or location administrator token with the scope `spark-admin:telephony_config_read`.
@@ -357,6 +337,361 @@ println!("{response:?}");
 ```*/
     pub fn get_hunt_group<'a>(&self) -> super::builder::GetHuntGroup<'a> {
         super::builder::GetHuntGroup::new(::std::clone::Clone::clone(self))
+    }
+    /**List the numbers a hunt group of a location can take as an alternate number
+
+Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as an alternate number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/alternate/availableNumbers`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group_alternate_available_phone_numbers()
+    .location_id("location-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group_alternate_available_phone_numbers<'a>(
+        &self,
+    ) -> super::builder::GetHuntGroupAlternateAvailablePhoneNumbers<'a> {
+        super::builder::GetHuntGroupAlternateAvailablePhoneNumbers::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**List the numbers a hunt group of a location can forward calls to
+
+Lists the location's numbers, active or not, that are assigned to an owner and that a hunt group can forward its calls to, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/callForwarding/availableNumbers`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
+- `owner_name`: Only numbers owned by this name (at most 255 characters).
+- `extension`: Only numbers with this extension.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group_call_forward_available_phone_numbers()
+    .location_id("location-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group_call_forward_available_phone_numbers<'a>(
+        &self,
+    ) -> super::builder::GetHuntGroupCallForwardAvailablePhoneNumbers<'a> {
+        super::builder::GetHuntGroupCallForwardAvailablePhoneNumbers::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**Get the call forwarding settings of a hunt group
+
+Reads a hunt group's call forwarding: always, selective (with the summary of each selective rule) and by operating mode. Webex's page gives no example answer; the one here is written from its schema. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group_call_forwarding_settings()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group_call_forwarding_settings<'a>(
+        &self,
+    ) -> super::builder::GetHuntGroupCallForwardingSettings<'a> {
+        super::builder::GetHuntGroupCallForwardingSettings::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**List the numbers a hunt group of a location can take as its primary number
+
+Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as its primary number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/availableNumbers`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group_primary_available_phone_numbers()
+    .location_id("location-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group_primary_available_phone_numbers<'a>(
+        &self,
+    ) -> super::builder::GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
+        super::builder::GetHuntGroupPrimaryAvailablePhoneNumbers::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**Get a selective call forwarding rule of a hunt group
+
+Reads one selective call forwarding rule of a hunt group. The answer converts into the update that writes it back (`x-update-schema`), or that sends only what was changed in a copy. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules/{ruleId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `rule_id`: ID of the selective call forwarding rule.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_hunt_group_selective_call_forwarding_rule()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .rule_id("rule-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_hunt_group_selective_call_forwarding_rule<'a>(
+        &self,
+    ) -> super::builder::GetHuntGroupSelectiveCallForwardingRule<'a> {
+        super::builder::GetHuntGroupSelectiveCallForwardingRule::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**List the people, workspaces and virtual lines that can join a call pickup
+
+Lists the members a location's call pickups can take, one page at a time (`max` and `start`). Webex's operationId is the sentence `Get available agents from Call Pickups`; this spec names it `listCallPickupAvailableAgents`. Webex's schema requires `type` and `email` on each agent, but its example has a virtual line without `email`: only `id` is required here. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups/availableUsers`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `call_pickup_name`: Only agents available to the call pickup with this name.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `name`: Only agents with a matching name.
+- `phone_number`: Only agents with a matching primary number.
+- `order`: Up to three sort fields separated by `|`, from `fname`, `lname`, `extension` and `number`.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .list_call_pickup_available_agents()
+    .location_id("location-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn list_call_pickup_available_agents<'a>(
+        &self,
+    ) -> super::builder::ListCallPickupAvailableAgents<'a> {
+        super::builder::ListCallPickupAvailableAgents::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**List the call pickup groups of a location
+
+Lists the call pickup groups of one location, one page at a time (`max` and `start`; Webex sends no `Link` header for this list). The `name` filter matches call pickups whose name contains it, which is how a call pickup is found again after a rename whose outcome is unknown. Webex's operationId is the sentence `Read the List of Call Pickups`; this spec names it `listCallPickups` so the SDK's method is `list_call_pickups` (`x-webex-operation-id` keeps Webex's). Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/locations/{locationId}/callPickups`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `order`: Sorts the call pickups by name, `ASC` or `DSC`; Webex's default is `ASC`.
+- `name`: Only call pickups whose name contains this text (at most 80 characters).
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .list_call_pickups()
+    .location_id("location-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn list_call_pickups<'a>(&self) -> super::builder::ListCallPickups<'a> {
+        super::builder::ListCallPickups::new(::std::clone::Clone::clone(self))
+    }
+    /**List the hunt groups of the organization
+
+Lists the organization's hunt groups, or one location's, one page at a time. Webex sends a `Link` header whose `rel="next"` URL names the next page's `start`; the SDK's `stream()` follows it. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
+
+Sends a `GET` request to `/telephony/config/huntGroups`
+
+Arguments:
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `location_id`: Only hunt groups of this location.
+- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
+- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
+- `name`: Only hunt groups with a matching name.
+- `phone_number`: Only hunt groups with a matching primary phone number or extension.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .list_hunt_groups()
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn list_hunt_groups<'a>(&self) -> super::builder::ListHuntGroups<'a> {
+        super::builder::ListHuntGroups::new(::std::clone::Clone::clone(self))
+    }
+    /**Switch a hunt group's call forwarding back to its normal operating mode
+
+Switches the current operating mode of a hunt group's call forwarding to the one of normal operations. Answers 204 with no body. Webex's document declares a request body that is an empty JSON object; this spec declares none, and the request carries no body. Switching twice leaves the mode as switching once, so it is sent again after an ambiguous failure. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `POST` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/actions/switchMode/invoke`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `hunt_group_id`: ID of the hunt group.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+client
+    .switch_hunt_group_call_forwarding_mode()
+    .location_id("location-id-from-webex")
+    .hunt_group_id("hunt-group-id-from-webex")
+    .send()
+    .await?;
+# Ok(())
+# }
+```*/
+    pub fn switch_hunt_group_call_forwarding_mode<'a>(
+        &self,
+    ) -> super::builder::SwitchHuntGroupCallForwardingMode<'a> {
+        super::builder::SwitchHuntGroupCallForwardingMode::new(
+            ::std::clone::Clone::clone(self),
+        )
+    }
+    /**Update a call pickup group
+
+Changes the name, notification settings or members of one call pickup group. Only the fields sent are changed; `agents`, when sent, replaces the whole member list. Renaming a call pickup changes its ID: the response carries the new ID and the old one no longer resolves. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
+
+Sends a `PUT` request to `/telephony/config/locations/{locationId}/callPickups/{callPickupId}`
+
+Arguments:
+- `location_id`: ID of the location the group belongs to.
+- `call_pickup_id`: ID of the call pickup to update.
+- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
+- `body`
+
+# Example
+
+Sends the spec's example body.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let body = webex_calling::parse_body::<webex_calling::types::UpdateCallPickupRequest>(r#"
+{
+  "name": "South Alaska-Group",
+  "notificationType": "AUDIO_ONLY",
+  "notificationDelayTimerSeconds": 20,
+  "agents": [
+    "Y2lzY29zcGFyazovL3VzL1BFT1BMRS82YTUwMDk1YS1mZjlmLTExZWItODA2NS04ZjhkOWIxNmIzOTQ",
+    "Y2lzY29zcGFyazovL3VzL1BMQUNFLzg0YjQ1OTIyLWZmOWYtMTFlYi1hNGI4LTMzNjI3YmVkNjdiNQ",
+    "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS85ODFlNTQ0Yy0xOGI0LTQ2MzItYmFkZi1iYWMwZjFkOGJkYWY="
+  ]
+}
+"#)?;
+let response = client
+    .update_call_pickup()
+    .location_id("location-id-from-webex")
+    .call_pickup_id("call-pickup-id-from-webex")
+    .body(body)
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn update_call_pickup<'a>(&self) -> super::builder::UpdateCallPickup<'a> {
+        super::builder::UpdateCallPickup::new(::std::clone::Clone::clone(self))
     }
     /**Update a hunt group
 
@@ -430,69 +765,6 @@ client
 ```*/
     pub fn update_hunt_group<'a>(&self) -> super::builder::UpdateHuntGroup<'a> {
         super::builder::UpdateHuntGroup::new(::std::clone::Clone::clone(self))
-    }
-    /**Delete a hunt group
-
-Deletes a hunt group. Answers 204 with no body; the ID answers 404 from then on. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `DELETE` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-client
-    .delete_hunt_group()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .send()
-    .await?;
-# Ok(())
-# }
-```*/
-    pub fn delete_hunt_group<'a>(&self) -> super::builder::DeleteHuntGroup<'a> {
-        super::builder::DeleteHuntGroup::new(::std::clone::Clone::clone(self))
-    }
-    /**Get the call forwarding settings of a hunt group
-
-Reads a hunt group's call forwarding: always, selective (with the summary of each selective rule) and by operating mode. Webex's page gives no example answer; the one here is written from its schema. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group_call_forwarding_settings()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group_call_forwarding_settings<'a>(
-        &self,
-    ) -> super::builder::GetHuntGroupCallForwardingSettings<'a> {
-        super::builder::GetHuntGroupCallForwardingSettings::new(
-            ::std::clone::Clone::clone(self),
-        )
     }
     /**Update the call forwarding settings of a hunt group
 
@@ -568,103 +840,6 @@ client
             ::std::clone::Clone::clone(self),
         )
     }
-    /**Create a selective call forwarding rule for a hunt group
-
-Creates a rule that forwards, or does not forward, the hunt group's calls that match it. Answers `201` with the rule's ID. The hunt group's call forwarding settings list its rules. A create is not sent again after a failure that leaves its outcome unknown. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `POST` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `body`
-
-# Example
-
-Sends the spec's example body.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let body = webex_calling::parse_body::<webex_calling::types::CreateSelectiveForwardingRuleRequest>(r#"
-{
-  "name": "New Selective Rule",
-  "holidaySchedule": "HolidayScheduleOne",
-  "businessSchedule": "BusinessScheduleTwo",
-  "callsFrom": {
-    "selection": "CUSTOM",
-    "customNumbers": {
-      "privateNumberEnabled": true,
-      "unavailableNumberEnabled": true,
-      "numbers": [
-        "2025551212"
-      ]
-    }
-  },
-  "callsTo": {
-    "numbers": []
-  },
-  "forwardTo": {
-    "selection": "FORWARD_TO_SPECIFIED_NUMBER",
-    "phoneNumber": "+12056350001"
-  },
-  "enabled": true
-}
-"#)?;
-let response = client
-    .create_hunt_group_selective_call_forwarding_rule()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .body(body)
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn create_hunt_group_selective_call_forwarding_rule<'a>(
-        &self,
-    ) -> super::builder::CreateHuntGroupSelectiveCallForwardingRule<'a> {
-        super::builder::CreateHuntGroupSelectiveCallForwardingRule::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**Get a selective call forwarding rule of a hunt group
-
-Reads one selective call forwarding rule of a hunt group. The answer converts into the update that writes it back (`x-update-schema`), or that sends only what was changed in a copy. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules/{ruleId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `rule_id`: ID of the selective call forwarding rule.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group_selective_call_forwarding_rule()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .rule_id("rule-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group_selective_call_forwarding_rule<'a>(
-        &self,
-    ) -> super::builder::GetHuntGroupSelectiveCallForwardingRule<'a> {
-        super::builder::GetHuntGroupSelectiveCallForwardingRule::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
     /**Update a selective call forwarding rule of a hunt group
 
 Changes a selective call forwarding rule. Only the fields sent are changed. Webex answers `201`, not `200`, with the rule's ID, which is new when the rule was renamed: the old ID no longer resolves. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
@@ -724,181 +899,6 @@ println!("{response:?}");
         &self,
     ) -> super::builder::UpdateHuntGroupSelectiveCallForwardingRule<'a> {
         super::builder::UpdateHuntGroupSelectiveCallForwardingRule::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**Delete a selective call forwarding rule of a hunt group
-
-Deletes a selective call forwarding rule. Answers 204 with no body. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `DELETE` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/selectiveRules/{ruleId}`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `rule_id`: ID of the selective call forwarding rule.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-client
-    .delete_hunt_group_selective_call_forwarding_rule()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .rule_id("rule-id-from-webex")
-    .send()
-    .await?;
-# Ok(())
-# }
-```*/
-    pub fn delete_hunt_group_selective_call_forwarding_rule<'a>(
-        &self,
-    ) -> super::builder::DeleteHuntGroupSelectiveCallForwardingRule<'a> {
-        super::builder::DeleteHuntGroupSelectiveCallForwardingRule::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**Switch a hunt group's call forwarding back to its normal operating mode
-
-Switches the current operating mode of a hunt group's call forwarding to the one of normal operations. Answers 204 with no body. Webex's document declares a request body that is an empty JSON object; this spec declares none, and the request carries no body. Switching twice leaves the mode as switching once, so it is sent again after an ambiguous failure. Requires a full or location administrator token with the scope `spark-admin:telephony_config_write`.
-
-Sends a `POST` request to `/telephony/config/locations/{locationId}/huntGroups/{huntGroupId}/callForwarding/actions/switchMode/invoke`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `hunt_group_id`: ID of the hunt group.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-client
-    .switch_hunt_group_call_forwarding_mode()
-    .location_id("location-id-from-webex")
-    .hunt_group_id("hunt-group-id-from-webex")
-    .send()
-    .await?;
-# Ok(())
-# }
-```*/
-    pub fn switch_hunt_group_call_forwarding_mode<'a>(
-        &self,
-    ) -> super::builder::SwitchHuntGroupCallForwardingMode<'a> {
-        super::builder::SwitchHuntGroupCallForwardingMode::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**List the numbers a hunt group of a location can take as its primary number
-
-Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as its primary number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/availableNumbers`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group_primary_available_phone_numbers()
-    .location_id("location-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group_primary_available_phone_numbers<'a>(
-        &self,
-    ) -> super::builder::GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
-        super::builder::GetHuntGroupPrimaryAvailablePhoneNumbers::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**List the numbers a hunt group of a location can take as an alternate number
-
-Lists the location's unassigned PSTN numbers, active or not, that a hunt group can take as an alternate number, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/alternate/availableNumbers`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group_alternate_available_phone_numbers()
-    .location_id("location-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group_alternate_available_phone_numbers<'a>(
-        &self,
-    ) -> super::builder::GetHuntGroupAlternateAvailablePhoneNumbers<'a> {
-        super::builder::GetHuntGroupAlternateAvailablePhoneNumbers::new(
-            ::std::clone::Clone::clone(self),
-        )
-    }
-    /**List the numbers a hunt group of a location can forward calls to
-
-Lists the location's numbers, active or not, that are assigned to an owner and that a hunt group can forward its calls to, one page at a time (`max` and `start`). Webex declares `phoneNumber` as an array query parameter whose description says it is a comma-separated list; this spec declares it as that comma-separated string (`+12056852221,+12056852222`), which is what goes on the wire either way. Requires a full, read-only or location administrator token with the scope `spark-admin:telephony_config_read`.
-
-Sends a `GET` request to `/telephony/config/locations/{locationId}/huntGroups/callForwarding/availableNumbers`
-
-Arguments:
-- `location_id`: ID of the location the group belongs to.
-- `extension`: Only numbers with this extension.
-- `max`: The most items one page holds. Webex's document types it `number` with string examples; it is a whole count, at least 1.
-- `org_id`: ID of the organization that owns the location. Only needed by partner administrators acting on a customer organization.
-- `owner_name`: Only numbers owned by this name (at most 255 characters).
-- `phone_number`: Only these numbers, as a comma-separated list such as `+12056852221,+12056852222`. Webex declares an array; its description, and the wire, are this comma-separated list.
-- `start`: The zero-based offset of the page's first item among all that match. Webex's document types it `number` with string examples; it is a whole count.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_hunt_group_call_forward_available_phone_numbers()
-    .location_id("location-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_hunt_group_call_forward_available_phone_numbers<'a>(
-        &self,
-    ) -> super::builder::GetHuntGroupCallForwardAvailablePhoneNumbers<'a> {
-        super::builder::GetHuntGroupCallForwardAvailablePhoneNumbers::new(
             ::std::clone::Clone::clone(self),
         )
     }

@@ -5396,16 +5396,151 @@ impl UpdateSelectiveForwardingRuleRequest {
         self
     }
 }
+///The error body Webex sends with a failed request. The SDK reads it itself, leniently, into its error type, so no type is generated for it.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct WebexError {
+    ///Webex's code for the error, when it sends one.
+    #[serde(
+        rename = "errorCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_code: ::std::option::Option<i64>,
+    ///Each problem found, one description per entry.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub errors: ::std::option::Option<::std::vec::Vec<WebexErrorDetail>>,
+    ///A summary of what went wrong.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<::std::string::String>,
+    ///The service's tracking ID for the request; give it to Webex support.
+    #[serde(
+        rename = "trackingId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub tracking_id: ::std::option::Option<::std::string::String>,
+}
+impl WebexError {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            error_code: ::std::option::Option::None,
+            errors: ::std::option::Option::None,
+            message: ::std::option::Option::None,
+            tracking_id: ::std::option::Option::None,
+        }
+    }
+    ///Sets `errorCode`.
+    ///
+    ///Webex's code for the error, when it sends one.
+    #[must_use]
+    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.error_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `errors`; the list replaces the stored one, and an empty list is sent as `[]`.
+    ///
+    ///Each problem found, one description per entry.
+    #[must_use]
+    pub fn errors<T: ::std::convert::Into<WebexErrorDetail>>(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = T>,
+    ) -> Self {
+        self.errors = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
+        self
+    }
+    ///Sets `message`.
+    ///
+    ///A summary of what went wrong.
+    #[must_use]
+    pub fn message(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.message = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `trackingId`.
+    ///
+    ///The service's tracking ID for the request; give it to Webex support.
+    #[must_use]
+    pub fn tracking_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.tracking_id = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+///One problem found in the request.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct WebexErrorDetail {
+    ///What is wrong.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    ///Webex's code for this problem, when it sends one.
+    #[serde(
+        rename = "errorCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_code: ::std::option::Option<i64>,
+}
+impl WebexErrorDetail {
+    ///Creates a value with no field set; set fields with the methods below.
+    pub fn new() -> Self {
+        Self {
+            description: ::std::option::Option::None,
+            error_code: ::std::option::Option::None,
+        }
+    }
+    ///Sets `description`.
+    ///
+    ///What is wrong.
+    #[must_use]
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    ///Sets `errorCode`.
+    ///
+    ///Webex's code for this problem, when it sends one.
+    #[must_use]
+    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+        self.error_code = ::std::option::Option::Some(value.into());
+        self
+    }
+}
 /// Errors of conversions into the types of this module.
 pub mod error {
-    /// Text that is none of the values an enum of the spec lists.
+    /// Text that is none of the values an enum of the spec lists,
+    /// or a value a type of the spec cannot hold.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct ConversionError {
         type_name: &'static str,
         value: ::std::string::String,
         expected: &'static [&'static str],
     }
+    impl ::std::convert::From<&'static str> for ConversionError {
+        fn from(message: &'static str) -> Self {
+            Self {
+                type_name: "",
+                value: message.to_string(),
+                expected: &[],
+            }
+        }
+    }
     impl ConversionError {
+        #[allow(
+            dead_code,
+            reason = "used by the enums' `FromStr`, when the spec has an enum"
+        )]
         pub(crate) fn new(
             type_name: &'static str,
             value: &str,
@@ -5432,6 +5567,9 @@ pub mod error {
     }
     impl ::std::fmt::Display for ConversionError {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            if self.type_name.is_empty() {
+                return f.write_str(&self.value);
+            }
             write!(
                 f, "{:?} is not a {} value; expected one of ", self.value, self.type_name
             )?;

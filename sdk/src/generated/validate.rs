@@ -3,13 +3,13 @@
 //! The rules of the spec, checked before a request is sent.
 use super::types;
 use crate::validate::{Path, Rules, Violations};
-static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
+pub(super) static PATTERN_0: crate::validate::Pattern = crate::validate::Pattern::new(
     "^[\\x20\\x21\\x23\\x24\\x26-\\x2A\\x2C-\\x5B\\x5D-\\x7E]*$",
     ::std::option::Option::Some(
         "may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`",
     ),
 );
-static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
+pub(super) static PATTERN_1: crate::validate::Pattern = crate::validate::Pattern::new(
     "^(100|[1-9]?[0-9])$",
     ::std::option::Option::Some(
         "must be a whole number from \"0\" to \"100\", without leading zeros",
@@ -188,7 +188,7 @@ impl Rules for types::CreateCallPickupRequest {
             let at = at.field("notificationDelayTimerSeconds");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -222,7 +222,7 @@ impl Rules for types::CreateHuntGroupRequest {
         }
         if let ::std::option::Option::Some(value) = &self.dial_by_name {
             let at = at.field("dialByName");
-            out.pattern(&at, value, &PATTERN_0);
+            out.pattern(&at, value, &super::validate::PATTERN_0);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");
@@ -316,7 +316,7 @@ impl Rules for types::HuntGroupAgent {
         }
         if let ::std::option::Option::Some(value) = &self.weight {
             let at = at.field("weight");
-            out.pattern(&at, value, &PATTERN_1);
+            out.pattern(&at, value, &super::validate::PATTERN_1);
         }
     }
 }
@@ -521,7 +521,7 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("nextAgentRings");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -531,7 +531,7 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("numberOfRings");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -795,7 +795,7 @@ impl Rules for types::UpdateCallPickupRequest {
             let at = at.field("notificationDelayTimerSeconds");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -851,7 +851,7 @@ impl Rules for types::UpdateHuntGroupRequest {
         }
         if let ::std::option::Option::Some(value) = &self.dial_by_name {
             let at = at.field("dialByName");
-            out.pattern(&at, value, &PATTERN_0);
+            out.pattern(&at, value, &super::validate::PATTERN_0);
         }
         if let ::std::option::Option::Some(value) = &self.direct_line_caller_id_name {
             let at = at.field("directLineCallerIdName");
@@ -892,4 +892,18 @@ impl Rules for types::UpdateSelectiveForwardingRuleRequest {
             );
         }
     }
+}
+impl Rules for types::WebexError {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        if let ::std::option::Option::Some(value) = &self.errors {
+            let at = at.field("errors");
+            for (index, item) in value.iter().enumerate() {
+                let at = at.index(index);
+                Rules::check(item, &at, out);
+            }
+        }
+    }
+}
+impl Rules for types::WebexErrorDetail {
+    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
 }

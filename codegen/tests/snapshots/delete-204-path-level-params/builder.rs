@@ -2,110 +2,6 @@
 
 //! One builder per operation, opened from [`crate::Client`].
 use super::types;
-/**Builder for [`Client::get_sprocket`]
-
-[`Client::get_sprocket`]: crate::Client::get_sprocket*/
-#[derive(Debug, Clone)]
-pub struct GetSprocket<'a> {
-    client: crate::Client,
-    sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    options: crate::runtime::CallOptions,
-}
-impl<'a> GetSprocket<'a> {
-    pub(crate) fn new(client: crate::Client) -> Self {
-        Self {
-            client,
-            sprocket_id: ::std::option::Option::None,
-            options: ::std::default::Default::default(),
-        }
-    }
-    ///Sets `sprocketId`. Required. ID of the sprocket.
-    #[must_use]
-    pub fn sprocket_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
-    ) -> Self {
-        self.sprocket_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// This call's retry policy in place of the client's (see
-    /// [`crate::RetryPolicy`]). The call still shares the client's
-    /// rate limiter, connection pool and cap on requests in flight.
-    #[must_use]
-    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
-        self.options.set_retry(policy);
-        self
-    }
-    /// This call's time budget, its retries and waits included, in place
-    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
-    /// is refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
-        self.options.set_budget(budget);
-        self
-    }
-    /// How long each attempt of this call may take, in place of the
-    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
-    /// refused when the call is sent, and nothing is sent.
-    #[must_use]
-    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-        self.options.set_timeout(timeout);
-        self
-    }
-    /**Checks every rule of the spec, then sends the request.
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
-
-On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
-    }
-    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
-
-# Errors
-
-[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
-        self,
-    ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
-        let Self { client, sprocket_id, options } = self;
-        let root = crate::validate::Path::Root;
-        let mut violations = crate::validate::Violations::default();
-        let out = &mut violations;
-        let sprocket_id = out.require(&root.field("sprocketId"), sprocket_id);
-        if let ::std::option::Option::Some(value) = &sprocket_id {
-            let at = root.field("sprocketId");
-            out.length(
-                &at,
-                value,
-                ::std::option::Option::Some(1),
-                ::std::option::Option::None,
-            );
-            out.path_segment(&at, value);
-        }
-        let (::std::option::Option::Some(sprocket_id),) = (sprocket_id,) else {
-            return ::std::result::Result::Err(violations.into_error());
-        };
-        violations.into_result()?;
-        let mut url = client.url_buffer(11usize + sprocket_id.len());
-        url.push_str("/sprockets/");
-        crate::runtime::push_segment(&mut url, &sprocket_id);
-        crate::runtime::push_query(&mut url, &[]);
-        let operation = crate::runtime::Operation {
-            id: "getSprocket",
-            method: ::reqwest::Method::GET,
-            success: 200u16,
-            resend: crate::runtime::Resend::Always,
-            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
-        };
-        let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
-            .await?;
-        response.json_with_meta()
-    }
-}
 /**Builder for [`Client::delete_sprocket`]
 
 [`Client::delete_sprocket`]: crate::Client::delete_sprocket*/
@@ -206,16 +102,138 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/sprockets/");
         crate::runtime::push_segment(&mut url, &sprocket_id);
         crate::runtime::push_query(&mut url, &[("force", force.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "deleteSprocket",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
+    }
+}
+/**Builder for [`Client::get_sprocket`]
+
+[`Client::get_sprocket`]: crate::Client::get_sprocket*/
+#[derive(Debug, Clone)]
+pub struct GetSprocket<'a> {
+    client: crate::Client,
+    sprocket_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+    options: crate::runtime::CallOptions,
+}
+impl<'a> GetSprocket<'a> {
+    pub(crate) fn new(client: crate::Client) -> Self {
+        Self {
+            client,
+            sprocket_id: ::std::option::Option::None,
+            options: ::std::default::Default::default(),
+        }
+    }
+    ///Sets `sprocketId`. Required. ID of the sprocket.
+    #[must_use]
+    pub fn sprocket_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::borrow::Cow<'a, str>>,
+    ) -> Self {
+        self.sprocket_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// This call's retry policy in place of the client's (see
+    /// [`crate::RetryPolicy`]). The call still shares the client's
+    /// rate limiter, connection pool and cap on requests in flight.
+    #[must_use]
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.options.set_retry(policy);
+        self
+    }
+    /// This call's time budget, its retries and waits included, in place
+    /// of its retry policy's (see [`crate::RetryPolicy::budget`]). Zero
+    /// is refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn budget(mut self, budget: ::std::time::Duration) -> Self {
+        self.options.set_budget(budget);
+        self
+    }
+    /// How long each attempt of this call may take, in place of the
+    /// client's (see [`crate::ClientBuilder::timeout`]). Zero is
+    /// refused when the call is sent, and nothing is sent.
+    #[must_use]
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options.set_timeout(timeout);
+        self
+    }
+    /**Checks every rule of the spec, then sends the request.
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
+
+On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
+    pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
+        self.send_with_meta().await.map(crate::Response::into_value)
+    }
+    /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
+
+# Errors
+
+[`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
+    pub async fn send_with_meta(
+        self,
+    ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
+        let Self { client, sprocket_id, options } = self;
+        let root = crate::validate::Path::Root;
+        let mut violations = crate::validate::Violations::default();
+        let out = &mut violations;
+        let sprocket_id = out.require(&root.field("sprocketId"), sprocket_id);
+        if let ::std::option::Option::Some(value) = &sprocket_id {
+            let at = root.field("sprocketId");
+            out.length(
+                &at,
+                value,
+                ::std::option::Option::Some(1),
+                ::std::option::Option::None,
+            );
+            out.path_segment(&at, value);
+        }
+        let (::std::option::Option::Some(sprocket_id),) = (sprocket_id,) else {
+            return ::std::result::Result::Err(violations.into_error());
+        };
+        violations.into_result()?;
+        let mut url = client.url_buffer(11usize + sprocket_id.len());
+        url.push_str("/sprockets/");
+        crate::runtime::push_segment(&mut url, &sprocket_id);
+        crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
+        let operation = crate::runtime::Operation {
+            id: "getSprocket",
+            method: ::reqwest::Method::GET,
+            success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
+            resend: crate::runtime::Resend::Always,
+            if_unknown: "Read the resource to see whether the change was applied before sending it again.",
+        };
+        let response = client
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
+            .await?;
+        response.json_with_meta()
     }
 }

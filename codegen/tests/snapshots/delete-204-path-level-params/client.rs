@@ -2,33 +2,6 @@
 
 //! The operations of [`crate::Client`].
 impl crate::Client {
-    /**Read a sprocket
-
-Answers with the sprocket.
-
-Sends a `GET` request to `/sprockets/{sprocketId}`
-
-Arguments:
-- `sprocket_id`: ID of the sprocket.
-
-# Example
-
-Sends the request.
-
-```no_run
-# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
-let response = client
-    .get_sprocket()
-    .sprocket_id("sprocket-id-from-webex")
-    .send()
-    .await?;
-println!("{response:?}");
-# Ok(())
-# }
-```*/
-    pub fn get_sprocket<'a>(&self) -> super::builder::GetSprocket<'a> {
-        super::builder::GetSprocket::new(::std::clone::Clone::clone(self))
-    }
     /**Delete a sprocket
 
 Answers with no body.
@@ -55,5 +28,32 @@ client
 ```*/
     pub fn delete_sprocket<'a>(&self) -> super::builder::DeleteSprocket<'a> {
         super::builder::DeleteSprocket::new(::std::clone::Clone::clone(self))
+    }
+    /**Read a sprocket
+
+Answers with the sprocket.
+
+Sends a `GET` request to `/sprockets/{sprocketId}`
+
+Arguments:
+- `sprocket_id`: ID of the sprocket.
+
+# Example
+
+Sends the request.
+
+```no_run
+# async fn example(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+let response = client
+    .get_sprocket()
+    .sprocket_id("sprocket-id-from-webex")
+    .send()
+    .await?;
+println!("{response:?}");
+# Ok(())
+# }
+```*/
+    pub fn get_sprocket<'a>(&self) -> super::builder::GetSprocket<'a> {
+        super::builder::GetSprocket::new(::std::clone::Clone::clone(self))
     }
 }

@@ -120,7 +120,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(1),
                 ::std::option::Option::Some(100),
             );
@@ -129,7 +129,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                *value,
+                i64::from(*value),
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -151,15 +151,24 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
                 ("name", name.as_deref()),
             ],
         );
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "listGadgets",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }

@@ -11,8 +11,8 @@ Sends a `GET` request to `/gadgets`
 Arguments:
 - `kind`: Which kind of gadget.
 - `max`: At most this many, 1 to 100.
-- `name`: Only gadgets whose name contains this.
 - `start`: Where the page starts.
+- `name`: Only gadgets whose name contains this.
 
 # Example
 

@@ -88,15 +88,24 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &doc_id);
         url.push_str("/xml");
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "getXMLData",
             method: ::reqwest::Method::GET,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }
@@ -162,15 +171,24 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         let mut url = client.url_buffer(8usize);
         url.push_str("/reports");
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "list-reports",
             method: ::reqwest::Method::GET,
             success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::None::<&()>, &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::None::<&()>,
+                &options,
+            )
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }
@@ -278,17 +296,37 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/panels/");
         crate::runtime::push_segment(&mut url, &panel_id);
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "updatePanel",
             method: ::reqwest::Method::PUT,
             success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
+    }
+}
+impl<'a> ::std::convert::From<types::Panel> for ::std::borrow::Cow<'a, types::Panel> {
+    fn from(value: types::Panel) -> Self {
+        ::std::borrow::Cow::Owned(value)
+    }
+}
+impl<'a> ::std::convert::From<&'a types::Panel>
+for ::std::borrow::Cow<'a, types::Panel> {
+    fn from(value: &'a types::Panel) -> Self {
+        ::std::borrow::Cow::Borrowed(value)
     }
 }
 /**Builder for [`Client::update_panel_agents`]
@@ -395,28 +433,26 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &panel_id);
         url.push_str("/agents");
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "updatePanelAgents",
             method: ::reqwest::Method::PUT,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
-    }
-}
-impl<'a> ::std::convert::From<types::Panel> for ::std::borrow::Cow<'a, types::Panel> {
-    fn from(value: types::Panel) -> Self {
-        ::std::borrow::Cow::Owned(value)
-    }
-}
-impl<'a> ::std::convert::From<&'a types::Panel>
-for ::std::borrow::Cow<'a, types::Panel> {
-    fn from(value: &'a types::Panel) -> Self {
-        ::std::borrow::Cow::Borrowed(value)
     }
 }
 impl<'a> ::std::convert::From<types::PanelAgents>

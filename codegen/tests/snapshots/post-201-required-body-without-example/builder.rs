@@ -85,15 +85,24 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         let mut url = client.url_buffer(7usize);
         url.push_str("/crates");
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "createCrate",
             method: ::reqwest::Method::POST,
             success: 201u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Never,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }

@@ -67,14 +67,28 @@ impl CreateCrateBody {
 }
 /// Errors of conversions into the types of this module.
 pub mod error {
-    /// Text that is none of the values an enum of the spec lists.
+    /// Text that is none of the values an enum of the spec lists,
+    /// or a value a type of the spec cannot hold.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct ConversionError {
         type_name: &'static str,
         value: ::std::string::String,
         expected: &'static [&'static str],
     }
+    impl ::std::convert::From<&'static str> for ConversionError {
+        fn from(message: &'static str) -> Self {
+            Self {
+                type_name: "",
+                value: message.to_string(),
+                expected: &[],
+            }
+        }
+    }
     impl ConversionError {
+        #[allow(
+            dead_code,
+            reason = "used by the enums' `FromStr`, when the spec has an enum"
+        )]
         pub(crate) fn new(
             type_name: &'static str,
             value: &str,
@@ -101,6 +115,9 @@ pub mod error {
     }
     impl ::std::fmt::Display for ConversionError {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            if self.type_name.is_empty() {
+                return f.write_str(&self.value);
+            }
             write!(
                 f, "{:?} is not a {} value; expected one of ", self.value, self.type_name
             )?;

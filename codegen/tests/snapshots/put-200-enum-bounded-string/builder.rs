@@ -111,15 +111,24 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/things/");
         crate::runtime::push_segment(&mut url, &thing_id);
         crate::runtime::push_query(&mut url, &[]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "renameThing",
             method: ::reqwest::Method::PUT,
             success: 200u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         response.json_with_meta()
     }

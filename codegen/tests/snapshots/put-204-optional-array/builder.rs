@@ -116,15 +116,24 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/boxes/");
         crate::runtime::push_segment(&mut url, &box_id);
         crate::runtime::push_query(&mut url, &[("note", note.as_deref())]);
+        let headers = ::reqwest::header::HeaderMap::new();
         let operation = crate::runtime::Operation {
             id: "fillBox",
             method: ::reqwest::Method::PUT,
             success: 204u16,
+            accept: "application/json",
+            content_type: "application/json",
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
         let response = client
-            .execute(&operation, url, ::std::option::Option::Some(&*body), &options)
+            .execute(
+                &operation,
+                url,
+                headers,
+                ::std::option::Option::Some(&*body),
+                &options,
+            )
             .await?;
         ::std::result::Result::Ok(response.with_value(()))
     }

@@ -1,0 +1,186 @@
+//! What the generator refuses, and how it says so: per operation, in
+//! document order, one line each, with panics inside progenitor and typify
+//! caught.
+
+use webex_calling_codegen::model::{CLIENT_METHODS, construct};
+use webex_calling_codegen::{Refusal, generate};
+
+/// A document of one `GET /x` answered with the component `X`, plus the
+/// operations in `more` (YAML under `paths:`).
+fn document(x: &str, more: &str) -> String {
+    format!(
+        r##"openapi: 3.0.3
+info:
+  title: Fixture
+  version: "1"
+paths:
+  /x:
+    get:
+      operationId: getX
+      responses:
+        "200":
+          description: X.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/X"
+{more}components:
+  schemas:
+    X:
+{x}"##
+    )
+}
+
+#[test]
+fn a_panic_inside_typify_is_a_refusal_of_the_operation_on_one_line() {
+    let spec = document("      not:\n        type: string\n", "");
+    let error = generate(&spec).unwrap_err();
+    let [refusal] = error.refusals() else {
+        panic!("one refusal expected: {error}");
+    };
+    assert_eq!(refusal.operation, "getX");
+    assert_eq!(refusal.location, "components");
+    assert_eq!(refusal.construct, construct::PANIC_TYPIFY);
+    assert!(refusal.detail.contains("not schema"), "{refusal}");
+    assert_eq!(error.to_string().lines().count(), 1, "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("getX › components: panic in typify — "),
+        "{error}"
+    );
+}
+
+#[test]
+fn every_refused_operation_is_named_in_document_order_and_the_others_do_not_hide_them() {
+    let more = r#"  /y:
+    post:
+      operationId: upload y
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                file:
+                  type: string
+      responses:
+        "204":
+          description: Done.
+  /z:
+    get:
+      operationId: getZ
+      parameters:
+        - name: session
+          in: cookie
+          schema:
+            type: string
+        - name: filter
+          in: query
+          content:
+            application/json:
+              schema:
+                type: object
+      responses:
+        "204":
+          description: Done.
+"#;
+    let spec = document(
+        "      type: object\n      properties:\n        id:\n          type: string\n",
+        more,
+    );
+    let error = generate(&spec).unwrap_err();
+    let refusal = |operation: &str, location: &str, construct: &str, detail: &str| Refusal {
+        operation: operation.into(),
+        location: location.into(),
+        construct: construct.into(),
+        detail: detail.into(),
+    };
+    assert_eq!(
+        error.refusals(),
+        [
+            refusal(
+                "upload y",
+                "requestBody",
+                construct::FORM_BODY,
+                "multipart/form-data"
+            ),
+            refusal("getZ", "parameter session", construct::COOKIE_PARAMETER, ""),
+            refusal("getZ", "parameter filter", construct::PARAMETER_CONTENT, ""),
+        ]
+    );
+    assert_eq!(
+        error.to_string(),
+        "upload y › requestBody: form request body — multipart/form-data\n\
+         getZ › parameter session: cookie parameter\n\
+         getZ › parameter filter: parameter with content"
+    );
+}
+
+#[test]
+fn a_problem_in_a_component_refuses_each_operation_that_reaches_it() {
+    let x = "      type: object\n      properties:\n        ratio:\n          type: number\n          multipleOf: 0.5\n";
+    let error = generate(&document(x, "")).unwrap_err();
+    let [refusal] = error.refusals() else {
+        panic!("one refusal expected: {error}");
+    };
+    assert_eq!(refusal.operation, "getX");
+    assert_eq!(refusal.location, "components.schemas.X");
+    assert_eq!(refusal.construct, construct::EXCLUSIVE_BOUND);
+}
+
+#[test]
+fn text_that_is_not_openapi_3_0_is_a_refusal_of_the_document() {
+    let error =
+        generate("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+    assert_eq!(error.refusals()[0].operation, Refusal::DOCUMENT);
+    assert_eq!(error.refusals()[0].construct, construct::NOT_OPENAPI);
+}
+
+#[test]
+fn every_construct_is_in_the_crate_docs_table_of_refused_constructs() {
+    let docs = include_str!("../src/lib.rs");
+    let table = docs
+        .split("# Refused constructs")
+        .nth(1)
+        .and_then(|rest| rest.split("\n//! # ").next())
+        .expect("the crate docs have a table of refused constructs");
+    for construct in construct::ALL {
+        assert!(
+            table.contains(&format!("//! | `{construct}` |")),
+            "{construct:?} is not in the crate docs' table of refused constructs"
+        );
+    }
+    let rows = table.lines().filter(|l| l.starts_with("//! | `")).count();
+    assert_eq!(
+        rows,
+        construct::ALL.len(),
+        "the table has rows of no construct"
+    );
+}
+
+#[test]
+fn an_operation_named_like_a_method_of_the_client_is_renamed_and_the_list_is_complete() {
+    let client = include_str!("../../sdk/src/client.rs");
+    let file = syn::parse_file(client).unwrap();
+    let mut methods = Vec::new();
+    for item in file.items {
+        if let syn::Item::Impl(block) = item
+            && block.trait_.is_none()
+            && matches!(&*block.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+        {
+            for item in block.items {
+                if let syn::ImplItem::Fn(function) = item {
+                    methods.push(function.sig.ident.to_string());
+                }
+            }
+        }
+    }
+    assert!(methods.len() > 5, "{methods:?}");
+    for method in methods {
+        assert!(
+            CLIENT_METHODS.contains(&method.as_str()),
+            "Client::{method} is not in model::CLIENT_METHODS: an operation of that name would not compile"
+        );
+    }
+}
