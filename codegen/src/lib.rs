@@ -64,6 +64,33 @@
 //! non-JSON bodies, several success statuses, `requestBodies` references)
 //! fails [`generate`], and so `cargo xtask check`, with a message naming the
 //! operation and the construct.
+//!
+//! # Refused constructs
+//!
+//! Each refusal in [`Error::refusals`] carries one of these constructs
+//! ([`REFUSED_CONSTRUCTS`]), read back from the message that refused it.
+//!
+//! | construct | what was refused |
+//! |---|---|
+//! | header or cookie parameter | a parameter `in: header` or `in: cookie` |
+//! | parameter with content | a parameter described by `content` instead of `schema` |
+//! | object or array parameter | a parameter whose schema is an object or an array |
+//! | requestBodies reference | a request body given as a `$ref` to `components.requestBodies` |
+//! | non-JSON request body | a request body with no `application/json` content |
+//! | non-JSON success body | a success response with content other than `application/json` |
+//! | several success statuses | more than one `2xx` response |
+//! | no success status | no `2xx` response |
+//! | operation without operationId | an operation with no `operationId` |
+//! | colliding method names | two operationIds that give the same method name |
+//! | path item reference | a path item given as a `$ref` |
+//! | schema without a component name | a schema the checks look up by a name no component has (an inline object nested in another) |
+//! | non-object component | a component schema that is not an object with properties (an enum, an array, an alias) |
+//! | component that is only a reference | a component schema that is only a `$ref` |
+//! | bounds on numbers | bounds on a `number`, exclusive bounds, `multipleOf` |
+//! | unsupported pattern | a `pattern` on a parameter, or one `regex-lite` cannot compile |
+//! | not OpenAPI 3.0 | a document that does not parse as OpenAPI 3.0 |
+//! | rejected by progenitor | anything progenitor itself returns an error for |
+//! | unknown | a message none of the above matches |
 
 use std::fmt;
 
@@ -87,27 +114,210 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Why the spec could not be turned into code.
+/// Why the spec could not be turned into code: the message, and each
+/// refusal it carries (see [`Error::refusals`]).
 #[derive(Debug)]
-pub struct Error(String);
+pub struct Error {
+    message: String,
+    refusals: Vec<Refusal>,
+}
+
+impl Error {
+    /// What was refused, each with the operation, the location in it and
+    /// the construct (one of [`REFUSED_CONSTRUCTS`]). Empty for an error
+    /// that [`generate`] did not return.
+    pub fn refusals(&self) -> &[Refusal] {
+        &self.refusals
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for Error {}
 
 impl From<String> for Error {
-    fn from(value: String) -> Self {
-        Self(value)
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            refusals: Vec::new(),
+        }
     }
+}
+
+/// One thing of the document that the generator does not take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The operationId, or `METHOD /path` when the operation has none;
+    /// empty when the message names no operation.
+    pub operation: String,
+    /// Where in the operation (`parameter orgId`, `requestBody`, ...);
+    /// empty when the message does not say.
+    pub location: String,
+    /// The kind of construct refused, one of [`REFUSED_CONSTRUCTS`].
+    pub construct: String,
+    /// The whole message.
+    pub detail: String,
+}
+
+/// Every construct a [`Refusal`] can carry, as the table "Refused
+/// constructs" above lists them.
+///
+/// The refusals are read back from the generator's messages: each message
+/// is matched to a construct by [`REFUSAL_MESSAGES`], and one that matches
+/// none is `unknown`.
+pub const REFUSED_CONSTRUCTS: &[&str] = &[
+    "header or cookie parameter",
+    "parameter with content",
+    "object or array parameter",
+    "requestBodies reference",
+    "non-JSON request body",
+    "non-JSON success body",
+    "several success statuses",
+    "no success status",
+    "operation without operationId",
+    "colliding method names",
+    "path item reference",
+    "schema without a component name",
+    "non-object component",
+    "component that is only a reference",
+    "bounds on numbers",
+    "unsupported pattern",
+    "not OpenAPI 3.0",
+    "rejected by progenitor",
+    "unknown",
+];
+
+/// Which construct a message of the generator is about: a piece of the
+/// message, the construct, and where in the operation it is.
+const REFUSAL_MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "is a header or cookie parameter",
+        "header or cookie parameter",
+        "parameter",
+    ),
+    ("uses `content`", "parameter with content", "parameter"),
+    (
+        "is an object or array",
+        "object or array parameter",
+        "parameter",
+    ),
+    (
+        "components.requestBodies",
+        "requestBodies reference",
+        "requestBody",
+    ),
+    (
+        "request body is not application/json",
+        "non-JSON request body",
+        "requestBody",
+    ),
+    (
+        "success response is not application/json",
+        "non-JSON success body",
+        "responses",
+    ),
+    (
+        "more than one success response",
+        "several success statuses",
+        "responses",
+    ),
+    ("no success response", "no success status", "responses"),
+    (
+        "no operationId",
+        "operation without operationId",
+        "operationId",
+    ),
+    (
+        "give the same method name",
+        "colliding method names",
+        "operationId",
+    ),
+    ("path item references", "path item reference", "path"),
+    (
+        "no component schema named",
+        "schema without a component name",
+        "",
+    ),
+    (
+        "expected a struct with named fields",
+        "non-object component",
+        "",
+    ),
+    (
+        "is only a reference",
+        "component that is only a reference",
+        "",
+    ),
+    ("bounds on numbers", "bounds on numbers", ""),
+    ("exclusive bounds", "bounds on numbers", ""),
+    ("pattern", "unsupported pattern", ""),
+    ("not valid OpenAPI 3.0", "not OpenAPI 3.0", ""),
+    ("progenitor rejected the spec", "rejected by progenitor", ""),
+];
+
+/// The refusals of a message of the generator about `spec_text`: the
+/// operation named at the start of the message (or both operations of a
+/// name collision, or the document's only operation), and the construct
+/// and location matched by [`REFUSAL_MESSAGES`].
+fn refusals_of(message: &str, spec_text: &str) -> Vec<Refusal> {
+    let operations: Vec<String> = parse_spec(spec_text)
+        .map(|spec| {
+            spec.operations()
+                .map(|(path, method, operation)| {
+                    operation
+                        .operation_id
+                        .clone()
+                        .unwrap_or_else(|| format!("{} {path}", method.to_uppercase()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (construct, place) = REFUSAL_MESSAGES
+        .iter()
+        .find(|(needle, _, _)| message.contains(needle))
+        .map_or(("unknown", ""), |(_, construct, place)| {
+            (*construct, *place)
+        });
+    let named: Vec<&String> = operations
+        .iter()
+        .filter(|id| {
+            message.starts_with(&format!("{id}: "))
+                || message.contains(&format!("operationIds {id} and "))
+                || message.contains(&format!(" and {id} give"))
+        })
+        .collect();
+    let named: Vec<String> = match (named.as_slice(), operations.as_slice()) {
+        ([], [only]) => vec![only.clone()],
+        ([], _) => vec![String::new()],
+        (named, _) => named.iter().map(|id| id.to_string()).collect(),
+    };
+    let location = match place {
+        "parameter" => message
+            .split("parameter ")
+            .nth(1)
+            .and_then(|rest| rest.split([' ', ':']).next())
+            .map_or_else(String::new, |name| format!("parameter {name}")),
+        other => other.to_string(),
+    };
+    named
+        .into_iter()
+        .map(|operation| Refusal {
+            operation,
+            location: location.clone(),
+            construct: construct.to_string(),
+            detail: message.to_string(),
+        })
+        .collect()
 }
 
 /// Parses the YAML text of an OpenAPI 3.0 document.
 pub fn parse_spec(yaml: &str) -> Result<openapiv3::OpenAPI, Error> {
-    serde_yaml::from_str(yaml).map_err(|e| Error(format!("the spec is not valid OpenAPI 3.0: {e}")))
+    serde_yaml::from_str(yaml)
+        .map_err(|e| Error::from(format!("the spec is not valid OpenAPI 3.0: {e}")))
 }
 
 /// The progenitor settings the SDK is generated with.
@@ -121,14 +331,23 @@ pub fn settings() -> progenitor_impl::GenerationSettings {
 }
 
 /// Generates every file of `sdk/src/generated/` from the spec's text.
-pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
+///
+/// On failure, the error's [`Error::refusals`] say what was refused.
+pub fn generate(spec_text: &str) -> Result<Vec<GeneratedFile>, Error> {
+    generate_files(spec_text).map_err(|error| Error {
+        refusals: refusals_of(&error.message, spec_text),
+        message: error.message,
+    })
+}
+
+fn generate_files(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
     let spec = prepare::hoist_inline_bodies(parse_spec(spec_yaml)?)?;
     let mut generator = progenitor_impl::Generator::new(&settings());
     let tokens = generator
         .generate_tokens(&prepare::for_progenitor(&spec))
-        .map_err(|e| Error(format!("progenitor rejected the spec: {e}")))?;
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| Error(format!("progenitor emitted invalid Rust: {e}")))?;
+        .map_err(|e| Error::from(format!("progenitor rejected the spec: {e}")))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Error::from(format!("progenitor emitted invalid Rust: {e}")))?;
 
     let mut type_items = None;
     let mut rest = Vec::new();
@@ -140,14 +359,17 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
             other => rest.push(other),
         }
     }
-    let type_items = type_items.ok_or_else(|| Error("progenitor emitted no types".into()))?;
+    let type_items =
+        type_items.ok_or_else(|| Error::from("progenitor emitted no types".to_string()))?;
     let mut types = types::rewrite(&spec, type_items)?;
     let mut checks = types::Checks::default();
     let (builder_items, client_items) = operations::rewrite(&spec, rest, &mut checks)?;
     // Parameter checks would need their own pattern statics beside the
     // operation builders; no parameter has a pattern, so none are emitted.
     if checks.patterns().next().is_some() {
-        return Err(Error("patterns on parameters are not supported".into()));
+        return Err(Error::from(
+            "patterns on parameters are not supported".to_string(),
+        ));
     }
     for pattern in &types.patterns {
         check_pattern(pattern)?;
@@ -187,13 +409,13 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
     // The spec itself, as JSON, for code that checks requests against it at
     // run time (the fake server) without a YAML parser.
     let spec_value: serde_json::Value = serde_yaml::from_str(spec_yaml)
-        .map_err(|e| Error(format!("the spec is not valid YAML: {e}")))?;
+        .map_err(|e| Error::from(format!("the spec is not valid YAML: {e}")))?;
     let spec_json = serde_json::to_string_pretty(&spec_value)
-        .map_err(|e| Error(format!("the spec cannot be written as JSON: {e}")))?
+        .map_err(|e| Error::from(format!("the spec cannot be written as JSON: {e}")))?
         + "\n";
     if spec_json.contains("\"##") {
-        return Err(Error(
-            "the spec contains `\"##`, which the embedded copy cannot hold".into(),
+        return Err(Error::from(
+            "the spec contains `\"##`, which the embedded copy cannot hold".to_string(),
         ));
     }
     let spec_file = format!(
@@ -234,7 +456,7 @@ pub fn generate(spec_yaml: &str) -> Result<Vec<GeneratedFile>, Error> {
 fn check_pattern(pattern: &str) -> Result<(), Error> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
-        .map_err(|e| Error(format!("pattern {pattern:?} is not supported: {e}")))
+        .map_err(|e| Error::from(format!("pattern {pattern:?} is not supported: {e}")))
 }
 
 fn format_items(
@@ -251,6 +473,38 @@ fn format_tokens(doc: &str, tokens: proc_macro2::TokenStream) -> Result<String, 
         #![doc = #doc]
         #tokens
     })
-    .map_err(|e| Error(format!("the generator emitted invalid Rust: {e}")))?;
+    .map_err(|e| Error::from(format!("the generator emitted invalid Rust: {e}")))?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REFUSED_CONSTRUCTS, generate};
+
+    #[test]
+    fn every_refused_construct_is_a_row_of_the_crate_docs_table() {
+        let docs = include_str!("lib.rs");
+        for construct in REFUSED_CONSTRUCTS {
+            assert!(
+                docs.contains(&format!("//! | {construct} | ")),
+                "{construct} is not in the table of refused constructs"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_parameter_is_refused_naming_the_operation_the_parameter_and_the_construct() {
+        let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {"/things": {"get": {"operationId": "listThings",
+                "parameters": [{"name": "timezone", "in": "header", "schema": {"type": "string"}}],
+                "responses": {"204": {"description": "none"}}}}}}"#;
+        let error = generate(spec).unwrap_err();
+        let [refusal] = error.refusals() else {
+            panic!("one refusal expected: {:?}", error.refusals());
+        };
+        assert_eq!(refusal.operation, "listThings");
+        assert_eq!(refusal.location, "parameter timezone");
+        assert_eq!(refusal.construct, "header or cookie parameter");
+        assert!(refusal.detail.contains("timezone"), "{}", refusal.detail);
+    }
 }
