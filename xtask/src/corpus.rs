@@ -433,9 +433,16 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if QUIET.get() {
-                let at = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                let at = info.location().map(|l| {
+                    // A dependency's file is named from its crate's folder,
+                    // not from wherever the registry sits on this machine.
+                    let file = l.file();
+                    let file = file
+                        .split_once("/registry/src/")
+                        .and_then(|(_, rest)| rest.split_once('/'))
+                        .map_or(file, |(_, rest)| rest);
+                    format!("{file}:{}", l.line())
+                });
                 PANIC_AT.set(at);
             } else {
                 previous(info);
@@ -562,35 +569,48 @@ fn compile(root: &Path, runs: &mut [DocumentRun]) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run cargo check: {e}"))?;
     let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut built: Vec<String> = Vec::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else {
             continue;
         };
-        if message["reason"] != "compiler-message" || message["message"]["level"] != "error" {
-            continue;
-        }
         let package = message["package_id"].as_str().unwrap_or_default();
         let Some(member) = members.iter().find(|m| package_is(package, m)) else {
             continue;
         };
-        let rendered = message["message"]["rendered"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        errors.entry(member.clone()).or_default().push(rendered);
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => built.push(member.clone()),
+            Some("compiler-message") if is_error(&message["message"]) => {
+                let rendered = message["message"]["rendered"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                errors.entry(member.clone()).or_default().push(rendered);
+            }
+            _ => {}
+        }
     }
     for &index in &pending {
         let name = crate_name(&runs[index].file);
         runs[index].compiled = match errors.remove(&name) {
             Some(found) => Compiled::No(found),
-            None if output.status.success() => Compiled::Yes,
+            None if built.contains(&name) => Compiled::Yes,
             None => Compiled::No(vec![format!(
-                "cargo check failed ({}) with no error of this crate; see above",
+                "cargo check ({}) reported neither an error nor a build of {name}; its output is above",
                 output.status
             )]),
         };
     }
     Ok(())
+}
+
+/// Whether a compiler diagnostic is an error of the code, rather than a
+/// warning or the closing "aborting due to" line.
+fn is_error(diagnostic: &Value) -> bool {
+    diagnostic["level"] == "error"
+        && !diagnostic["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("aborting due to"))
 }
 
 /// Whether a cargo package ID (`path+file:///...#name@0.0.0` or the older
@@ -833,23 +853,35 @@ fn report(runs: &[DocumentRun]) -> String {
         }
     }
 
-    let panics: Vec<String> = runs
-        .iter()
-        .flat_map(|run| {
-            run.operations.iter().filter_map(move |op| match &op.ours {
-                Outcome::Panicked(panic) => Some(format!("{} › {}: {panic}", run.file, op.name)),
-                _ => None,
-            })
-        })
-        .collect();
+    // The same panic recurs across operations; one line per message.
+    let mut panics: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for run in runs {
+        for op in &run.operations {
+            if let Outcome::Panicked(panic) = &op.ours {
+                panics
+                    .entry(panic)
+                    .or_default()
+                    .push(format!("{} › {}", run.file, op.name));
+            }
+        }
+    }
     if !panics.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nPanics of our generator, one operation alone ({}):",
-            panics.len()
+        out.push_str(
+            "\nPanics of our generator, one operation alone (operations, then the first few):\n",
         );
-        for panic in &panics {
-            let _ = writeln!(out, "- {}", shorten(panic, 200));
+        for (panic, operations) in &panics {
+            let _ = writeln!(
+                out,
+                "- {}: {}; {}",
+                shorten(panic, 200),
+                operations.len(),
+                operations
+                    .iter()
+                    .take(3)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     out
