@@ -780,13 +780,18 @@ fn report(runs: &[DocumentRun]) -> String {
         .iter()
         .filter(|r| matches!(r.compiled, Compiled::Yes))
         .count();
+    let compiled_operations: usize = runs
+        .iter()
+        .filter(|r| matches!(r.compiled, Compiled::Yes))
+        .map(DocumentRun::generated)
+        .sum();
     let to_compile = runs
         .iter()
         .filter(|r| !matches!(r.compiled, Compiled::Nothing))
         .count();
     let _ = writeln!(
         out,
-        "| **all {} documents** | {} | {}{} | {compiled} of {to_compile} documents | {} | {} | {}{} | {}{} | {} |",
+        "| **all {} documents** | {} | {}{} | {compiled_operations} operations, in {compiled} of {to_compile} documents | {} | {} | {}{} | {}{} | {} |",
         runs.len(),
         totals[0],
         totals[1],
@@ -841,9 +846,12 @@ fn report(runs: &[DocumentRun]) -> String {
         if let Compiled::No(errors) = &run.compiled {
             let _ = writeln!(
                 out,
-                "\n{}: the accepted operations do not compile together ({} errors; the first):",
+                "\n{}: the accepted operations do not compile together{}:",
                 run.file,
-                errors.len()
+                match errors.len() {
+                    1 => String::new(),
+                    n => format!(" ({n} errors, the first three)"),
+                }
             );
             for error in errors.iter().take(3) {
                 for line in error.lines().take(12) {
@@ -887,6 +895,14 @@ fn report(runs: &[DocumentRun]) -> String {
     out
 }
 
+/// "1 operation", "2 operations".
+fn operations(count: usize) -> String {
+    match count {
+        1 => "1 operation".to_string(),
+        n => format!("{n} operations"),
+    }
+}
+
 fn shorten(text: &str, most: usize) -> String {
     match text.char_indices().nth(most) {
         Some((end, _)) => format!("{}…", &text[..end]),
@@ -903,7 +919,8 @@ fn failures(runs: &[DocumentRun]) -> Vec<String> {
         let panicked = run.panicked();
         if panicked > 0 {
             out.push(format!(
-                "{file}: our generator panicked on {panicked} operations alone; a panic must be a refusal naming the operation"
+                "{file}: our generator panicked on {} alone; a panic must be a refusal naming the operation",
+                operations(panicked)
             ));
         }
         if let Some(panic) = &run.together_panic {
@@ -913,15 +930,16 @@ fn failures(runs: &[DocumentRun]) -> Vec<String> {
         }
         if let Compiled::No(errors) = &run.compiled {
             out.push(format!(
-                "{file}: the {} accepted operations do not compile together: {}",
-                run.generated(),
+                "{file}: the accepted {} do not compile together: {}",
+                operations(run.generated()),
                 shorten(first_line(errors.first().map_or("", String::as_str)), 200)
             ));
         }
         let (ours, theirs) = (run.generated(), run.progenitor());
         if ours < theirs {
             out.push(format!(
-                "{file}: our generator generates {ours} operations, progenitor alone {theirs}"
+                "{file}: our generator generates {}, progenitor alone {theirs}",
+                operations(ours)
             ));
         }
         if run.file == LIVE {
@@ -965,7 +983,12 @@ fn failures(runs: &[DocumentRun]) -> Vec<String> {
         }
         if incomplete > 0 {
             out.push(format!(
-                "{file}: {incomplete} refusals do not name the operation, the location and the construct"
+                "{file}: {incomplete} {} not name the operation, the location and the construct",
+                if incomplete == 1 {
+                    "refusal does"
+                } else {
+                    "refusals do"
+                }
             ));
         }
         if !unlisted.is_empty() {
@@ -980,7 +1003,90 @@ fn failures(runs: &[DocumentRun]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Options, crate_name, options, package_is, quietly, shorten};
+    use super::{
+        Compiled, DocumentRun, LIVE, OperationRun, Options, Outcome, Refused, crate_name, failures,
+        options, package_is, quietly, read_documents, shorten,
+    };
+
+    fn op(name: &str, ours: Outcome) -> OperationRun {
+        OperationRun {
+            name: name.into(),
+            ours,
+            progenitor: Outcome::Generated,
+            progenitor_builder: Outcome::Generated,
+        }
+    }
+
+    fn refused(location: &str, construct: &str) -> Outcome {
+        let refusal = Refused {
+            operation: "listThings".into(),
+            location: location.into(),
+            construct: construct.into(),
+            detail: "listThings: refused".into(),
+        };
+        Outcome::Refused(vec![refusal], "listThings: refused".into())
+    }
+
+    fn document(file: &str, operations: Vec<OperationRun>, compiled: Compiled) -> DocumentRun {
+        DocumentRun {
+            file: file.into(),
+            operations,
+            compiled,
+            together_panic: None,
+        }
+    }
+
+    #[test]
+    fn a_document_generated_as_well_as_progenitor_and_compiled_fails_nothing() {
+        let run = document(
+            "things.json",
+            vec![op("getThing", Outcome::Generated)],
+            Compiled::Yes,
+        );
+        assert_eq!(failures(&[run]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_broken_promise_is_a_failure_of_its_own() {
+        let construct = webex_calling_codegen::REFUSED_CONSTRUCTS[0];
+        let runs = [
+            document(
+                "things.json",
+                vec![
+                    op("getThing", Outcome::Panicked("boom".into())),
+                    op("listThings", refused("", construct)),
+                    op(
+                        "putThing",
+                        refused("requestBody", "a construct nobody listed"),
+                    ),
+                ],
+                Compiled::No(vec!["error[E0425]: cannot find value".into()]),
+            ),
+            document(
+                LIVE,
+                vec![op("updateHuntGroup", refused("requestBody", construct))],
+                Compiled::Nothing,
+            ),
+        ];
+        let found = failures(&runs).join("\n");
+        for expected in [
+            "things.json: our generator panicked on 1 operation alone",
+            "things.json: the accepted 0 operations do not compile together: error[E0425]",
+            "things.json: our generator generates 0 operations, progenitor alone 3",
+            "things.json: 1 refusal does not name the operation, the location and the construct",
+            "things.json: refused constructs missing from the crate docs' table (REFUSED_CONSTRUCTS): a construct nobody listed",
+            "webex-calling-live.json: 1 of its 1 operations are not generated, and all must be: updateHuntGroup",
+        ] {
+            assert!(found.contains(expected), "{expected:?} not in:\n{found}");
+        }
+    }
+
+    #[test]
+    fn a_missing_corpus_folder_is_named() {
+        let error = read_documents(std::path::Path::new("/nowhere/corpus"), &[]).unwrap_err();
+        assert!(error.contains("/nowhere/corpus"), "{error}");
+        assert!(error.contains("../shared/corpus/"), "{error}");
+    }
 
     #[test]
     fn options_name_documents_operations_and_whether_to_compile() {
