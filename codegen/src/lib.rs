@@ -167,7 +167,7 @@ pub struct Refusal {
 /// constructs" above lists them.
 ///
 /// The refusals are read back from the generator's messages: each message
-/// is matched to a construct by [`REFUSAL_MESSAGES`], and one that matches
+/// is matched to a construct by a table of message pieces, and one that matches
 /// none is `unknown`.
 pub const REFUSED_CONSTRUCTS: &[&str] = &[
     "header or cookie parameter",
