@@ -188,7 +188,23 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String, String> {
     let options = options(args)?;
     let started = Instant::now();
     let folder = root.join(CORPUS);
-    let documents = read_documents(&folder, &options.docs)?;
+    let mut documents = read_documents(&folder, &options.docs)?;
+    if !options.ops.is_empty() {
+        // Only the documents that hold an operation asked for, so that a
+        // name that matches nothing is an error rather than an empty pass.
+        documents.retain(|(_, document)| {
+            slice::operations(document)
+                .iter()
+                .any(|op| options.ops.contains(&op.name()))
+        });
+        if documents.is_empty() {
+            return Err(format!(
+                "corpus: no document in {} has an operation named {}",
+                folder.display(),
+                options.ops.join(" or ")
+            ));
+        }
+    }
     let mut timings = Timings::default();
 
     let phase = Instant::now();
