@@ -354,9 +354,7 @@ fn run_alone(
         .collect();
     let results = results.into_inner().expect("results");
     for ((index, _), result) in jobs.iter().zip(results) {
-        runs[*index]
-            .operations
-            .extend(result.into_iter().collect::<Vec<_>>());
+        runs[*index].operations.extend(result);
     }
     runs
 }
@@ -569,6 +567,11 @@ fn compile(root: &Path, runs: &mut [DocumentRun]) -> Result<(), String> {
     // Without default features, as the "features" step builds the SDK, so
     // the dependencies are already built; without `fake`, whose server is
     // written for the SDK's own spec.
+    eprintln!(
+        "corpus: checking {} copies of the SDK in {}; the table below says which compile",
+        members.len(),
+        scratch.display()
+    );
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "check",
