@@ -949,8 +949,8 @@ fn failures(runs: &[DocumentRun]) -> Vec<String> {
         }
         if let Compiled::No(errors) = &run.compiled {
             out.push(format!(
-                "{file}: the accepted {} do not compile together: {}",
-                operations(run.generated()),
+                "{file}: the accepted operations ({}) do not compile together: {}",
+                run.generated(),
                 shorten(first_line(errors.first().map_or("", String::as_str)), 200)
             ));
         }
@@ -1090,7 +1090,7 @@ mod tests {
         let found = failures(&runs).join("\n");
         for expected in [
             "things.json: our generator panicked on 1 operation alone",
-            "things.json: the accepted 0 operations do not compile together: error[E0425]",
+            "things.json: the accepted operations (0) do not compile together: error[E0425]",
             "things.json: our generator generates 0 operations, progenitor alone 3",
             "things.json: 1 refusal does not name the operation, the location and the construct",
             "things.json: refused constructs missing from the crate docs' table (REFUSED_CONSTRUCTS): a construct nobody listed",
