@@ -607,3 +607,7 @@ fn format_tokens(doc: &str, tokens: proc_macro2::TokenStream) -> Result<String, 
     .map_err(|e| format!("the generator emitted invalid Rust: {e}"))?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
+
+/// Every construct a [`Refusal`] may name, in the order of the crate docs'
+/// table of refused constructs.
+pub const REFUSED_CONSTRUCTS: &[&str] = model::construct::ALL;

@@ -330,6 +330,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "paced_rate",
     "slot",
     "default_parameter",
+    "provider_token",
     "url_buffer",
     "execute",
     "execute_bytes",
@@ -480,8 +481,15 @@ impl Model {
         flatten_clashing_enums(&mut document);
         // Only what the accepted operations reach is handed on.
         let kept: BTreeSet<String> = reaches.iter().flatten().cloned().collect();
+        // A schema marked documentation-only gets no type: only failure
+        // answers, which the runtime reads itself, may name it.
         if let Some(components) = document.components.as_mut() {
-            components.schemas.retain(|name, _| kept.contains(name));
+            components.schemas.retain(|name, schema| {
+                kept.contains(name)
+                    && !matches!(schema, ReferenceOr::Item(schema)
+                        if schema.schema_data.extensions.get(DOCUMENTATION_ONLY)
+                            == Some(&serde_json::Value::Bool(true)))
+            });
         }
         let mut order: Vec<usize> = (0..operations.len()).collect();
         order.sort_by(|a, b| {

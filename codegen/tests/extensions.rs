@@ -232,13 +232,15 @@ fn a_client_default_on_a_required_parameter_is_refused_naming_it() {
         .replace("          required: false\n", "          required: true\n");
     let error = generate(&spec).unwrap_err();
     assert!(
-        error.contains("parameter siteId: x-client-default is supported on optional string query parameters only"),
+        error.contains(
+            "parameter siteId: invalid x-client-default — x-client-default is taken on optional text query parameters only"
+        ),
         "{error}"
     );
 }
 
 #[test]
-fn every_builder_has_per_call_settings_and_a_parameter_may_not_take_their_names() {
+fn every_builder_has_per_call_settings_and_a_parameter_of_their_names_gets_its_place_as_suffix() {
     let out = generate(SPEC).unwrap();
     for setter in [
         "pub fn retry(mut self, policy: crate::RetryPolicy)",
@@ -247,12 +249,18 @@ fn every_builder_has_per_call_settings_and_a_parameter_may_not_take_their_names(
     ] {
         assert_eq!(out.matches(setter).count(), 2, "{setter}: {out}");
     }
+    // The builder's own `timeout` stays; the parameter's setter is named
+    // after its place, and it is still sent as `timeout`.
     let spec = with_site("").replace("name: siteId", "name: timeout");
-    let error = generate(&spec).unwrap_err();
-    assert!(
-        error.contains("parameter timeout would be the builder's `timeout`"),
-        "{error}"
+    let out = generate(&spec).unwrap();
+    assert_eq!(
+        out.matches("pub fn timeout(mut self, timeout: ::std::time::Duration)")
+            .count(),
+        2,
+        "{out}"
     );
+    assert!(out.contains("pub fn timeout_query("), "{out}");
+    assert!(out.contains(r#"("timeout", timeout_query.as_deref())"#), "{out}");
 }
 
 /// `SPEC` with an error answer on `getLamp` whose schema is `Problem`,
@@ -289,7 +297,7 @@ fn a_success_answer_of_a_documentation_only_schema_is_refused() {
     );
     let error = generate(&spec).unwrap_err();
     assert!(
-        error.contains("the 200 answer is a schema marked x-documentation-only"),
+        error.contains("getLamp › responses: documentation-only schema sent or answered — Problem"),
         "{error}"
     );
 }

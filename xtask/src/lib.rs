@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod codegen;
+pub mod corpus;
 pub mod prism;
 pub mod public_api;
 pub mod redis;

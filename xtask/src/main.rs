@@ -15,6 +15,12 @@ tasks:
                      (--diff: what changed since sdk/public-api.txt, the API of the last release;
                      --bless: rewrite sdk/public-api.txt, only when cutting a release, in the commit
                      that moves CHANGELOG.md's [Unreleased] entries under the version's heading)
+  corpus [--doc NAME]... [--op OPERATION_ID]... [--no-compile]
+                     the generator on each document of ../shared/corpus/, one operation at a time,
+                     beside progenitor alone, then the accepted operations of each document together,
+                     compiled in a copy of the SDK crate; a table per document (fails on a panic, a
+                     compile error, fewer operations than progenitor, a refused operation of
+                     webex-calling-live.json, or a refusal that does not say where and what)
   test               every test and check, as CI runs them
   bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body,
                      then bulk updates at a rate limit (about 10 minutes)
@@ -36,6 +42,7 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["check"] => xtask::check::run(&xtask::root()),
         ["public-api", rest @ ..] => xtask::public_api::run(&xtask::root(), rest),
+        ["corpus", rest @ ..] => xtask::corpus::run(&xtask::root(), rest),
         ["test"] => xtask::test::run(&xtask::root()),
         ["bench", "--build", build_args @ ..] => xtask::bench::build(&xtask::root(), build_args),
         ["bench", "--bulk", bulk_args @ ..] => xtask::bench::bulk(&xtask::root(), bulk_args),

@@ -101,6 +101,17 @@ const STEPS: &[Step] = &[
             env: &[("RUSTDOCFLAGS", "-D warnings")],
         },
     },
+    Step {
+        // The generator on the real documents of ../shared/corpus/, beside
+        // progenitor alone, and the accepted operations of each compiled
+        // together. Last, so every other step has reported when it fails.
+        name: "corpus",
+        action: Action::Run {
+            program: "cargo",
+            args: &["xtask", "corpus"],
+            env: &[],
+        },
+    },
 ];
 
 /// Runs every step from the workspace root, stopping at the first failure,
@@ -238,7 +249,17 @@ impl Totals {
 
 #[cfg(test)]
 mod tests {
-    use super::{Totals, feature_commands, sdk_features};
+    use super::{Action, STEPS, Totals, feature_commands, sdk_features};
+
+    #[test]
+    fn the_corpus_runs_last_as_a_step_of_its_own() {
+        let last = STEPS.last().expect("steps");
+        assert_eq!(last.name, "corpus");
+        let Action::Run { program, args, .. } = &last.action else {
+            panic!("the corpus step runs one command");
+        };
+        assert_eq!((*program, *args), ("cargo", &["xtask", "corpus"][..]));
+    }
 
     #[test]
     fn totals_add_up_every_summary_line_and_nothing_else() {

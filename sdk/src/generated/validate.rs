@@ -893,17 +893,3 @@ impl Rules for types::UpdateSelectiveForwardingRuleRequest {
         }
     }
 }
-impl Rules for types::WebexError {
-    fn check(&self, at: &Path<'_>, out: &mut Violations) {
-        if let ::std::option::Option::Some(value) = &self.errors {
-            let at = at.field("errors");
-            for (index, item) in value.iter().enumerate() {
-                let at = at.index(index);
-                Rules::check(item, &at, out);
-            }
-        }
-    }
-}
-impl Rules for types::WebexErrorDetail {
-    fn check(&self, _at: &Path<'_>, _out: &mut Violations) {}
-}
