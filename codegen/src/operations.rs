@@ -4,11 +4,11 @@
 //! Each operation gets three pieces, each from its own function, so that
 //! what a builder holds, what it can be told and how it sends can change
 //! apart:
-//! - [`builder_struct`]: the builder's fields (the client, each parameter,
+//! - `builder_struct`: the builder's fields (the client, each parameter,
 //!   the body);
-//! - [`builder_impl`]: `new`, one setter per parameter, `body`, then
-//!   [`send_fns`] (`send` and `send_with_meta`);
-//! - [`client_method`]: the `Client` method with its documentation and
+//! - `builder_impl`: `new`, one setter per parameter, `body`, then
+//!   `send_fns` (`send` and `send_with_meta`);
+//! - `client_method`: the `Client` method with its documentation and
 //!   example.
 
 use std::collections::{BTreeMap, BTreeSet};
