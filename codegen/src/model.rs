@@ -1473,7 +1473,8 @@ fn read_operation(
     };
     let documentation_only = |name: &str| {
         lookup(document, hoisted, name).is_some_and(|schema| {
-            schema.schema_data.extensions.get(DOCUMENTATION_ONLY) == Some(&serde_json::Value::Bool(true))
+            schema.schema_data.extensions.get(DOCUMENTATION_ONLY)
+                == Some(&serde_json::Value::Bool(true))
         })
     };
     if let Some(body) = &body
@@ -1498,7 +1499,14 @@ fn read_operation(
             );
         }
     }
-    let list = match list_of(document, hoisted, operation, &params, &output, body.is_some() || raw_body.is_some()) {
+    let list = match list_of(
+        document,
+        hoisted,
+        operation,
+        &params,
+        &output,
+        body.is_some() || raw_body.is_some(),
+    ) {
         Ok(list) => list,
         Err(detail) => {
             refuse(refusals, "x-list".into(), construct::X_LIST, detail);
@@ -1569,7 +1577,9 @@ fn client_default_of(parameter: &Parameter, ty: &ParamType) -> Result<Option<Str
         .map(str::trim)
         .filter(|name| !name.is_empty())
         .ok_or_else(|| {
-            format!("{CLIENT_DEFAULT} must be the name of the client-wide setting, a non-empty string")
+            format!(
+                "{CLIENT_DEFAULT} must be the name of the client-wide setting, a non-empty string"
+            )
         })?;
     if !matches!(parameter, Parameter::Query { .. }) || data.required || *ty != ParamType::Str {
         return Err(format!(

@@ -260,7 +260,10 @@ fn every_builder_has_per_call_settings_and_a_parameter_of_their_names_gets_its_p
         "{out}"
     );
     assert!(out.contains("pub fn timeout_query("), "{out}");
-    assert!(out.contains(r#"("timeout", timeout_query.as_deref())"#), "{out}");
+    assert!(
+        out.contains(r#"("timeout", timeout_query.as_deref())"#),
+        "{out}"
+    );
 }
 
 /// `SPEC` with an error answer on `getLamp` whose schema is `Problem`,

@@ -951,12 +951,7 @@ impl Client {
     }
 
     /// A new tracking ID, and the span of the call that sends `body`.
-    fn call_span(
-        &self,
-        operation: &Operation,
-        url: &str,
-        body: &[u8],
-    ) -> (String, tracing::Span) {
+    fn call_span(&self, operation: &Operation, url: &str, body: &[u8]) -> (String, tracing::Span) {
         let tracking_id = self.next_tracking_id();
         // Field names follow OpenTelemetry's semantic conventions for HTTP
         // clients, so the span lines up with the rest of a service's traces.

@@ -102,12 +102,13 @@ impl<T> Response<T> {
     /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
-
     }
 
     /// The answer's `Link` header, for the paging of list operations.
     pub(crate) fn link(&self) -> Option<&str> {
-        self.headers.get(reqwest::header::LINK).and_then(|value| value.to_str().ok())
+        self.headers
+            .get(reqwest::header::LINK)
+            .and_then(|value| value.to_str().ok())
     }
 
     /// The decoded answer (`()` for an operation that answers no body).
