@@ -967,7 +967,7 @@ impl Checks {
             Shape::Integer { min, max } => {
                 let min = opt_i64(*min);
                 let max = opt_i64(*max);
-                quote!(out.range(&at, i64::from(*#value), #min, #max);)
+                quote!(out.range(&at, *#value, #min, #max);)
             }
             Shape::Number { min, max } => {
                 let min = opt_f64(*min);

@@ -1035,6 +1035,10 @@ impl Client {
         outcome
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the call's parts, its settings and its observer, each used by every attempt"
+    )]
     async fn attempts(
         &self,
         operation: &Operation,

@@ -167,8 +167,14 @@ impl Violations {
     }
 
     /// `minimum` and `maximum`, both inclusive.
-    pub fn range(&mut self, at: &Path<'_>, value: i64, min: Option<i64>, max: Option<i64>) {
-        self.bounds(at, value, min, max);
+    pub fn range(
+        &mut self,
+        at: &Path<'_>,
+        value: impl Into<i64>,
+        min: Option<i64>,
+        max: Option<i64>,
+    ) {
+        self.bounds(at, value.into(), min, max);
     }
 
     /// `minimum` and `maximum` of a number, both inclusive.

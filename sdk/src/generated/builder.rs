@@ -1490,7 +1490,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -1499,7 +1499,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -1749,7 +1749,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -1758,7 +1758,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -2164,7 +2164,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -2173,7 +2173,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -2627,7 +2627,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -2636,7 +2636,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -2882,7 +2882,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -2891,7 +2891,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -3127,7 +3127,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );
@@ -3136,7 +3136,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );

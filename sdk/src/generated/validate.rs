@@ -188,7 +188,7 @@ impl Rules for types::CreateCallPickupRequest {
             let at = at.field("notificationDelayTimerSeconds");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -521,7 +521,7 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("nextAgentRings");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -531,7 +531,7 @@ impl Rules for types::NoAnswerSettings {
             let at = at.field("numberOfRings");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );
@@ -795,7 +795,7 @@ impl Rules for types::UpdateCallPickupRequest {
             let at = at.field("notificationDelayTimerSeconds");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );

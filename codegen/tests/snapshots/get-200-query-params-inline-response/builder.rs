@@ -120,7 +120,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("max");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::Some(100),
             );
@@ -129,7 +129,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             let at = root.field("start");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(0),
                 ::std::option::Option::None,
             );

@@ -83,7 +83,7 @@ impl Rules for types::UpdateWidgetBodySettingsNoAnswer {
             let at = at.field("rings");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::Some(5),
             );

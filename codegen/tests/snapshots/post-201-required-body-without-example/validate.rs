@@ -23,7 +23,7 @@ impl Rules for types::CreateCrateBody {
             let at = at.field("slots");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::None,
             );

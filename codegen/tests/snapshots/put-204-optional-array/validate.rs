@@ -9,7 +9,7 @@ impl Rules for types::FillBox {
             let at = at.field("count");
             out.range(
                 &at,
-                i64::from(*value),
+                *value,
                 ::std::option::Option::Some(1),
                 ::std::option::Option::Some(5),
             );
