@@ -113,6 +113,13 @@
 //! `2xx` is declared, and when neither is, any `2xx` with its body
 //! ignored; the headers of every answer, in
 //! `webex_calling::Response::headers` (a `Link` to the next page);
+//! `101 Switching Protocols` (or, on an operation marked
+//! `x-dropshot-websocket`, a `default` answer with no `2xx`): the request
+//! asks for a WebSocket with the headers progenitor sends (`Connection:
+//! Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Version: 13`, a random
+//! `Sec-WebSocket-Key`) and `send` returns the connection,
+//! `reqwest::Upgraded`, or `webex_calling::Error::NotUpgraded` naming the
+//! status when the service answers a `2xx` without switching;
 //! `allOf` of objects merged, with every rule of each member kept, and
 //! `allOf: [$ref]` kept as the reference; a string enum whose values
 //! typify would name alike (`User` and `user`) kept as text.
@@ -138,7 +145,7 @@
 //! | `invalid header name` | A header parameter whose name is not an HTTP token. |
 //! | `form request body` | `multipart/*` or `application/x-www-form-urlencoded`: the fields would need an encoder the runtime does not have. |
 //! | `request body without a schema` | A JSON body with no schema to type it. |
-//! | `protocol upgrade (1xx response)` | A switch to WebSocket: the runtime speaks plain HTTP requests. |
+//! | `protocol upgrade (1xx response)` | A `1xx` answer other than `101 Switching Protocols` (`100`, `102`, `1XX`): it names no protocol the runtime could switch to. |
 //! | `allOf of a non-object` | An `allOf` with a member that is neither an object nor a description; it has no one Rust type. |
 //! | `allOf cycle` | An `allOf` that includes itself through references. |
 //! | `exclusive bound or multipleOf` | `multipleOf`, or an exclusive bound on a number: no check states it. |

@@ -60,7 +60,8 @@ pub mod construct {
     pub const FORM_BODY: &str = "form request body";
     /// A request body with no schema.
     pub const BODY_WITHOUT_SCHEMA: &str = "request body without a schema";
-    /// A `1xx` answer: a switch to another protocol (a WebSocket).
+    /// A `1xx` answer other than `101`, which names no protocol to switch
+    /// to.
     pub const PROTOCOL_UPGRADE: &str = "protocol upgrade (1xx response)";
     /// An `allOf` with a member that is not an object.
     pub const ALL_OF_NON_OBJECT: &str = "allOf of a non-object";
@@ -274,6 +275,9 @@ pub enum Output {
     Value,
     /// Not JSON: the bytes as they came.
     Bytes,
+    /// `101 Switching Protocols`: the connection itself, handed over as a
+    /// WebSocket.
+    Upgrade,
 }
 
 /// Whether an operation may be sent again after a failure that leaves its
@@ -1346,12 +1350,21 @@ fn read_operation(
             _ => None,
         })
         .collect();
-    if let Some((code, _)) = operation
+    // `101` switches to a WebSocket: the success is the connection. An
+    // operation marked `x-dropshot-websocket` whose switch is its `default`
+    // answer (as older servers wrote it) is read the same way, as
+    // progenitor reads it. Any other `1xx` names no protocol to switch to.
+    let switches = operation
         .responses
         .responses
-        .iter()
-        .find(|(code, _)| matches!(code, StatusCode::Code(100..=199) | StatusCode::Range(1)))
-    {
+        .contains_key(&StatusCode::Code(101))
+        || (operation.extensions.contains_key(WEBSOCKET)
+            && operation.responses.default.is_some()
+            && successes.is_empty());
+    if let Some((code, _)) = operation.responses.responses.iter().find(|(code, _)| {
+        matches!(code, StatusCode::Code(100..=199) | StatusCode::Range(1))
+            && **code != StatusCode::Code(101)
+    }) {
         refuse(
             refusals,
             format!("response {code}"),
@@ -1359,14 +1372,31 @@ fn read_operation(
             String::new(),
         );
     }
+    if switches {
+        // Whatever else is declared, the answer that succeeds is the
+        // switch: a `2xx` hands over no connection, and the runtime says so.
+        let media: Vec<String> = operation
+            .responses
+            .responses
+            .get(&StatusCode::Code(101))
+            .or(operation.responses.default.as_ref())
+            .and_then(|r| resolve(document, r, "responses", |c| &c.responses).ok())
+            .map(|r| r.content.keys().cloned().collect())
+            .unwrap_or_default();
+        successes.clear();
+        success.push(101);
+        outputs.push(Output::Upgrade);
+        accept.extend(media);
+    }
     // With no `2xx` declared, `default` is the success, as progenitor
     // reads it; with neither, any `2xx` is, and its body is not read.
     if successes.is_empty()
+        && !switches
         && let Some(default) = &operation.responses.default
     {
         successes.push((200, default));
     }
-    let declared_success = !successes.is_empty();
+    let declared_success = !successes.is_empty() || switches;
     let several = successes
         .iter()
         .filter(|(_, response)| {
@@ -1560,6 +1590,9 @@ fn read_operation(
 /// type is generated for it.
 pub const DOCUMENTATION_ONLY: &str = "x-documentation-only";
 
+/// progenitor's extension that marks an operation as a WebSocket.
+pub const WEBSOCKET: &str = "x-dropshot-websocket";
+
 /// The extension that gives a parameter a client-wide default.
 pub const CLIENT_DEFAULT: &str = "x-client-default";
 
@@ -1690,6 +1723,9 @@ fn lookup<'a>(
 }
 
 fn combine(outputs: &[Output]) -> Output {
+    if outputs.contains(&Output::Upgrade) {
+        return Output::Upgrade;
+    }
     if outputs.contains(&Output::Bytes) {
         return Output::Bytes;
     }
@@ -1705,7 +1741,7 @@ fn combine(outputs: &[Output]) -> Output {
             }
             Output::Value => value = true,
             Output::Unit => unit = true,
-            Output::Bytes => {}
+            Output::Bytes | Output::Upgrade => {}
         }
     }
     match (json.as_slice(), value, unit) {

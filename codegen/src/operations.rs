@@ -333,6 +333,10 @@ fn output(op: &Operation) -> (TokenStream, TokenStream) {
             quote!(response.value_with_meta()),
         ),
         Output::Bytes => (quote!(::bytes::Bytes), quote!(response.bytes_with_meta())),
+        Output::Upgrade => (
+            quote!(::reqwest::Upgraded),
+            quote!(response.upgraded_with_meta()),
+        ),
     }
 }
 

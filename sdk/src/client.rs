@@ -1134,6 +1134,18 @@ impl Client {
             if !parameters.is_empty() {
                 request = request.headers(parameters.clone());
             }
+            // An operation answered `101` asks for a WebSocket, with the
+            // headers a WebSocket server needs to switch protocols.
+            if operation.switches_protocols() {
+                request = request
+                    .header(header::CONNECTION, HeaderValue::from_static("Upgrade"))
+                    .header(header::UPGRADE, HeaderValue::from_static("websocket"))
+                    .header(
+                        header::SEC_WEBSOCKET_VERSION,
+                        HeaderValue::from_static("13"),
+                    )
+                    .header(header::SEC_WEBSOCKET_KEY, runtime::websocket_key(call.sent));
+            }
             let request = request
                 .header(header::ACCEPT, HeaderValue::from_static(operation.accept))
                 .header("TrackingID", tracking_header.clone())
@@ -1147,14 +1159,22 @@ impl Client {
                     // a success keeps them for the caller, a failure for the
                     // error.
                     let headers = std::mem::take(response.headers_mut());
-                    let headers = if (200..300).contains(&status) {
-                        Answer::Success(headers)
+                    if status == 101 && operation.switches_protocols() {
+                        // The connection is the caller's from here on: no
+                        // body is read, and it never returns to the pool.
+                        response.upgrade().await.map(|connection| {
+                            (status, Answer::Switched(headers, connection), Bytes::new())
+                        })
                     } else {
-                        Answer::Failure(headers)
-                    };
-                    runtime::read_body(response, runtime::MAX_BODY_BYTES)
-                        .await
-                        .map(|bytes| (status, headers, bytes))
+                        let headers = if (200..300).contains(&status) {
+                            Answer::Success(headers)
+                        } else {
+                            Answer::Failure(headers)
+                        };
+                        runtime::read_body(response, runtime::MAX_BODY_BYTES)
+                            .await
+                            .map(|bytes| (status, headers, bytes))
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -1164,6 +1184,31 @@ impl Client {
             let limiter = &self.inner.limiter;
             let in_flight = &self.inner.in_flight;
             let (error, retryable, ambiguous, retry_after) = match outcome {
+                Ok((status, Answer::Switched(headers, connection), _)) => {
+                    span.record("http.response.status_code", status);
+                    limiter.accepted(sent_at, in_flight);
+                    tracing::debug!("switched protocols");
+                    return Ok(Response {
+                        status,
+                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                        headers,
+                        body: Bytes::new(),
+                        attempts: call.sent,
+                        connection: Some(connection),
+                    });
+                }
+                Ok((status, Answer::Success(headers), _)) if operation.switches_protocols() => {
+                    // A success that hands over no connection is no success
+                    // for an operation that switches protocols, and sending
+                    // it again would be answered the same.
+                    span.record("http.response.status_code", status);
+                    limiter.accepted(sent_at, in_flight);
+                    return Err(Error::NotUpgraded {
+                        status,
+                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                        attempts: call.sent,
+                    });
+                }
                 Ok((status, Answer::Success(headers), bytes)) => {
                     span.record("http.response.status_code", status);
                     if status != operation.success {
@@ -1180,6 +1225,7 @@ impl Client {
                         headers,
                         body: bytes,
                         attempts: call.sent,
+                        connection: None,
                     });
                 }
                 Ok((status, Answer::Failure(headers), bytes)) => {
@@ -1480,6 +1526,9 @@ enum Answer {
     Success(header::HeaderMap),
     /// Any other status: for the error.
     Failure(header::HeaderMap),
+    /// `101 Switching Protocols` to an operation that asked for it: the
+    /// headers and the connection, for the caller.
+    Switched(header::HeaderMap, reqwest::Upgraded),
 }
 
 /// Whether a status is worth another attempt of an idempotent request.

@@ -140,6 +140,18 @@ pub enum Error {
         /// Attempts made, the last one included.
         attempts: u32,
     },
+    /// An operation that switches protocols (a WebSocket) was answered
+    /// with a success status other than `101 Switching Protocols`: the
+    /// service did not hand over the connection.
+    #[non_exhaustive]
+    NotUpgraded {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The tracking ID of the request.
+        tracking_id: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
 }
 
 impl Error {
@@ -147,9 +159,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(api) | Error::RateLimited(api) => Some(api.status),
-            Error::UnreadableResponse { status, .. } | Error::Redirect { status, .. } => {
-                Some(*status)
-            }
+            Error::UnreadableResponse { status, .. }
+            | Error::Redirect { status, .. }
+            | Error::NotUpgraded { status, .. } => Some(*status),
             Error::OutcomeUnknown { source, .. } => source.status(),
             _ => None,
         }
@@ -164,6 +176,7 @@ impl Error {
             | Error::Transport { tracking_id, .. }
             | Error::TokenProvider { tracking_id, .. }
             | Error::UnreadableResponse { tracking_id, .. }
+            | Error::NotUpgraded { tracking_id, .. }
             | Error::Redirect { tracking_id, .. } => Some(tracking_id),
             Error::OutcomeUnknown { source, .. } => source.tracking_id(),
             Error::InvalidInput(_) | Error::Config(_) => None,
@@ -186,6 +199,7 @@ impl Error {
             | Error::Config(_)
             | Error::TokenProvider { .. }
             | Error::Redirect { .. }
+            | Error::NotUpgraded { .. }
             | Error::OutcomeUnknown { .. } => false,
         }
     }
@@ -227,6 +241,7 @@ impl Error {
             | Error::Transport { attempts, .. }
             | Error::TokenProvider { attempts, .. }
             | Error::UnreadableResponse { attempts, .. }
+            | Error::NotUpgraded { attempts, .. }
             | Error::Redirect { attempts, .. } => *attempts,
             Error::OutcomeUnknown { source, .. } => source.attempts(),
             Error::InvalidInput(_) | Error::Config(_) => 0,
@@ -255,9 +270,9 @@ impl Error {
     pub(crate) fn type_name(&self) -> String {
         match self {
             Error::Api(api) | Error::RateLimited(api) => api.status.to_string(),
-            Error::UnreadableResponse { status, .. } | Error::Redirect { status, .. } => {
-                status.to_string()
-            }
+            Error::UnreadableResponse { status, .. }
+            | Error::Redirect { status, .. }
+            | Error::NotUpgraded { status, .. } => status.to_string(),
             Error::OutcomeUnknown { source, .. } => source.type_name(),
             Error::InvalidInput(_) => "invalid_input".into(),
             Error::Config(_) => "config".into(),
@@ -276,6 +291,7 @@ impl Error {
             | Error::Transport { attempts: n, .. }
             | Error::TokenProvider { attempts: n, .. }
             | Error::UnreadableResponse { attempts: n, .. }
+            | Error::NotUpgraded { attempts: n, .. }
             | Error::Redirect { attempts: n, .. } => *n = attempts,
             Error::OutcomeUnknown { source, .. } => source.set_attempts(attempts),
             Error::InvalidInput(_) | Error::Config(_) => {}
@@ -445,6 +461,15 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "Webex answered {status} {} with a body that could not be read ({why}): {snippet:?} (tracking ID {tracking_id})",
+                reason(*status)
+            ),
+            Error::NotUpgraded {
+                status,
+                tracking_id,
+                ..
+            } => write!(
+                f,
+                "Webex answered {status} {} where it should have switched protocols (101 Switching Protocols), so no connection was handed over (tracking ID {tracking_id})",
                 reason(*status)
             ),
         }

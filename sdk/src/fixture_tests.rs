@@ -55,6 +55,11 @@ mod headers_array_queries_statuses_bytes;
 #[path = "../../codegen/tests/snapshots/names-that-collide/mod.rs"]
 mod names_that_collide;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/websocket-101-upgrade/mod.rs"]
+mod websocket_101_upgrade;
+
 use scripted::{Reply, Script, ScriptedServer};
 use serde_json::json;
 
@@ -502,5 +507,85 @@ async fn a_body_that_is_not_json_is_sent_as_given_with_its_content_type() {
         .await
         .unwrap_err();
     assert_eq!(violations(&error), ["body: is required"]);
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_websocket_operation_asks_to_switch_protocols_and_hands_over_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, client) = serve(Reply::switch_protocols()).await;
+    let answer = client
+        .stream_console()
+        .console_id("c/1")
+        .from(7)
+        .send_with_meta()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 101);
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.target, "/v1/consoles/c%2F1/stream?from=7");
+    assert_eq!(request.header("connection"), Some("Upgrade"));
+    assert_eq!(request.header("upgrade"), Some("websocket"));
+    assert_eq!(request.header("sec-websocket-version"), Some("13"));
+    assert_eq!(request.header("sec-websocket-key").map(str::len), Some(24));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer fixture-token")
+    );
+
+    // The connection is the caller's: the server's greeting, then an echo
+    // of what the caller writes.
+    let mut connection = answer.into_value();
+    let mut greeting = [0u8; 6];
+    connection.read_exact(&mut greeting).await.unwrap();
+    assert_eq!(&greeting, b"hello\n");
+    connection.write_all(b"ping").await.unwrap();
+    let mut echo = [0u8; 4];
+    connection.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"ping");
+}
+
+#[tokio::test]
+async fn a_websocket_operation_answered_without_a_switch_fails_naming_the_status() {
+    let (_server, client) = serve(Reply::json(200, json!({ "not": "a socket" }))).await;
+    let error = client
+        .stream_console()
+        .console_id("c1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::NotUpgraded { status: 200, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), Some(200));
+    assert!(error.to_string().contains("answered 200 OK"), "{error}");
+    assert!(
+        error.to_string().contains("101 Switching Protocols"),
+        "{error}"
+    );
+
+    let (_server, client) = serve(Reply::status(404)).await;
+    let error = client
+        .stream_console()
+        .console_id("c1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_websocket_operation_checks_its_parameters_before_asking_to_switch() {
+    let (server, client) = serve(Reply::switch_protocols()).await;
+    let error = client
+        .stream_console()
+        .console_id("c1")
+        .from(-1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["from: at least 0, got -1"]);
     assert!(server.requests().is_empty());
 }

@@ -35,6 +35,14 @@ pub struct Operation {
     pub if_unknown: &'static str,
 }
 
+impl Operation {
+    /// Whether the spec declares `101 Switching Protocols` as the answer:
+    /// the request asks for a WebSocket, and success is the connection.
+    pub(crate) fn switches_protocols(&self) -> bool {
+        self.success == 101
+    }
+}
+
 /// What one call overrides of its client's settings: set by the builders'
 /// `retry`, `budget` and `timeout`. The call still shares the client's
 /// connection pool, rate limiter and cap on requests in flight.
@@ -196,6 +204,8 @@ pub struct Response {
     pub(crate) body: Bytes,
     pub(crate) tracking_id: String,
     pub(crate) attempts: u32,
+    /// The connection, when the answer switched protocols.
+    pub(crate) connection: Option<reqwest::Upgraded>,
 }
 
 impl Response {
@@ -244,6 +254,23 @@ impl Response {
     pub fn bytes_with_meta(self) -> Result<crate::Response<Bytes>, Error> {
         let body = self.body.clone();
         Ok(self.with_value(body))
+    }
+
+    /// The connection the answer switched protocols on: an operation
+    /// answered `101` (a WebSocket).
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations that switch protocols"
+    )]
+    pub fn upgraded_with_meta(mut self) -> Result<crate::Response<reqwest::Upgraded>, Error> {
+        match self.connection.take() {
+            Some(connection) => Ok(self.with_value(connection)),
+            None => Err(Error::NotUpgraded {
+                status: self.status,
+                tracking_id: self.tracking_id,
+                attempts: self.attempts,
+            }),
+        }
     }
 
     /// The answer of an operation whose success has no body to decode.
@@ -335,6 +362,27 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<
         let at = httpdate::parse_http_date(value).ok()?;
         Some(at.duration_since(now).unwrap_or(Duration::ZERO))
     }
+}
+
+/// A `Sec-WebSocket-Key`: 16 random bytes in base64, as RFC 6455 asks.
+pub(crate) fn websocket_key(salt: u32) -> reqwest::header::HeaderValue {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bytes = [0u8; 18];
+    bytes[..8].copy_from_slice(&random_u64(u64::from(salt)).to_le_bytes());
+    bytes[8..16].copy_from_slice(&random_u64(u64::from(salt) ^ u64::MAX).to_le_bytes());
+    // 16 bytes are five groups of three and one byte, written as two
+    // characters and `==`.
+    let mut key = String::with_capacity(24);
+    for group in bytes.chunks(3) {
+        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        for shift in [18, 12, 6, 0] {
+            key.push(char::from(ALPHABET[(n >> shift & 63) as usize]));
+        }
+    }
+    key.truncate(22);
+    key.push_str("==");
+    reqwest::header::HeaderValue::from_str(&key)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="))
 }
 
 /// A cheap source of jitter and ID randomness: std's randomly keyed hasher.
@@ -440,6 +488,20 @@ mod tests {
         assert_eq!(segment("a/b?c#d%e f..+="), "a%2Fb%3Fc%23d%25e%20f..%2B%3D");
         assert_eq!(segment("Y2lz_-~.9"), "Y2lz_-~.9");
         assert_eq!(segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_websocket_key_is_sixteen_bytes_of_base64() {
+        let key = websocket_key(1);
+        let key = key.to_str().unwrap();
+        assert_eq!(key.len(), 24);
+        assert!(key.ends_with("=="));
+        assert!(
+            key[..22]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        );
+        assert_ne!(key, websocket_key(1).to_str().unwrap());
     }
 
     #[test]

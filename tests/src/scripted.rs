@@ -46,6 +46,7 @@ enum Action {
     },
     Close,
     Hang,
+    Switch,
 }
 
 impl Reply {
@@ -85,6 +86,16 @@ impl Reply {
     pub fn hang() -> Self {
         Self {
             action: Action::Hang,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Switches protocols: answers `101 Switching Protocols` to a
+    /// WebSocket, then on the same connection writes `hello\n` and echoes
+    /// every byte the client writes until it closes its end.
+    pub fn switch_protocols() -> Self {
+        Self {
+            action: Action::Switch,
             delay: Duration::ZERO,
         }
     }
@@ -335,6 +346,25 @@ async fn connection(mut stream: TcpStream, id: usize, state: Arc<Mutex<State>>) 
                 drop(in_flight);
             }
             Action::Close => return,
+            Action::Switch => {
+                let head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhello\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                // Bytes the client wrote right after its request are the
+                // first to echo.
+                let mut chunk = std::mem::take(&mut buffer);
+                loop {
+                    if !chunk.is_empty() && stream.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    chunk.resize(1024, 0);
+                    match stream.read(&mut chunk).await {
+                        Ok(n) if n > 0 => chunk.truncate(n),
+                        _ => return,
+                    }
+                }
+            }
             Action::Hang => {
                 // Read until the client closes its end.
                 let mut sink = [0u8; 1024];
