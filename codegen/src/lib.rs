@@ -104,9 +104,12 @@
 //! that is an array, or one value or an array of them, sent once per item
 //! (`name=a&name=b`); a `{name}` of the path the document forgot to declare,
 //! as a required text parameter; references to `components.parameters`,
-//! `requestBodies` and `responses`; a JSON request body of any schema, or
-//! any other media type but forms, sent as the bytes given with its
-//! `Content-Type`; several success statuses (one JSON schema on all:
+//! `requestBodies` and `responses`; a JSON request body of any schema; an
+//! `application/x-www-form-urlencoded` body of scalars and lists of
+//! scalars, typed like a JSON body and sent URL-encoded (a list as one
+//! field per item); any other media type but `multipart/*`, sent as the
+//! bytes given with its `Content-Type`; a type that holds itself (a tree),
+//! checked through its box; several success statuses (one JSON schema on all:
 //! that type; on some, none on others: `Option` of it; several schemas:
 //! `serde_json::Value`; any answer that is not JSON: `bytes::Bytes`, asked
 //! for with its media type in `Accept`); `default` as the success when no
@@ -143,12 +146,13 @@
 //! | `array parameter of non-scalars` | A list of lists or of objects in a query. |
 //! | `invalid media type` | A media type with characters a header cannot carry. |
 //! | `invalid header name` | A header parameter whose name is not an HTTP token. |
-//! | `form request body` | `multipart/*` or `application/x-www-form-urlencoded`: the fields would need an encoder the runtime does not have. |
+//! | `form request body` | `multipart/*` (progenitor refuses it too), or an `application/x-www-form-urlencoded` body whose fields are not scalars or lists of scalars: no encoding of a nested value is read the same way by every server. |
 //! | `request body without a schema` | A JSON body with no schema to type it. |
 //! | `protocol upgrade (1xx response)` | A `1xx` answer other than `101 Switching Protocols` (`100`, `102`, `1XX`): it names no protocol the runtime could switch to. |
 //! | `allOf of a non-object` | An `allOf` with a member that is neither an object nor a description; it has no one Rust type. |
 //! | `allOf cycle` | An `allOf` that includes itself through references. |
 //! | `exclusive bound or multipleOf` | `multipleOf`, or an exclusive bound on a number: no check states it. |
+//! | `not schema` | A `not` (anything but a schema): no Rust type states it, and typify panics on it, as progenitor does. |
 //! | `unsupported pattern` | A `pattern` that `regex-lite` cannot compile. |
 //! | `invalid x-idempotent` | See the extensions below. |
 //! | `invalid x-update-schema` | See the extensions below. |
@@ -182,13 +186,16 @@
 //! | `x-pattern-rule: text` | a property with a `pattern` | The rule in words, which a broken pattern is reported with. |
 //! | `x-replaced-by: [name, ...]` | a deprecated property | What to use instead, in the Rust deprecation note. |
 //!
-//! # Not yet taken
+//! # Properties moved, components of numbers, patterns
 //!
-//! A property's `x-aliases` and `deprecated` are read from the property as
-//! written; on a property that is an inline object or enum (which the model
-//! moves into a component of its own) they are not kept. Bounds on a
-//! component that is a number or an integer (not on a property) are not
-//! checked. A pattern is refused for the whole document, not per operation.
+//! A property's `x-aliases`, `deprecated` and `x-replaced-by` are read from
+//! the property as written, also when it is an inline object or enum that
+//! the model moves into a component of its own
+//! ([`model::Model::property_as_written`]). Bounds on a component that is a
+//! number or an integer (a newtype of `i64` or `f64`) are checked wherever
+//! a property uses it, on the value inside. A `pattern` `regex-lite` cannot
+//! compile, and a `not`, refuse the operations that reach them, not the
+//! whole document.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -591,7 +598,7 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, (String, &'static str)> {
 
 /// Patterns are checked by `regex-lite` at run time; refuse any it could not
 /// compile, so the generated code never meets a broken one.
-fn check_pattern(pattern: &str) -> Result<(), String> {
+pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
         .map_err(|e| format!("pattern {pattern:?}: {e}"))
@@ -618,3 +625,17 @@ fn format_tokens(doc: &str, tokens: proc_macro2::TokenStream) -> Result<String, 
 /// Every construct a [`Refusal`] may name, in the order of the crate docs'
 /// table of refused constructs.
 pub const REFUSED_CONSTRUCTS: &[&str] = model::construct::ALL;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_with_its_message_and_the_crate_it_happened_in() {
+        let (message, construct) =
+            catch_panic(|| -> u8 { panic!("not {} here", "supported") }).unwrap_err();
+        assert_eq!(message, "not supported here");
+        assert_eq!(construct, construct::PANIC_GENERATOR);
+        assert_eq!(catch_panic(|| 7), Ok(7));
+    }
+}

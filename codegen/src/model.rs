@@ -56,7 +56,8 @@ pub mod construct {
     pub const MEDIA_TYPE: &str = "invalid media type";
     /// A header parameter whose name cannot be an HTTP header name.
     pub const HEADER_NAME: &str = "invalid header name";
-    /// A request body that is a form (`multipart/*` or URL-encoded).
+    /// A request body that is `multipart/*`, or a URL-encoded form whose
+    /// fields are not scalars or lists of scalars.
     pub const FORM_BODY: &str = "form request body";
     /// A request body with no schema.
     pub const BODY_WITHOUT_SCHEMA: &str = "request body without a schema";
@@ -69,6 +70,8 @@ pub mod construct {
     pub const ALL_OF_CYCLE: &str = "allOf cycle";
     /// Exclusive bounds or `multipleOf` on a number or integer.
     pub const EXCLUSIVE_BOUND: &str = "exclusive bound or multipleOf";
+    /// A `not` schema: "anything but" has no Rust type.
+    pub const NOT_SCHEMA: &str = "not schema";
     /// A `pattern` that `regex-lite` cannot compile.
     pub const PATTERN: &str = "unsupported pattern";
     /// An `x-idempotent` extension that is not well formed.
@@ -115,6 +118,7 @@ pub mod construct {
         ALL_OF_NON_OBJECT,
         ALL_OF_CYCLE,
         EXCLUSIVE_BOUND,
+        NOT_SCHEMA,
         PATTERN,
         X_IDEMPOTENT,
         X_UPDATE,
@@ -139,6 +143,8 @@ pub struct Model {
     /// For each accepted operation, by its place in `operations`, the
     /// components it reaches.
     pub reaches: Vec<BTreeSet<String>>,
+    /// The components the model made of inline schemas.
+    pub created: BTreeSet<String>,
 }
 
 /// One operation, as the emitters need it.
@@ -252,6 +258,9 @@ pub struct Body {
     /// Whether it is an object, with the rules the generated `Rules` impl
     /// checks (and so a `parse_body` example).
     pub is_object: bool,
+    /// Whether it is sent as `application/x-www-form-urlencoded` rather
+    /// than JSON: an object of scalars and lists of scalars.
+    pub form: bool,
 }
 
 /// A request body that is not JSON.
@@ -338,6 +347,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "url_buffer",
     "execute",
     "execute_bytes",
+    "execute_form",
     "call_span",
     "run",
     "attempts",
@@ -363,6 +373,7 @@ impl Model {
             .as_ref()
             .map(|c| c.schemas.keys().cloned().collect())
             .unwrap_or_default();
+        let written = names.clone();
         // Component problems, by component, charged to every operation
         // that reaches the component.
         let mut problems: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
@@ -378,13 +389,7 @@ impl Model {
         }
         add_components(&mut document, &mut hoisted);
         for name in names.iter() {
-            if let Some(detail) = rules_problem(&document, name) {
-                problems.entry(name.clone()).or_default().push((
-                    format!("components.schemas.{name}"),
-                    construct::EXCLUSIVE_BOUND.to_string(),
-                    detail,
-                ));
-            }
+            component_problems(&document, name, &mut problems);
         }
 
         // Operations, in document order.
@@ -455,13 +460,7 @@ impl Model {
             let added: Vec<String> = hoisted.iter().map(|(name, _)| name.clone()).collect();
             add_components(&mut document, &mut hoisted);
             for name in added {
-                if let Some(detail) = rules_problem(&document, &name) {
-                    problems.entry(name.clone()).or_default().push((
-                        format!("components.schemas.{name}"),
-                        construct::EXCLUSIVE_BOUND.to_string(),
-                        detail,
-                    ));
-                }
+                component_problems(&document, &name, &mut problems);
             }
             let reached = reach(&document, &operation, draft);
             let mut charged = false;
@@ -522,6 +521,7 @@ impl Model {
                 document,
                 operations: sorted_ops,
                 reaches: sorted_reaches,
+                created: names.difference(&written).cloned().collect(),
             },
             refusals,
         )
@@ -539,6 +539,21 @@ impl Model {
     /// with named fields, setters and rules.
     pub fn is_object(&self, name: &str) -> bool {
         self.component(name).is_some_and(is_object_schema)
+    }
+
+    /// The schema of the property `json` of the object component `name`
+    /// as written: what it says of itself (`deprecated`, `x-aliases`)
+    /// stays with it when the model moved it into a component of its own.
+    pub fn property_as_written(&self, name: &str, json: &str) -> Option<&Schema> {
+        let SchemaKind::Type(Type::Object(object)) = &self.component(name)?.schema_kind else {
+            return None;
+        };
+        match object.properties.get(json)? {
+            ReferenceOr::Item(schema) => Some(schema),
+            ReferenceOr::Reference { reference } => ref_name(reference)
+                .filter(|target| self.created.contains(*target))
+                .and_then(|target| self.component(target)),
+        }
     }
 
     /// The operations whose components include `name`.
@@ -560,9 +575,115 @@ struct Draft {
     shared: Vec<ReferenceOr<Parameter>>,
 }
 
-/// A rule of an object component's properties the checks cannot state.
-fn rules_problem(document: &OpenAPI, name: &str) -> Option<String> {
-    rules::properties(document, name).err()
+/// What the component `name` holds that no operation reaching it can
+/// take: a rule the checks cannot state, a `not`, a pattern that cannot be
+/// compiled.
+fn component_problems(
+    document: &OpenAPI,
+    name: &str,
+    problems: &mut BTreeMap<String, Vec<(String, String, String)>>,
+) {
+    let at = format!("components.schemas.{name}");
+    if let Err(detail) = rules::properties(document, name) {
+        problems.entry(name.to_string()).or_default().push((
+            at.clone(),
+            construct::EXCLUSIVE_BOUND.to_string(),
+            detail,
+        ));
+    }
+    if let Some(ReferenceOr::Item(schema)) = document
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+    {
+        let found = schema_problems(schema, &at);
+        if !found.is_empty() {
+            problems.entry(name.to_string()).or_default().extend(found);
+        }
+    }
+}
+
+/// Calls `f` on `schema` and every schema written inside it, with its
+/// place (not through references: each component is looked at on its
+/// own).
+fn visit(schema: &Schema, at: &str, f: &mut dyn FnMut(&Schema, &str)) {
+    f(schema, at);
+    let boxed = |slot: &ReferenceOr<Box<Schema>>, at: &str, f: &mut dyn FnMut(&Schema, &str)| {
+        if let ReferenceOr::Item(schema) = slot {
+            visit(schema, at, f);
+        }
+    };
+    let plain = |slot: &ReferenceOr<Schema>, at: &str, f: &mut dyn FnMut(&Schema, &str)| {
+        if let ReferenceOr::Item(schema) = slot {
+            visit(schema, at, f);
+        }
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => {
+            for (name, slot) in &object.properties {
+                boxed(slot, &format!("{at}.{name}"), f);
+            }
+            if let Some(AdditionalProperties::Schema(slot)) = &object.additional_properties {
+                plain(slot, &format!("{at}.*"), f);
+            }
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            if let Some(items) = &array.items {
+                boxed(items, &format!("{at}[]"), f);
+            }
+        }
+        SchemaKind::OneOf { one_of: list }
+        | SchemaKind::AnyOf { any_of: list }
+        | SchemaKind::AllOf { all_of: list } => {
+            for member in list {
+                plain(member, at, f);
+            }
+        }
+        SchemaKind::Not { not } => plain(not, at, f),
+        SchemaKind::Any(any) => {
+            for (name, slot) in &any.properties {
+                boxed(slot, &format!("{at}.{name}"), f);
+            }
+            if let Some(items) = &any.items {
+                boxed(items, &format!("{at}[]"), f);
+            }
+            for member in any.one_of.iter().chain(&any.any_of).chain(&any.all_of) {
+                plain(member, at, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The problems of `schema` no check can state: where a `not` sits, and
+/// each `pattern` `regex-lite` cannot compile.
+fn schema_problems(schema: &Schema, at: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    visit(schema, at, &mut |schema, at| {
+        let is_not = match &schema.schema_kind {
+            SchemaKind::Not { .. } => true,
+            SchemaKind::Any(any) => any.not.is_some(),
+            _ => false,
+        };
+        if is_not {
+            found.push((
+                at.to_string(),
+                construct::NOT_SCHEMA.to_string(),
+                String::new(),
+            ));
+        }
+        let pattern = match &schema.schema_kind {
+            SchemaKind::Type(Type::String(string)) => string.pattern.as_deref(),
+            SchemaKind::Any(any) => any.pattern.as_deref(),
+            _ => None,
+        };
+        if let Some(pattern) = pattern
+            && let Err(detail) = crate::check_pattern(pattern)
+        {
+            found.push((at.to_string(), construct::PATTERN.to_string(), detail));
+        }
+    });
+    found
 }
 
 fn unique(base: &str, used: &mut BTreeSet<String>, separator: &str) -> String {
@@ -1063,6 +1184,77 @@ fn is_raw(media: &str) -> bool {
     !essence.starts_with("multipart/") && essence != "application/x-www-form-urlencoded"
 }
 
+/// The URL-encoded form of a body, when it has one.
+fn form_media(content: &indexmap::IndexMap<String, MediaType>) -> Option<&MediaType> {
+    content
+        .iter()
+        .find(|(media, _)| {
+            media
+                .split(';')
+                .next()
+                .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FORM))
+        })
+        .map(|(_, media)| media)
+}
+
+/// The media type of a URL-encoded form.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Whether the component `name` can be sent as a URL-encoded form: an
+/// object whose properties are scalars or lists of scalars (each item a
+/// field of its own, `name=a&name=b`). A nested object has no encoding
+/// every server reads the same way.
+fn form_fields(document: &OpenAPI, hoisted: &[(String, Schema)], name: &str) -> Result<(), String> {
+    let Some(SchemaKind::Type(Type::Object(object))) =
+        lookup(document, hoisted, name).map(|schema| &schema.schema_kind)
+    else {
+        return Err("the form is not an object with properties".into());
+    };
+    let scalar = |slot: &ReferenceOr<Schema>| -> bool {
+        let schema = match slot {
+            ReferenceOr::Item(schema) => Some(schema),
+            ReferenceOr::Reference { reference } => {
+                ref_name(reference).and_then(|name| lookup(document, hoisted, name))
+            }
+        };
+        matches!(
+            schema.map(|s| &s.schema_kind),
+            Some(SchemaKind::Type(
+                Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_)
+            ))
+        )
+    };
+    for (property, slot) in &object.properties {
+        let slot = match slot {
+            ReferenceOr::Item(schema) => ReferenceOr::Item((**schema).clone()),
+            ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+                reference: reference.clone(),
+            },
+        };
+        let fits = scalar(&slot)
+            || match &slot {
+                ReferenceOr::Item(Schema {
+                    schema_kind: SchemaKind::Type(Type::Array(array)),
+                    ..
+                }) => array.items.as_ref().is_some_and(|items| {
+                    scalar(&match items {
+                        ReferenceOr::Item(schema) => ReferenceOr::Item((**schema).clone()),
+                        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+                            reference: reference.clone(),
+                        },
+                    })
+                }),
+                _ => false,
+            };
+        if !fits {
+            return Err(format!(
+                "property {property} is not a scalar or a list of scalars, which a form cannot carry"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn json_media(content: &indexmap::IndexMap<String, MediaType>) -> Option<&MediaType> {
     content
         .iter()
@@ -1170,6 +1362,15 @@ fn read_operation(
             refuse(refusals, at, construct::UNRESOLVED_REFERENCE, reference);
             continue;
         }
+        if let ReferenceOr::Item(schema) = schema {
+            let found = schema_problems(schema, &at);
+            if !found.is_empty() {
+                for (location, construct, detail) in found {
+                    refuse(refusals, location, &construct, detail);
+                }
+                continue;
+            }
+        }
         let name = if location == In::Header {
             data.name.to_ascii_lowercase()
         } else {
@@ -1198,6 +1399,9 @@ fn read_operation(
         };
         // The rules are read from the schema as written.
         let shape = match rules::shape_of(document, schema) {
+            // A parameter holds the plain value, not the component's
+            // newtype.
+            Ok(Shape::Newtype(inner)) => *inner,
             Ok(shape) => shape,
             Err(detail) => {
                 refuse(refusals, at, construct::EXCLUSIVE_BOUND, detail);
@@ -1271,7 +1475,10 @@ fn read_operation(
                 reference,
             ),
             Ok(request_body) if request_body.content.is_empty() => {}
-            Ok(request_body) => match json_media(&request_body.content) {
+            Ok(request_body) => match json_media(&request_body.content)
+                .map(|media| (media, false))
+                .or_else(|| form_media(&request_body.content).map(|media| (media, true)))
+            {
                 None => match request_body.content.keys().find(|media| is_raw(media)) {
                     Some(media) => {
                         raw_body = Some(RawBody {
@@ -1291,7 +1498,7 @@ fn read_operation(
                             .join(", "),
                     ),
                 },
-                Some(media) => match &media.schema {
+                Some((media, form)) => match &media.schema {
                     None => refuse(
                         refusals,
                         "requestBody".into(),
@@ -1318,6 +1525,15 @@ fn read_operation(
                         ) {
                             let is_object =
                                 lookup(document, hoisted, &type_name).is_some_and(is_object_schema);
+                            if form && let Err(detail) = form_fields(document, hoisted, &type_name)
+                            {
+                                refuse(
+                                    refusals,
+                                    "requestBody".into(),
+                                    construct::FORM_BODY,
+                                    detail,
+                                );
+                            }
                             body = Some(Body {
                                 type_name,
                                 required: request_body.required,
@@ -1328,6 +1544,7 @@ fn read_operation(
                                         .find_map(|e| e.as_item().and_then(|e| e.value.clone()))
                                 }),
                                 is_object,
+                                form,
                             });
                         }
                     }

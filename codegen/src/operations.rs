@@ -58,9 +58,11 @@ fn borrows(op: &Operation) -> bool {
 
 /// The media type of the request body, sent as `Content-Type`.
 fn content_type(op: &Operation) -> &str {
-    op.raw_body
-        .as_ref()
-        .map_or("application/json", |raw| raw.media.as_str())
+    match (&op.body, &op.raw_body) {
+        (Some(body), _) if body.form => crate::model::FORM,
+        (_, Some(raw)) => raw.media.as_str(),
+        _ => "application/json",
+    }
 }
 
 /// The Rust type of one value of a parameter, as the builder stores it.
@@ -431,6 +433,8 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
     };
     let execute = if op.raw_body.is_some() {
         quote!(execute_bytes)
+    } else if op.body.as_ref().is_some_and(|body| body.form) {
+        quote!(execute_form)
     } else {
         quote!(execute)
     };

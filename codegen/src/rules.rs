@@ -33,6 +33,9 @@ pub enum Shape {
     /// An enum that keeps values the spec does not list (`x-extensible-enum`):
     /// such a value may be read, but is refused when sent.
     Enum { name: String, values: Vec<String> },
+    /// A number or integer component: a newtype that dereferences to its
+    /// value, whose rules are checked on that value.
+    Newtype(Box<Shape>),
     /// Anything whose type alone says all: booleans, closed enums, free
     /// strings.
     Free,
@@ -90,6 +93,7 @@ impl Shape {
             Shape::Number { min, max } => min.is_some() || max.is_some(),
             Shape::Array { min, max, items } => min.is_some() || max.is_some() || items.has_rules(),
             Shape::Enum { .. } => true,
+            Shape::Newtype(inner) => inner.has_rules(),
             Shape::Free => false,
         }
     }
@@ -117,14 +121,25 @@ pub fn shape_of(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> Result<Shape, S
                 }
                 // A string or an array component is a newtype that
                 // dereferences to its value, so its rules are checked on
-                // that; a number's newtype does not convert, and an enum's
-                // or a union's type says all.
+                // that; a number's newtype is dereferenced to its value
+                // first, and an enum's or a union's type says all.
                 SchemaKind::Type(Type::String(string)) if string.enumeration.is_empty() => {
                     shape_of_item(spec, target)
                 }
                 SchemaKind::Type(Type::Array(_)) => shape_of_item(spec, target),
+                SchemaKind::Type(Type::Integer(integer)) if !integer.enumeration.is_empty() => {
+                    Ok(Shape::Free)
+                }
+                SchemaKind::Type(Type::Number(number)) if !number.enumeration.is_empty() => {
+                    Ok(Shape::Free)
+                }
                 SchemaKind::Type(Type::Integer(_) | Type::Number(_)) => {
-                    shape_of_item(spec, target).map(|_| Shape::Free)
+                    let inner = shape_of_item(spec, target)?;
+                    Ok(if inner.has_rules() {
+                        Shape::Newtype(Box::new(inner))
+                    } else {
+                        Shape::Free
+                    })
                 }
                 _ => Ok(Shape::Free),
             }
@@ -256,16 +271,5 @@ pub fn required(spec: &OpenAPI, name: &str) -> Vec<String> {
     match component(spec, name).map(|schema| &schema.schema_kind) {
         Ok(SchemaKind::Type(Type::Object(object))) => object.required.clone(),
         _ => Vec::new(),
-    }
-}
-
-/// The inline schema of property `json` of the object component `name`.
-pub fn inline_property<'a>(spec: &'a OpenAPI, name: &str, json: &str) -> Option<&'a Schema> {
-    let SchemaKind::Type(Type::Object(object)) = &component(spec, name).ok()?.schema_kind else {
-        return None;
-    };
-    match object.properties.get(json)? {
-        ReferenceOr::Item(schema) => Some(schema),
-        ReferenceOr::Reference { .. } => None,
     }
 }

@@ -59,7 +59,7 @@ pub fn rewrite(model: &Model, items: Vec<Item>, checks: &mut Checks) -> Result<O
                 if is_trait_impl(&block, "FromStr") && impl_of_any(&block, &unit_enums) => {}
             Item::Mod(module) if module.ident == "error" => out.push(error_module()),
             Item::Struct(mut item) if model.is_object(&item.ident.to_string()) => {
-                let (extra, infos) = rewrite_struct(spec, &mut item, checks).map_err(|e| {
+                let (extra, infos) = rewrite_struct(model, &mut item, checks).map_err(|e| {
                     component_refusal(
                         &format!("components.schemas.{}", item.ident),
                         construct::TYPIFY_OUTPUT,
@@ -366,10 +366,11 @@ pub struct FieldInfo {
 }
 
 fn rewrite_struct(
-    spec: &OpenAPI,
+    model: &Model,
     item: &mut ItemStruct,
     checks: &mut Checks,
 ) -> Result<(Vec<Item>, Vec<FieldInfo>), String> {
+    let spec = &model.document;
     let name = item.ident.to_string();
     let shapes: BTreeMap<String, Shape> = rules::properties(spec, &name)?.into_iter().collect();
     item.attrs.push(schemars_derive());
@@ -406,7 +407,7 @@ fn rewrite_struct(
         }
         // Other spellings the service is known to use for this property.
         let mut deprecated = None;
-        if let Some(property) = rules::inline_property(spec, &name, &json) {
+        if let Some(property) = model.property_as_written(&name, &json) {
             for alias in rules::extension_strings(property, rules::ALIASES) {
                 field.attrs.push(parse_quote!(#[serde(alias = #alias)]));
             }
@@ -514,7 +515,8 @@ fn schemars_bounds(shape: &Shape) -> Vec<Attribute> {
                     parts.push(quote!(length(#length)));
                 }
             }
-            Shape::Object(_) | Shape::Enum { .. } | Shape::Free => {}
+            // The newtype's own schema is what `schemars` describes.
+            Shape::Object(_) | Shape::Enum { .. } | Shape::Newtype(_) | Shape::Free => {}
         }
         parts
     };
@@ -924,8 +926,14 @@ impl Checks {
         } else {
             (quote!(at), quote!(out))
         };
+        // A deprecated field is still checked when it is set.
+        let allow = fields
+            .iter()
+            .any(|f| f.deprecated.is_some() && f.shape.has_rules())
+            .then(allow_deprecated);
         self.impls.push(quote! {
             impl Rules for types::#ty {
+                #allow
                 fn check(&self, #at: &Path<'_>, #out: &mut Violations) {
                     #(#body)*
                 }
@@ -999,6 +1007,7 @@ impl Checks {
                     }
                 }
             }
+            Shape::Newtype(inner) => self.check(inner, &quote!(&**#value)),
             Shape::Free => quote!(),
         }
     }

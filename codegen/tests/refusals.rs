@@ -32,22 +32,42 @@ paths:
 }
 
 #[test]
-fn a_panic_inside_typify_is_a_refusal_of_the_operation_on_one_line() {
+fn a_not_schema_is_a_refusal_of_the_operation_on_one_line_not_a_panic_in_typify() {
     let spec = document("      not:\n        type: string\n", "");
     let error = generate(&spec).unwrap_err();
     let [refusal] = error.refusals() else {
         panic!("one refusal expected: {error}");
     };
     assert_eq!(refusal.operation, "getX");
-    assert_eq!(refusal.location, "components");
-    assert_eq!(refusal.construct, construct::PANIC_TYPIFY);
-    assert!(refusal.detail.contains("not schema"), "{refusal}");
-    assert_eq!(error.to_string().lines().count(), 1, "{error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with("getX › components: panic in typify — "),
-        "{error}"
+    assert_eq!(refusal.location, "components.schemas.X");
+    assert_eq!(refusal.construct, construct::NOT_SCHEMA);
+    assert_eq!(error.to_string(), "getX › components.schemas.X: not schema");
+}
+
+#[test]
+fn a_not_inside_a_property_refuses_only_the_operations_that_reach_it() {
+    let more = r#"  /y:
+    put:
+      operationId: putY
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                code:
+                  not: {type: integer}
+      responses:
+        "204": {description: Done.}
+"#;
+    let error = generate(&document(
+        "      type: object\n      properties:\n        a: {type: string}\n",
+        more,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "putY › components.schemas.PutYBody.code: not schema"
     );
 }
 
@@ -183,4 +203,91 @@ fn an_operation_named_like_a_method_of_the_client_is_renamed_and_the_list_is_com
             "Client::{method} is not in model::CLIENT_METHODS: an operation of that name would not compile"
         );
     }
+}
+
+#[test]
+fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
+    let more = r##"  /y:
+    put:
+      operationId: putY
+      parameters:
+        - name: code
+          in: query
+          schema:
+            type: string
+            pattern: "^(?!x)"
+      responses:
+        "204": {description: Done.}
+  /z:
+    put:
+      operationId: putZ
+      requestBody:
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/Y"
+      responses:
+        "204": {description: Done.}
+"##;
+    let x = "      type: object\n      properties:\n        a:\n          type: string\n          pattern: \"^[a-z]+$\"\n    Y:\n      type: object\n      properties:\n        b:\n          type: string\n          pattern: \"(?<=a)b\"\n";
+    let error = generate(&document(x, more)).unwrap_err();
+    let refusals: Vec<(&str, &str, &str)> = error
+        .refusals()
+        .iter()
+        .map(|r| {
+            (
+                r.operation.as_str(),
+                r.location.as_str(),
+                r.construct.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            ("putY", "parameter code", construct::PATTERN),
+            ("putZ", "components.schemas.Y.b", construct::PATTERN),
+        ],
+        "{error}"
+    );
+    assert!(error.refusals()[1].detail.contains("(?<=a)b"), "{error}");
+}
+
+#[test]
+fn a_form_of_scalars_is_taken_and_one_with_a_nested_object_is_refused_naming_the_field() {
+    let more = r##"  /y:
+    post:
+      operationId: postY
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties:
+                name: {type: string}
+                address:
+                  type: object
+                  properties:
+                    city: {type: string}
+      responses:
+        "204": {description: Done.}
+  /z:
+    post:
+      operationId: postZ
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                file: {type: string, format: binary}
+      responses:
+        "204": {description: Done.}
+"##;
+    let error = generate(&document("      type: object\n", more)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "postY › requestBody: form request body — property address is not a scalar or a list of scalars, which a form cannot carry\n\
+         postZ › requestBody: form request body — multipart/form-data"
+    );
 }

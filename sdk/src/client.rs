@@ -972,6 +972,25 @@ impl Client {
         (tracking_id, span)
     }
 
+    /// Sends one call whose body is a URL-encoded form of `body`'s fields,
+    /// as [`Self::execute`] does.
+    #[allow(
+        dead_code,
+        reason = "called by the generated code of operations whose body is a form"
+    )]
+    pub(crate) async fn execute_form<B: Serialize>(
+        &self,
+        operation: &Operation,
+        url: String,
+        headers: header::HeaderMap,
+        body: Option<&B>,
+        options: &CallOptions,
+    ) -> Result<Response, Error> {
+        let form = body.map(runtime::form).transpose()?;
+        self.execute_bytes(operation, url, headers, form, options)
+            .await
+    }
+
     /// Sends one call whose body is given as bytes (none for `None`), as
     /// [`Self::execute`] does.
     #[allow(

@@ -60,6 +60,11 @@ mod names_that_collide;
 #[path = "../../codegen/tests/snapshots/websocket-101-upgrade/mod.rs"]
 mod websocket_101_upgrade;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/form-body-number-components-moved-properties/mod.rs"]
+mod form_body_number_components_moved_properties;
+
 use scripted::{Reply, Script, ScriptedServer};
 use serde_json::json;
 
@@ -588,4 +593,90 @@ async fn a_websocket_operation_checks_its_parameters_before_asking_to_switch() {
         .unwrap_err();
     assert_eq!(violations(&error), ["from: at least 0, got -1"]);
     assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_form_body_is_sent_url_encoded_with_each_item_of_a_list_as_a_field() {
+    use form_body_number_components_moved_properties::types::CreateSignupBody;
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .create_signup()
+        .body(
+            CreateSignupBody::new("Ann & Bo")
+                .count(2)
+                .tags(vec!["a b".to_string(), "c".to_string()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        request.body_text(),
+        "count=2&name=Ann+%26+Bo&tags=a+b&tags=c"
+    );
+
+    let (server, client) = serve(Reply::status(204)).await;
+    let error = client
+        .create_signup()
+        .body(CreateSignupBody::new(""))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["name: at least 1 character, got 0"]);
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_bounds_of_number_and_integer_components_are_checked_where_they_are_used() {
+    use form_body_number_components_moved_properties::types::{Dial, Level, Percent};
+    let (server, client) = serve(Reply::status(204)).await;
+    let error = client
+        .set_dial()
+        .body(
+            Dial::new()
+                .percent(Percent(101))
+                .levels(vec![Level(1.0), Level(10.0)]),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "levels[1]: at most 9.5, got 10",
+            "percent: at most 100, got 101"
+        ]
+    );
+    assert!(server.requests().is_empty());
+
+    client
+        .set_dial()
+        .body(Dial::new().percent(Percent(100)).levels(vec![Level(0.5)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&server.requests()[0].body).unwrap(),
+        json!({ "percent": 100, "levels": [0.5] })
+    );
+}
+
+#[tokio::test]
+#[allow(deprecated, reason = "reads the deprecated property on purpose")]
+async fn an_inline_object_property_keeps_its_alias_and_deprecation_and_a_tree_reads_back() {
+    let answer = json!({
+        "name": "root",
+        "legacyLayout": { "columns": 3 },
+        "children": [{ "name": "leaf", "children": [] }]
+    });
+    let (_server, client) = serve(Reply::json(200, answer)).await;
+    let panel = client.get_panel().panel_id("p1").send().await.unwrap();
+    assert_eq!(panel.old_layout.and_then(|layout| layout.columns), Some(3));
+    let children = panel.children.unwrap();
+    assert_eq!(children[0].name, "leaf");
 }

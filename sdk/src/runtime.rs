@@ -364,6 +364,41 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<
     }
 }
 
+/// `body` as a URL-encoded form, fields in the order of their names (the
+/// order means nothing to a form): each field of the object once, each item
+/// of a list as a field of its own (`name=a&name=b`), unset fields left
+/// out. The generator takes forms of scalars and lists of scalars only; a
+/// nested value that still comes (a free-form field) is sent as its JSON
+/// text rather than dropped.
+pub(crate) fn form<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
+    let value = serde_json::to_value(body)
+        .map_err(|e| Error::Config(format!("the request body could not be serialized: {e}")))?;
+    let serde_json::Value::Object(fields) = value else {
+        return Err(Error::Config(
+            "the request body is not an object, so it cannot be sent as a form".into(),
+        ));
+    };
+    let text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &fields {
+        match value {
+            serde_json::Value::Null => {}
+            serde_json::Value::Array(items) => {
+                for item in items.iter().filter(|item| !item.is_null()) {
+                    form.append_pair(name, &text(item));
+                }
+            }
+            value => {
+                form.append_pair(name, &text(value));
+            }
+        }
+    }
+    Ok(Bytes::from(form.finish()))
+}
+
 /// A `Sec-WebSocket-Key`: 16 random bytes in base64, as RFC 6455 asks.
 pub(crate) fn websocket_key(salt: u32) -> reqwest::header::HeaderValue {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -502,6 +537,23 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
         );
         assert_ne!(key, websocket_key(1).to_str().unwrap());
+    }
+
+    #[test]
+    fn a_form_sends_each_set_field_and_each_item_of_a_list() {
+        let body = serde_json::json!({
+            "name": "a b&c",
+            "count": 3,
+            "on": true,
+            "unset": null,
+            "tags": ["x", "y"],
+            "nested": {"k": 1}
+        });
+        assert_eq!(
+            form(&body).unwrap(),
+            "count=3&name=a+b%26c&nested=%7B%22k%22%3A1%7D&on=true&tags=x&tags=y"
+        );
+        assert!(matches!(form(&"text"), Err(Error::Config(_))));
     }
 
     #[test]

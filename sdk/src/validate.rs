@@ -52,6 +52,14 @@ pub trait Rules {
     fn check(&self, at: &Path<'_>, out: &mut Violations);
 }
 
+/// A type that holds itself (a tree) does so through a box, with the
+/// rules of what it holds.
+impl<T: Rules + ?Sized> Rules for Box<T> {
+    fn check(&self, at: &Path<'_>, out: &mut Violations) {
+        (**self).check(at, out);
+    }
+}
+
 /// Checks a value against every rule of the spec, as `send()` does before
 /// sending. Implemented by every request and response type.
 ///

@@ -29,6 +29,10 @@ use slice::OperationRef;
 
 /// The folder of documents, relative to the workspace root.
 pub const CORPUS: &str = "../shared/corpus";
+/// Synthetic documents in the repository, each operation of which holds
+/// one construct real documents use and the folder above may not: they
+/// are run the same way, beside the real ones.
+pub const CONSTRUCTS: &str = "xtask/corpus-constructs";
 /// The document whose every operation must be taken: Webex's Call Pickup
 /// and Hunt Group features as published.
 pub const LIVE: &str = "webex-calling-live.json";
@@ -54,9 +58,11 @@ fn options(args: &[&str]) -> Result<Options, String> {
         match *arg {
             "--doc" => {
                 let name = args.next().ok_or(USAGE)?;
-                options
-                    .docs
-                    .push(name.trim_end_matches(".json").to_string());
+                options.docs.push(
+                    name.trim_end_matches(".json")
+                        .trim_end_matches(".yaml")
+                        .to_string(),
+                );
             }
             "--op" => options.ops.push(args.next().ok_or(USAGE)?.to_string()),
             "--no-compile" => options.compile = false,
@@ -188,7 +194,11 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String, String> {
     let options = options(args)?;
     let started = Instant::now();
     let folder = root.join(CORPUS);
-    let mut documents = read_documents(&folder, &options.docs)?;
+    let mut documents = read_folder(&folder, &options.docs)?;
+    documents.extend(read_folder(&root.join(CONSTRUCTS), &options.docs)?);
+    if documents.is_empty() {
+        return Err(no_document(&folder, &options.docs));
+    }
     if !options.ops.is_empty() {
         // Only the documents that hold an operation asked for, so that a
         // name that matches nothing is an error rather than an empty pass.
@@ -254,17 +264,33 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String, String> {
     }
 }
 
-/// The documents of the folder (or those named), by file name, in order.
-fn read_documents(folder: &Path, wanted: &[String]) -> Result<Vec<(String, Value)>, String> {
+fn no_document(folder: &Path, wanted: &[String]) -> String {
+    format!(
+        "corpus: no document {} in {}",
+        if wanted.is_empty() {
+            "at all".to_string()
+        } else {
+            format!("named {}", wanted.join(", "))
+        },
+        folder.display()
+    )
+}
+
+/// The documents of the folder (or those named), JSON or YAML, by file
+/// name, in order.
+fn read_folder(folder: &Path, wanted: &[String]) -> Result<Vec<(String, Value)>, String> {
     let entries = std::fs::read_dir(folder).map_err(|e| {
         format!(
-            "corpus: cannot read {} ({e}); the documents live in {CORPUS}/, beside the repository",
+            "corpus: cannot read {} ({e}); the documents live in {CORPUS}/, beside the repository, and in {CONSTRUCTS}/",
             folder.display()
         )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "json" || ext == "yaml")
+        })
         .collect();
     files.sort();
     let mut documents = Vec::new();
@@ -273,25 +299,15 @@ fn read_documents(folder: &Path, wanted: &[String]) -> Result<Vec<(String, Value
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !wanted.is_empty() && !wanted.iter().any(|w| name == format!("{w}.json")) {
+        let stem = name.trim_end_matches(".json").trim_end_matches(".yaml");
+        if !wanted.is_empty() && !wanted.iter().any(|w| w == stem) {
             continue;
         }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("corpus: cannot read {}: {e}", path.display()))?;
-        let document: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("corpus: {} is not JSON: {e}", path.display()))?;
+        let document: Value = serde_yaml::from_str(&text)
+            .map_err(|e| format!("corpus: {} is not JSON or YAML: {e}", path.display()))?;
         documents.push((name, document));
-    }
-    if documents.is_empty() {
-        return Err(format!(
-            "corpus: no document {} in {}",
-            if wanted.is_empty() {
-                "at all".to_string()
-            } else {
-                format!("named {}", wanted.join(", "))
-            },
-            folder.display()
-        ));
     }
     Ok(documents)
 }
@@ -515,7 +531,7 @@ fn first_line(text: &str) -> &str {
 
 /// The scratch crate's package name for a document.
 fn crate_name(file: &str) -> String {
-    let stem = file.trim_end_matches(".json");
+    let stem = file.trim_end_matches(".json").trim_end_matches(".yaml");
     let stem: String = stem
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -1057,7 +1073,7 @@ fn failures(runs: &[DocumentRun], gaps: &[Gap]) -> Vec<String> {
 mod tests {
     use super::{
         Compiled, DocumentRun, LIVE, OperationRun, Options, Outcome, Refused, crate_name, failures,
-        options, package_is, quietly, read_documents, shorten,
+        options, package_is, quietly, read_folder, shorten,
     };
 
     fn op(name: &str, ours: Outcome) -> OperationRun {
@@ -1176,7 +1192,7 @@ mod tests {
 
     #[test]
     fn a_missing_corpus_folder_is_named() {
-        let error = read_documents(std::path::Path::new("/nowhere/corpus"), &[]).unwrap_err();
+        let error = read_folder(std::path::Path::new("/nowhere/corpus"), &[]).unwrap_err();
         assert!(error.contains("/nowhere/corpus"), "{error}");
         assert!(error.contains("../shared/corpus/"), "{error}");
     }
