@@ -59,6 +59,7 @@
 //! | typify derives no `JsonSchema`, and `with_derive` would add it without bounds. | The types are compared with the spec through `schemars`. | [`types`] adds `#[cfg_attr(feature = "schemars", derive(JsonSchema))]` to every type and a `schemars` attribute for each bound. |
 //! | typify emits a struct builder per type (`types::builder::X`). | A second type per body, with stringly errors. | The builders are removed; each object gets `new(required fields)` and one setter per optional field. |
 //! | A string enum fails to deserialize on a value it does not list. | Webex adds values before the spec knows them; one would make a whole read fail. | An enum marked `x-extensible-enum` gets an `Unknown(String)` variant that keeps the value; [`types`] writes its serde impls, and its check refuses `Unknown` in a request. |
+//! | A nullable object component is a newtype of an `Option`. | Its fields could not be set or checked like any other object's. | [`prepare`] drops `nullable` from an object with properties: it is a struct, and a property that may be `null` is an `Option` of it (a `null` where the property is required fails to read). |
 //! | A type or field the document does not describe has no doc. | The SDK denies missing docs. | [`types`] documents it by its name. |
 //!
 //! # The builders
@@ -92,6 +93,10 @@
 //!   apart in document order with `_2`, `_3`, ... (the runtime still names
 //!   the call by the `operationId` as written). A method named like one of
 //!   `Client`'s own ([`model::CLIENT_METHODS`]) gets `_operation`.
+//! - Fields are typify's; two properties it spells alike (`fooBar` and
+//!   `foo_bar`) are told apart with `_2`, `_3`, ... in document order, each
+//!   keeping its JSON name. A field named `new` has the setter
+//!   `new_field`, beside the constructor `new`.
 //! - Parameters are their name in snake case. A parameter named like
 //!   another, or like something the builder or its `send` uses itself
 //!   (`client`, `body`, `send`, `url`, ...), gets its place as a suffix:

@@ -133,6 +133,12 @@ fn strip_schema(schema: &mut Schema) {
             }
         }
         SchemaKind::Type(Type::Object(object)) => {
+            // A nullable object would be typify's newtype of an `Option`;
+            // the SDK makes it a struct, whose fields are checked, and a
+            // property that may be absent or `null` is an `Option` of it.
+            if !object.properties.is_empty() {
+                schema.schema_data.nullable = false;
+            }
             for property in object.properties.values_mut() {
                 strip_boxed(property);
             }

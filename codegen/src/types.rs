@@ -1,6 +1,6 @@
 //! Passes over typify's `types` module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
@@ -381,8 +381,28 @@ fn rewrite_struct(
     };
     let required = rules::required(spec, &name);
     let mut infos = Vec::new();
+    let mut idents = BTreeSet::new();
     for field in fields.named.iter_mut() {
         let json = json_name(field)?;
+        // Two JSON names typify spells alike (`fooBar` and `foo_bar`) are
+        // told apart in document order with `_2`, `_3`, ..., each keeping
+        // its JSON name.
+        let spelled = field
+            .ident
+            .as_ref()
+            .map(|ident| ident.to_string())
+            .ok_or("tuple struct field")?;
+        if !idents.insert(spelled.clone()) {
+            let base = spelled.trim_start_matches("r#").to_string();
+            let mut n = 2;
+            while !idents.insert(format!("{base}_{n}")) {
+                n += 1;
+            }
+            if base == json {
+                field.attrs.push(parse_quote!(#[serde(rename = #json)]));
+            }
+            field.ident = Some(format_ident!("{}", format!("{base}_{n}")));
+        }
         // An optional list must be able to say "not set" and "set to []"
         // apart, so it becomes `Option<Vec<T>>` instead of a `Vec` that
         // skips serializing when empty.
@@ -616,7 +636,14 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Vec<Item> {
     let touches_deprecated = fields.iter().any(|f| f.deprecated.is_some());
     let new_allow = touches_deprecated.then(allow_deprecated);
     let methods = fields.iter().filter(|f| f.optional).map(|f| {
-        let (ident, value_ty, docs) = (&f.ident, &f.value_ty, &f.docs);
+        let (value_ty, docs) = (&f.value_ty, &f.docs);
+        // A field named like the constructor gets a setter of another name.
+        let setter = if f.ident == "new" {
+            format_ident!("new_field")
+        } else {
+            f.ident.clone()
+        };
+        let ident = &f.ident;
         let deprecated = f.deprecated.as_ref().map(|note| {
             let allow = allow_deprecated();
             quote!(#[deprecated(note = #note)] #allow)
@@ -627,15 +654,17 @@ fn setters(ty: &Ident, fields: &[FieldInfo]) -> Vec<Item> {
                 "Sets `{}`; the list replaces the stored one, and an empty list is sent as `[]`.",
                 f.json
             );
-            setter_fn(
+            named_setter_fn(
                 quote!(#[doc = #note] #[doc = ""] #(#docs)* #deprecated),
+                &setter,
                 ident,
                 quote!(#item_ty),
                 true,
             )
         } else {
-            setter_fn(
+            named_setter_fn(
                 quote!(#[doc = #note] #[doc = ""] #(#docs)* #deprecated),
+                &setter,
                 ident,
                 quote!(#value_ty),
                 false,
@@ -687,11 +716,22 @@ pub(crate) fn setter_fn(
     ty: TokenStream,
     list: bool,
 ) -> TokenStream {
+    named_setter_fn(attrs, ident, ident, ty, list)
+}
+
+/// [`setter_fn`] for a setter named `name` that sets the field `ident`.
+fn named_setter_fn(
+    attrs: TokenStream,
+    name: &Ident,
+    ident: &Ident,
+    ty: TokenStream,
+    list: bool,
+) -> TokenStream {
     if list {
         quote! {
             #attrs
             #[must_use]
-            pub fn #ident<T: ::std::convert::Into<#ty>>(
+            pub fn #name<T: ::std::convert::Into<#ty>>(
                 mut self,
                 value: impl ::std::iter::IntoIterator<Item = T>,
             ) -> Self {
@@ -705,7 +745,7 @@ pub(crate) fn setter_fn(
         quote! {
             #attrs
             #[must_use]
-            pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+            pub fn #name(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
                 self.#ident = ::std::option::Option::Some(value.into());
                 self
             }

@@ -65,6 +65,11 @@ mod websocket_101_upgrade;
 #[path = "../../codegen/tests/snapshots/form-body-number-components-moved-properties/mod.rs"]
 mod form_body_number_components_moved_properties;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/property-names-that-collide-nullable-object/mod.rs"]
+mod property_names_that_collide_nullable_object;
+
 use scripted::{Reply, Script, ScriptedServer};
 use serde_json::json;
 
@@ -679,4 +684,38 @@ async fn an_inline_object_property_keeps_its_alias_and_deprecation_and_a_tree_re
     assert_eq!(panel.old_layout.and_then(|layout| layout.columns), Some(3));
     let children = panel.children.unwrap();
     assert_eq!(children[0].name, "leaf");
+}
+
+#[tokio::test]
+async fn properties_spelled_alike_keep_their_json_names_and_a_null_object_reads_as_none() {
+    use property_names_that_collide_nullable_object::types::PutLabelBody;
+    let (server, client) = serve(Reply::json(200, json!({ "owner": null }))).await;
+    let answer = client
+        .put_label()
+        .body(
+            PutLabelBody::new()
+                .foo_bar("camel")
+                .foo_bar_2("sn")
+                .new_field(true),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.owner, None);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&server.requests()[0].body).unwrap(),
+        json!({ "fooBar": "camel", "foo_bar": "sn", "new": true })
+    );
+
+    let (server, client) = serve(Reply::json(200, json!({ "owner": { "id": "o1" } }))).await;
+    let error = client
+        .put_label()
+        .body(PutLabelBody::new().foo_bar_2("long"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&error), ["foo_bar: at most 3 characters, got 4"]);
+    assert!(server.requests().is_empty());
+    let answer = client.put_label().send().await.unwrap();
+    assert_eq!(answer.owner.map(|owner| owner.id).as_deref(), Some("o1"));
 }
