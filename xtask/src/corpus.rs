@@ -1,5 +1,7 @@
 //! `cargo xtask corpus`: the generator on real OpenAPI documents that
-//! nobody here wrote (`../shared/corpus/`), beside progenitor alone.
+//! nobody here wrote (`../shared/corpus/`), and on the synthetic documents
+//! of `xtask/corpus-constructs/` (one construct an operation), beside
+//! progenitor alone.
 //!
 //! Each operation of each document is generated alone (the operation, its
 //! path's parameters and every component it references), by our generator
@@ -7,8 +9,8 @@
 //! interface. Then the operations our generator took are generated together
 //! and compiled in a copy of the SDK crate, in place of `src/generated/`.
 //! It prints a table per document and fails when a panic reaches the user,
-//! when the accepted operations do not compile together, when we generate
-//! fewer operations than progenitor, when an operation of
+//! when the accepted operations do not compile together, when we refuse an
+//! operation progenitor generates (but for `KNOWN_GAPS`), when an operation of
 //! `webex-calling-live.json` is refused, or when a refusal does not say
 //! where and what.
 
@@ -952,8 +954,13 @@ type Gap = (&'static str, &'static str, &'static str);
 /// as (document, operation, why). Each is a gap of the SDK, not of the
 /// document: the run fails when any other operation falls short of
 /// progenitor, and when one listed here is generated, so the list cannot
-/// outlive its gap. None is open today.
-const KNOWN_GAPS: &[Gap] = &[];
+/// outlive its gap.
+const KNOWN_GAPS: &[Gap] = &[(
+    "synthetic-parameters-operations.yaml",
+    "putBadPattern",
+    "a pattern with look-around, which regex-lite (the SDK's pattern engine) cannot check; \
+     progenitor's types check it with regress, which the SDK does not depend on",
+)];
 
 fn is_known_gap(gaps: &[Gap], file: &str, name: &str) -> bool {
     gaps.iter().any(|(doc, op, _)| *doc == file && *op == name)
@@ -992,7 +999,9 @@ fn failures(runs: &[DocumentRun], gaps: &[Gap]) -> Vec<String> {
             .map(|op| op.name.as_str())
             .filter(|name| !is_known_gap(gaps, file, name))
             .collect();
-        if ours < theirs && !short.is_empty() {
+        // Operation by operation, not only in count: one that progenitor
+        // alone takes is taken, whatever else the document holds.
+        if !short.is_empty() {
             out.push(format!(
                 "{file}: our generator generates {}, progenitor alone {theirs}; not taken: {}",
                 operations(ours),

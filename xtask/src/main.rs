@@ -16,10 +16,11 @@ tasks:
                      --bless: rewrite sdk/public-api.txt, only when cutting a release, in the commit
                      that moves CHANGELOG.md's [Unreleased] entries under the version's heading)
   corpus [--doc NAME]... [--op OPERATION_ID]... [--no-compile]
-                     the generator on each document of ../shared/corpus/, one operation at a time,
+                     the generator on each document of ../shared/corpus/ and xtask/corpus-constructs/,
+                     one operation at a time,
                      beside progenitor alone, then the accepted operations of each document together,
                      compiled in a copy of the SDK crate; a table per document (fails on a panic, a
-                     compile error, fewer operations than progenitor, a refused operation of
+                     compile error, an operation progenitor takes and we refuse, a refused operation of
                      webex-calling-live.json, or a refusal that does not say where and what)
   test               every test and check, as CI runs them
   bench [ARGS]       per-call overhead of the SDK against plain reqwest, then the cost of a body,
