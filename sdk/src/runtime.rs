@@ -382,6 +382,10 @@ pub(crate) fn form<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
         serde_json::Value::String(text) => text.clone(),
         other => other.to_string(),
     };
+    // Sorted here, so the order does not depend on how serde_json keeps
+    // an object's keys (a feature another crate of a build may turn on).
+    let mut fields: Vec<(String, serde_json::Value)> = fields.into_iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in &fields {
         match value {
