@@ -1108,6 +1108,9 @@ fn bisect(mut low: f64, mut high: f64, holds: impl Fn(f64) -> bool) -> f64 {
     high
 }
 
+#[cfg(all(test, feature = "fake"))]
+mod sim;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1323,5 +1326,66 @@ mod tests {
         let shared = RateLimiter::adaptive();
         assert_eq!(shared, shared.clone());
         assert_ne!(shared, RateLimiter::adaptive());
+    }
+}
+
+#[cfg(all(test, feature = "fake"))]
+mod sim_tests {
+    use std::time::Duration;
+
+    use super::sim::{Job, run};
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    /// The benchmark's rows, then others of the same kinds with other
+    /// numbers.
+    fn jobs() -> Vec<(&'static str, Job)> {
+        let base = Job::new(50.0, 10);
+        let thirty = Job {
+            calls: 600,
+            ..Job::new(30.0, 6)
+        };
+        vec![
+            ("latency", Job { latency: MS(100), calls: 600, ..base }),
+            ("retry-after-0", Job { retry_after: Some("0"), block: Some(MS(1000)), ..thirty }),
+            ("no-retry-after", Job { retry_after: None, ..thirty }),
+            ("odd-retry-after", Job { retry_after: Some("rand(30),add(30)"), ..thirty }),
+            ("burst-1", Job { calls: 100, concurrency: 8, ..Job::new(5.0, 1) }),
+            ("long-retry-after", Job { retry_after: Some("10"), calls: 805, ..Job::new(20.0, 5) }),
+            ("rise", Job { calls: 800, change: Some((300, 50.0)), ..Job::new(20.0, 5) }),
+            ("drop", Job { change: Some((500, 25.0)), ..base }),
+            ("idle-gap", Job { calls: 300, idle: Some(MS(20_000)), ..Job::new(30.0, 6) }),
+            ("steady", base),
+            ("two-shared", Job { concurrency: 16, clients: 2, shared: true, ..base }),
+            ("two-apart", Job { concurrency: 16, clients: 2, ..base }),
+            ("four-apart", Job { concurrency: 8, clients: 4, ..base }),
+            // Other numbers.
+            ("latency-250ms-20/s", Job { latency: MS(250), calls: 500, ..Job::new(20.0, 4) }),
+            ("latency-40ms-100/s", Job { latency: MS(40), calls: 2000, concurrency: 64, ..Job::new(100.0, 20) }),
+            ("burst-1-2/s", Job { calls: 60, concurrency: 4, ..Job::new(2.0, 1) }),
+            ("burst-2-10/s-ra2", Job { retry_after: Some("2"), calls: 300, ..Job::new(10.0, 2) }),
+            ("ra-0-block-2s", Job { retry_after: Some("0"), block: Some(MS(2000)), ..thirty }),
+            ("no-ra-block-3s", Job { retry_after: None, block: Some(MS(3000)), calls: 1200, ..Job::new(40.0, 8) }),
+            ("long-ra-5-30/s", Job { retry_after: Some("5"), calls: 1200, ..Job::new(30.0, 6) }),
+            ("rise-10-to-40", Job { calls: 1000, change: Some((200, 40.0)), ..Job::new(10.0, 3) }),
+            ("drop-80-to-20", Job { calls: 1200, change: Some((800, 20.0)), ..Job::new(80.0, 16) }),
+            ("idle-60s", Job { calls: 400, idle: Some(MS(60_000)), ..Job::new(40.0, 8) }),
+            ("three-apart-20/s", Job { concurrency: 8, clients: 3, calls: 600, ..Job::new(20.0, 5) }),
+            ("latency-100ms-burst-1", Job { latency: MS(100), calls: 100, concurrency: 8, ..Job::new(4.0, 1) }),
+        ]
+    }
+
+    /// Prints every job's outcome: `cargo test -p webex-calling --features
+    /// fake --lib limiter::sim_tests::table -- --ignored --nocapture`.
+    #[tokio::test(start_paused = true)]
+    #[ignore = "prints a table for tuning; the counting tests below assert"]
+    async fn table() {
+        for (name, job) in jobs() {
+            let outcome = run(job).await;
+            println!(
+                "{name:24} ratio {:5.2}  429s/100 {:5.1}  early {:3}  spread {:4.2}",
+                outcome.ratio, outcome.throttled_per_100, outcome.early, outcome.spread
+            );
+        }
     }
 }
