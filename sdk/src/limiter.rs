@@ -221,6 +221,10 @@ const HOLD: f64 = 10.0;
 /// The hold of a fit that the one before it does not confirm: the search
 /// is not over.
 const HOLD_UNSURE: f64 = 2.0;
+/// Seconds' worth of accepted requests a fit is held for, per second of the
+/// wait a refusal costs: probing costs at most about a tenth of the time.
+const HOLD_PER_WAIT: f64 = 10.0;
+const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
 
@@ -297,6 +301,8 @@ struct State {
     burst_window: Option<(Instant, Instant, f64)>,
     /// The last fitted rate.
     last_fit: Option<f64>,
+    /// The last phases that ended with a refusal, oldest first.
+    phases: VecDeque<Phase>,
     /// Refusals without a usable `Retry-After` in a row, and how many the
     /// last such run took: the next run starts one step lower.
     backoff_run: u32,
@@ -370,6 +376,7 @@ impl Limiter {
                 burst: None,
                 burst_window: None,
                 last_fit: None,
+                phases: VecDeque::new(),
                 backoff_run: 0,
                 backoff_learned: 0,
             }),
@@ -590,6 +597,7 @@ impl Limiter {
                 burst: (phase.burst > 0.0).then_some(phase.burst),
                 burst_window: None,
                 last_fit: (phase.kind == 2).then_some(phase.fitted),
+                phases: VecDeque::new(),
                 backoff_run: 0,
                 backoff_learned: 0,
             };
@@ -775,6 +783,15 @@ impl Limiter {
     /// Counts towards the burst a request accepted before the first
     /// refusal whose answer came after it, and starts the search from it.
     fn late_burst(&self, state: &mut State, sent: Instant) {
+        if let Some(phase) = state
+            .phases
+            .iter_mut()
+            .rev()
+            .find(|phase| phase.start <= sent && sent <= phase.refused)
+        {
+            let at = phase.accepts.partition_point(|accepted| *accepted <= sent);
+            phase.accepts.insert(at, sent);
+        }
         let Some((from, to, wait)) = state.burst_window else {
             return;
         };
@@ -850,6 +867,16 @@ impl Limiter {
     fn learn(&self, state: &mut State, sent: Instant, received: Instant, wait: Duration) -> Rate {
         let accepts: Vec<Instant> = state.accepts.iter().copied().collect();
         let wait_secs = wait.as_secs_f64().max(0.001);
+        if !accepts.is_empty() {
+            state.phases.push_back(Phase {
+                start: state.phase_start,
+                accepts: accepts.clone(),
+                refused: sent,
+            });
+            while state.phases.len() > PHASES {
+                state.phases.pop_front();
+            }
+        }
         let Some(burst) = state.burst else {
             // The first refusal: the requests accepted just before it are
             // the service's burst.
@@ -872,17 +899,33 @@ impl Limiter {
                 other => other,
             };
         }
+        // The phases together, the oldest left out while they disagree
+        // (the limit changed); one phase alone fits with the burst known.
+        let joint = (0..state.phases.len().saturating_sub(1)).find_map(|skip| {
+            joint_fit(&state.phases.make_contiguous()[skip..]).map(|joint| (skip, joint))
+        });
+        let mut sure = false;
+        let fitted = match joint {
+            Some((skip, joint)) => {
+                state.phases.drain(..skip);
+                state.burst = Some(joint.burst);
+                sure = joint.sure;
+                Some(joint.rate)
+            }
+            None => {
+                if state.phases.len() > 1 {
+                    let last = state.phases.len() - 1;
+                    state.phases.drain(..last);
+                }
+                fit_rate(state.phase_start, &accepts, sent, burst).filter(|rate| *rate > 0.0)
+            }
+        };
         // What the service did accept over the last wait and this phase:
         // the pace never drops under it.
         let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
-        let fit = |burst: f64| {
-            fit_rate(state.phase_start, &accepts, sent, burst)
-                .filter(|rate| *rate > 0.0)
-                .map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)))
-        };
-        let fitted = fit(burst);
+        let fitted = fitted.map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)));
         let rate = match (fitted, sent_rate) {
             (Some(rate), _) => rate,
             (None, Some(rate)) => rate * BETA,
@@ -892,16 +935,22 @@ impl Limiter {
             }
         };
         let rate = rate.max(accepted / MARGIN).max(MIN_RATE);
-        // A fit the one before confirms is held long; otherwise the search
-        // goes on soon.
-        let confirmed = state
+        // A fit the phases agree on, or the one before confirms, is held
+        // long; otherwise the search goes on soon. Either hold is longer
+        // the longer a refusal's wait: a probe that finds the limit costs
+        // one wait.
+        sure |= state
             .last_fit
             .is_some_and(|last| (rate - last).abs() <= CONFIRMS * last);
         state.last_fit = Some(rate);
         Rate::Held {
             fitted: rate,
             credit: 0.0,
-            hold: if confirmed { HOLD } else { HOLD_UNSURE },
+            hold: if sure {
+                HOLD.max(HOLD_PER_WAIT * wait_secs)
+            } else {
+                HOLD_UNSURE.max(HOLD_UNSURE_PER_WAIT * wait_secs)
+            },
         }
     }
 }
@@ -1034,12 +1083,19 @@ impl ClientLimiter {
     }
 }
 
-/// The refill rate of a token bucket holding `burst` tokens, full at
+/// The refill rates of a token bucket holding `burst` tokens, full at
 /// `start`, that accepted a request at each of `accepts` and then refused
 /// the one sent at `refused`: the lowest rate that explains every accepted
-/// request, leaning towards the highest that explains the refusal by half
-/// their gap, and by at most a tenth. `None` when there is nothing to fit.
-fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
+/// request, and the highest at which the refused request still found less
+/// than a token (infinite when any rate explains it). The lowest is 0 when
+/// the burst alone explains the accepted requests. `None` when there is
+/// nothing accepted, or no rate explains them.
+fn rate_bounds(
+    start: Instant,
+    accepts: &[Instant],
+    refused: Instant,
+    burst: f64,
+) -> Option<(f64, f64)> {
     // The level of the bucket just after each accepted request (checked
     // against `floor`), then just before the refused one.
     let simulate = |rate: f64, floor: f64| -> Option<f64> {
@@ -1059,37 +1115,122 @@ fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -
     // A tenth of a token of slack absorbs the jitter between sending a
     // request and its arrival.
     let explains_accepts = |rate: f64| simulate(rate, -SLACK).is_some();
-    if accepts.is_empty() || explains_accepts(0.0) {
+    if accepts.is_empty() {
         return None;
     }
-    let span = refused
-        .saturating_duration_since(start)
-        .as_secs_f64()
-        .max(0.001);
-    let mut high = (accepts.len() as f64 / span).max(1.0) * 2.0;
-    while !explains_accepts(high) {
-        high *= 2.0;
-        if high > 1e9 {
-            return None;
+    let lowest = if explains_accepts(0.0) {
+        0.0
+    } else {
+        let span = refused
+            .saturating_duration_since(start)
+            .as_secs_f64()
+            .max(0.001);
+        let mut high = (accepts.len() as f64 / span).max(1.0) * 2.0;
+        while !explains_accepts(high) {
+            high *= 2.0;
+            if high > 1e9 {
+                return None;
+            }
         }
-    }
-    let lowest = bisect(0.0, high, explains_accepts);
-    // The highest rate at which the refused request still found less than
-    // a token.
+        bisect(0.0, high, explains_accepts)
+    };
     let explains_refusal =
         |rate: f64| simulate(rate, f64::NEG_INFINITY).is_some_and(|level| level < 1.0 + SLACK);
     if !explains_refusal(lowest) {
-        return Some(lowest);
+        return Some((lowest, lowest));
     }
-    let mut top = lowest * 2.0;
-    while explains_refusal(top) && top < 1e9 {
+    let mut top = lowest.max(1.0) * 2.0;
+    while explains_refusal(top) {
         top *= 2.0;
+        if top > 1e9 {
+            return Some((lowest, f64::INFINITY));
+        }
     }
     let highest = lowest + bisect(0.0, top - lowest, |extra| !explains_refusal(lowest + extra));
-    // A refusal right after an accepted request explains almost any rate;
-    // the accepted requests bound it better.
-    Some((lowest + (highest - lowest) / 2.0).min(lowest * LEAN_CAP))
+    Some((lowest, highest))
 }
+
+/// The rate to pace at between the bounds of a fit: a refusal right after
+/// an accepted request explains almost any rate, so the accepted requests
+/// bound it better; the estimate leans towards the highest by half the
+/// gap, and by at most a tenth.
+fn lean(lowest: f64, highest: f64) -> f64 {
+    (lowest + (highest - lowest) / 2.0).min(lowest * LEAN_CAP)
+}
+
+/// The refill rate of a token bucket holding `burst` tokens that explains
+/// one phase (see [`rate_bounds`]), leaned (see [`lean`]).
+fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
+    rate_bounds(start, accepts, refused, burst)
+        .filter(|(lowest, _)| *lowest > 0.0)
+        .map(|(lowest, highest)| lean(lowest, highest))
+}
+
+/// A phase that ended with a refusal: it began with the service's bucket
+/// full (the first request of the job, or the end of a wait).
+#[derive(Clone, Debug)]
+struct Phase {
+    start: Instant,
+    /// Send times of the requests accepted in the phase, in order.
+    accepts: Vec<Instant>,
+    /// When the refused request that ended it was sent.
+    refused: Instant,
+}
+
+/// Phases remembered for the joint fit.
+const PHASES: usize = 3;
+/// Bucket sizes tried by the joint fit, at most.
+const MAX_BURST: usize = 512;
+
+/// What several phases say together about the service's bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Joint {
+    burst: f64,
+    rate: f64,
+    /// Whether every bucket size the phases allow gives about one rate.
+    sure: bool,
+}
+
+/// Fits one bucket (size and refill rate) to every phase in `phases`:
+/// each phase alone cannot tell a large bucket refilled slowly from a
+/// small one refilled fast, two phases of different lengths can. Among
+/// the sizes every phase allows, the largest is taken (it gives the
+/// lowest rate). `None` when no size explains every phase (the limit
+/// changed), or when no phase has anything to fit.
+fn joint_fit(phases: &[Phase]) -> Option<Joint> {
+    let most = phases.iter().map(|phase| phase.accepts.len()).min()?;
+    let mut fits = Vec::new();
+    for burst in (1..=most.min(MAX_BURST)).rev() {
+        let burst = burst as f64;
+        let mut lowest = 0.0_f64;
+        let mut highest = f64::INFINITY;
+        let mut feasible = true;
+        for phase in phases {
+            match rate_bounds(phase.start, &phase.accepts, phase.refused, burst) {
+                Some((low, high)) => {
+                    lowest = lowest.max(low);
+                    highest = highest.min(high);
+                }
+                None => feasible = false,
+            }
+        }
+        if feasible && lowest > 0.0 && lowest <= highest * (1.0 + FEASIBLE) {
+            fits.push((burst, lean(lowest, highest.max(lowest))));
+        }
+    }
+    let &(burst, rate) = fits.first()?;
+    let fastest = fits.iter().map(|(_, rate)| *rate).fold(rate, f64::max);
+    Some(Joint {
+        burst,
+        rate,
+        sure: phases.len() >= 2 && fastest <= rate * (1.0 + CONFIRMS),
+    })
+}
+
+/// How far the lowest rate one phase needs may pass the highest another
+/// allows, for the phases to still agree: the jitter between sending a
+/// request and its arrival.
+const FEASIBLE: f64 = 0.02;
 
 /// Tokens of slack in the fit.
 const SLACK: f64 = 0.1;
@@ -1381,7 +1522,7 @@ mod sim_tests {
     #[ignore = "prints a table for tuning; the counting tests below assert"]
     async fn table() {
         for (name, job) in jobs() {
-            let outcome = run(job).await;
+            let outcome = run(name, job).await;
             println!(
                 "{name:24} ratio {:5.2}  429s/100 {:5.1}  early {:3}  spread {:4.2}",
                 outcome.ratio, outcome.throttled_per_100, outcome.early, outcome.spread

@@ -106,7 +106,7 @@ fn backoff(run: u32) -> Duration {
 
 /// Runs `job` under tokio's paused clock (the caller's test must start
 /// paused).
-pub(super) async fn run(job: Job) -> Outcome {
+pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
     let service = Arc::new(Mutex::new(Service::new(Some(job.limit()))));
     let half = job.latency / 2;
     let shared = RateLimiter::adaptive();
@@ -124,6 +124,7 @@ pub(super) async fn run(job: Job) -> Outcome {
         .collect();
     let finished = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let trace = std::env::var("SIM_TRACE").is_ok_and(|name| name == job_name);
     let idle = job.idle.unwrap_or(Duration::ZERO);
     let stages = if job.idle.is_some() {
         vec![(0, job.calls / 2), (job.calls / 2, job.calls)]
@@ -147,6 +148,7 @@ pub(super) async fn run(job: Job) -> Outcome {
                     Arc::clone(&service),
                 );
                 let step = job.clients;
+                let started = started;
                 workers.push((
                     index,
                     tokio::spawn(async move {
@@ -193,6 +195,18 @@ pub(super) async fn run(job: Job) -> Outcome {
                                             &in_flight,
                                         );
                                         own_floor = Some(received + usable.unwrap_or(wait));
+                                        if trace {
+                                            let state = client.shared.state();
+                                            eprintln!(
+                                                "{:7.3}s refused (sent {:7.3}s) wait {:5.2}s rate {:?} burst {:?} accepts {}",
+                                                (received - started).as_secs_f64(),
+                                                (sent - started).as_secs_f64(),
+                                                wait.as_secs_f64(),
+                                                state.rate,
+                                                state.burst,
+                                                state.accepts.len(),
+                                            );
+                                        }
                                     }
                                 }
                             }
