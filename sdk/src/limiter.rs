@@ -217,13 +217,15 @@ const RAMP_DOUBLING: f64 = 0.25;
 const LEAN_CAP: f64 = 1.1;
 /// How long a fitted rate is held, in seconds' worth of accepted requests
 /// at that rate, before it is probed upwards.
-const HOLD: f64 = 10.0;
+const HOLD: f64 = 5.0;
 /// The hold of a fit that the one before it does not confirm: the search
 /// is not over.
 const HOLD_UNSURE: f64 = 2.0;
 /// Seconds' worth of accepted requests a fit is held for, per second of the
 /// wait a refusal costs: probing costs at most about a tenth of the time.
-const HOLD_PER_WAIT: f64 = 10.0;
+const HOLD_PER_WAIT: f64 = 5.0;
+/// How many times the hold doubles, at most.
+const HOLD_DOUBLINGS: u32 = 3;
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
@@ -303,6 +305,18 @@ struct State {
     last_fit: Option<f64>,
     /// The last phases that ended with a refusal, oldest first.
     phases: VecDeque<Phase>,
+    /// Whether two phases agreed on the size of the bucket: from then on it
+    /// is kept, and only the rate is fitted.
+    burst_known: bool,
+    /// Fits in a row that found the rate the one before did: each doubles
+    /// the hold, so that a limit that does not move is probed less often.
+    same_fits: u32,
+    /// When the service last began to refuse after accepting: the start of
+    /// its block, until something is accepted again.
+    blocked_at: Option<Instant>,
+    /// How long the last block kept requests from being accepted: what a
+    /// refusal costs, whatever `Retry-After` said.
+    block_cost: Duration,
     /// Refusals without a usable `Retry-After` in a row, and how many the
     /// last such run took: the next run starts one step lower.
     backoff_run: u32,
@@ -377,6 +391,10 @@ impl Limiter {
                 burst_window: None,
                 last_fit: None,
                 phases: VecDeque::new(),
+                burst_known: false,
+                same_fits: 0,
+                blocked_at: None,
+                block_cost: Duration::ZERO,
                 backoff_run: 0,
                 backoff_learned: 0,
             }),
@@ -598,6 +616,10 @@ impl Limiter {
                 burst_window: None,
                 last_fit: (phase.kind == 2).then_some(phase.fitted),
                 phases: VecDeque::new(),
+                burst_known: false,
+                same_fits: 0,
+                blocked_at: None,
+                block_cost: Duration::ZERO,
                 backoff_run: 0,
                 backoff_learned: 0,
             };
@@ -726,6 +748,9 @@ impl Limiter {
             }
         }
         state.accepts.push_back(sent);
+        if let Some(at) = state.blocked_at.take() {
+            state.block_cost = sent.saturating_duration_since(at);
+        }
         let cap = measured(&state).map(|rate| rate * MEASURED_CAP);
         let before = state.rate;
         state.rate = match state.rate {
@@ -842,6 +867,9 @@ impl Limiter {
             return wait;
         }
         let resume = self.floor_after(received).unwrap_or(received);
+        if !state.accepts.is_empty() || state.burst.is_none() {
+            state.blocked_at = Some(received);
+        }
         if self.mode == Mode::Adaptive {
             let next = self.learn(&mut state, sent, received, wait);
             state.rate = next;
@@ -867,6 +895,8 @@ impl Limiter {
     fn learn(&self, state: &mut State, sent: Instant, received: Instant, wait: Duration) -> Rate {
         let accepts: Vec<Instant> = state.accepts.iter().copied().collect();
         let wait_secs = wait.as_secs_f64().max(0.001);
+        // What a probe that finds the limit will cost.
+        let cost = wait_secs.max(state.block_cost.as_secs_f64());
         if !accepts.is_empty() {
             state.phases.push_back(Phase {
                 start: state.phase_start,
@@ -901,14 +931,16 @@ impl Limiter {
         }
         // The phases together, the oldest left out while they disagree
         // (the limit changed); one phase alone fits with the burst known.
+        let known = state.burst_known.then_some(burst);
         let joint = (0..state.phases.len().saturating_sub(1)).find_map(|skip| {
-            joint_fit(&state.phases.make_contiguous()[skip..]).map(|joint| (skip, joint))
+            joint_fit(&state.phases.make_contiguous()[skip..], known).map(|joint| (skip, joint))
         });
         let mut sure = false;
         let fitted = match joint {
             Some((skip, joint)) => {
                 state.phases.drain(..skip);
                 state.burst = Some(joint.burst);
+                state.burst_known = true;
                 sure = joint.sure;
                 Some(joint.rate)
             }
@@ -939,17 +971,20 @@ impl Limiter {
         // long; otherwise the search goes on soon. Either hold is longer
         // the longer a refusal's wait: a probe that finds the limit costs
         // one wait.
-        sure |= state
+        let same = state
             .last_fit
             .is_some_and(|last| (rate - last).abs() <= CONFIRMS * last);
+        state.same_fits = if same { state.same_fits + 1 } else { 0 };
+        sure |= same;
         state.last_fit = Some(rate);
+        let doubled = f64::from(1u32 << state.same_fits.saturating_sub(1).min(HOLD_DOUBLINGS));
         Rate::Held {
             fitted: rate,
             credit: 0.0,
             hold: if sure {
-                HOLD.max(HOLD_PER_WAIT * wait_secs)
+                HOLD.max(HOLD_PER_WAIT * cost) * doubled
             } else {
-                HOLD_UNSURE.max(HOLD_UNSURE_PER_WAIT * wait_secs)
+                HOLD_UNSURE.max(HOLD_UNSURE_PER_WAIT * cost)
             },
         }
     }
@@ -1197,11 +1232,14 @@ struct Joint {
 /// the sizes every phase allows, the largest is taken (it gives the
 /// lowest rate). `None` when no size explains every phase (the limit
 /// changed), or when no phase has anything to fit.
-fn joint_fit(phases: &[Phase]) -> Option<Joint> {
+fn joint_fit(phases: &[Phase], known: Option<f64>) -> Option<Joint> {
     let most = phases.iter().map(|phase| phase.accepts.len()).min()?;
+    let sizes: Vec<f64> = match known {
+        Some(burst) => vec![burst],
+        None => (1..=most.min(MAX_BURST)).rev().map(|b| b as f64).collect(),
+    };
     let mut fits = Vec::new();
-    for burst in (1..=most.min(MAX_BURST)).rev() {
-        let burst = burst as f64;
+    for burst in sizes {
         let mut lowest = 0.0_f64;
         let mut highest = f64::INFINITY;
         let mut feasible = true;
