@@ -204,6 +204,8 @@ impl RateLimiter {
 const INITIAL_WINDOW: usize = 4;
 /// Accepted requests remembered per phase, for the fit.
 const MAX_ACCEPTS: usize = 4096;
+/// The share of the service's burst the pace sends at once, at most.
+const PACED_BURST: f64 = 0.8;
 /// The share of the fitted rate the limiter paces at.
 const MARGIN: f64 = 0.97;
 /// The rate a search starts from, in bursts per wait: the service refilled
@@ -282,8 +284,10 @@ pub(crate) struct Limiter {
 struct State {
     /// The pace, when there is one.
     rate: Rate,
-    /// When the queue last let a request go, kept on the pace's grid.
+    /// When the queue last let a request go, and the pace's tokens left
+    /// then; none after a wait, when the service's bucket is full again.
     last_release: Option<Instant>,
+    tokens: f64,
     /// The calls waiting for their turn, by queue number.
     waiting: BTreeSet<u64>,
     /// Whether the next request goes alone, or one that did is unanswered.
@@ -382,6 +386,7 @@ impl Limiter {
             state: Mutex::new(State {
                 rate,
                 last_release: None,
+                tokens: 0.0,
                 waiting: BTreeSet::new(),
                 probe: Probe::Off,
                 phase_start: now,
@@ -607,6 +612,7 @@ impl Limiter {
                     _ => Rate::Unpaced,
                 },
                 last_release: None,
+                tokens: 0.0,
                 waiting: BTreeSet::new(),
                 probe: Probe::Off,
                 phase_start: at(phase.start),
@@ -664,28 +670,28 @@ impl Limiter {
             }
             state.probe = Probe::Off;
         }
-        let interval = state
-            .rate
-            .per_second()
-            .map(|rate| Duration::from_secs_f64(1.0 / rate.max(MIN_RATE)));
-        if let (Some(interval), Some(last)) = (interval, state.last_release) {
-            let slot = last + interval;
-            if slot > now {
-                return Some(slot);
+        if let Some(rate) = state.rate.per_second() {
+            // The pace is a token bucket inside the service's: at most the
+            // paced rate, in bursts of at most a share of the service's
+            // burst once two phases agreed on its size. Such a client never
+            // empties the service's bucket, and after a wait or an idle gap
+            // it uses the burst the service refilled.
+            let rate = rate.max(MIN_RATE);
+            let capacity = match state.burst {
+                Some(burst) if state.burst_known => (burst * PACED_BURST).floor().max(1.0),
+                _ => 1.0,
+            };
+            let tokens = match state.last_release {
+                Some(at) => (state.tokens + rate * now.saturating_duration_since(at).as_secs_f64())
+                    .min(capacity),
+                None => capacity,
+            };
+            if tokens + 1e-9 < 1.0 {
+                return Some(now + Duration::from_secs_f64((1.0 - tokens) / rate));
             }
-            // A timer that fired a little late is made up once, keeping
-            // the grid, where the service's bucket has room for it; after
-            // an idle gap the grid starts again from now, so that no
-            // request is sent early.
-            let room = state.burst.is_none_or(|burst| burst >= 2.0);
-            state.last_release = Some(if room && now - slot < interval {
-                slot
-            } else {
-                now
-            });
-        } else {
-            state.last_release = Some(now);
+            state.tokens = (tokens - 1.0).max(0.0);
         }
+        state.last_release = Some(now);
         if state.probe == Probe::Next {
             state.probe = Probe::InFlight(now);
         }
@@ -867,6 +873,11 @@ impl Limiter {
             return wait;
         }
         let resume = self.floor_after(received).unwrap_or(received);
+        // After a wait the service named, requests go at the pace; after
+        // one it did not name, or one that proved too short, the first
+        // goes alone, so that a block still running refuses one request,
+        // not a burst of them.
+        let alone = retry_after.is_none() || state.accepts.is_empty();
         if !state.accepts.is_empty() || state.burst.is_none() {
             state.blocked_at = Some(received);
         }
@@ -883,7 +894,7 @@ impl Limiter {
         state.phase_start = resume;
         state.last_wait = resume.saturating_duration_since(received);
         state.last_release = None;
-        state.probe = Probe::Next;
+        state.probe = if alone { Probe::Next } else { Probe::Off };
         self.paced.store(true, Ordering::Release);
         drop(state);
         self.changed.notify_waiters();
