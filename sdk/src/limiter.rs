@@ -920,7 +920,11 @@ impl Limiter {
         }
         let Some(burst) = state.burst else {
             // The first refusal: the requests accepted just before it are
-            // the service's burst.
+            // the service's burst. With none accepted (another client
+            // spent it), the burst is still unknown.
+            if accepts.is_empty() {
+                return Rate::Ramp((RAMP_START / wait_secs).max(MIN_RATE));
+            }
             let window_start = sent.checked_sub(BURST_WINDOW).unwrap_or(sent);
             let burst = accepts
                 .iter()
@@ -960,6 +964,23 @@ impl Limiter {
                     let last = state.phases.len() - 1;
                     state.phases.drain(..last);
                 }
+                // A bucket too small for this phase (its accepted requests
+                // need a rate its refusal rules out) is grown until one
+                // explains it, and is learnt again.
+                let consistent = |burst: f64| {
+                    rate_bounds(state.phase_start, &accepts, sent, burst).is_none_or(
+                        |(lowest, highest)| lowest <= highest * (1.0 + FEASIBLE),
+                    )
+                };
+                if !consistent(burst)
+                    && let Some(larger) = (burst as usize + 1..=accepts.len().min(MAX_BURST))
+                        .map(|b| b as f64)
+                        .find(|b| consistent(*b))
+                {
+                    state.burst = Some(larger);
+                    state.burst_known = false;
+                }
+                let burst = state.burst.unwrap_or(burst);
                 fit_rate(state.phase_start, &accepts, sent, burst).filter(|rate| *rate > 0.0)
             }
         };
@@ -1183,7 +1204,14 @@ fn rate_bounds(
     let explains_refusal =
         |rate: f64| simulate(rate, f64::NEG_INFINITY).is_some_and(|level| level < 1.0 + SLACK);
     if !explains_refusal(lowest) {
-        return Some((lowest, lowest));
+        // No rate explains both: the highest that explains the refusal
+        // says by how much (none at all: 0).
+        let highest = if explains_refusal(0.0) {
+            bisect(0.0, lowest, |rate| !explains_refusal(rate))
+        } else {
+            0.0
+        };
+        return Some((lowest, highest));
     }
     let mut top = lowest.max(1.0) * 2.0;
     while explains_refusal(top) {
@@ -1209,7 +1237,7 @@ fn lean(lowest: f64, highest: f64) -> f64 {
 fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
     rate_bounds(start, accepts, refused, burst)
         .filter(|(lowest, _)| *lowest > 0.0)
-        .map(|(lowest, highest)| lean(lowest, highest))
+        .map(|(lowest, highest)| lean(lowest, highest.max(lowest)))
 }
 
 /// A phase that ended with a refusal: it began with the service's bucket
