@@ -226,6 +226,12 @@ const HOLD_UNSURE: f64 = 2.0;
 /// Seconds' worth of accepted requests a fit is held for, per second of the
 /// wait a refusal costs: probing costs at most about a tenth of the time.
 const HOLD_PER_WAIT: f64 = 5.0;
+const GROW: bool = false;
+/// A fit at least this share of the pace it was refused at says nothing
+/// about the rate.
+const UNINFORMED: f64 = 0.9;
+/// A phase with fewer accepted requests than this many bursts is short.
+const SHORT_PHASE: f64 = 3.0;
 /// How many times the hold doubles, at most.
 const HOLD_DOUBLINGS: u32 = 3;
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
@@ -972,7 +978,7 @@ impl Limiter {
                         |(lowest, highest)| lowest <= highest * (1.0 + FEASIBLE),
                     )
                 };
-                if !consistent(burst)
+                if GROW && !consistent(burst)
                     && let Some(larger) = (burst as usize + 1..=accepts.len().min(MAX_BURST))
                         .map(|b| b as f64)
                         .find(|b| consistent(*b))
@@ -989,7 +995,22 @@ impl Limiter {
         let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
-        let fitted = fitted.map(|rate| rate.min(sent_rate.unwrap_or(f64::INFINITY)));
+        // A fit at the pace it was refused at explains nothing (the bucket
+        // is smaller than thought, or another client shares it): the pace
+        // drops by a step, as AIMD's does.
+        let fitted = match (fitted, sent_rate) {
+            (Some(rate), Some(sent)) if rate >= sent * UNINFORMED => Some(sent * UNINFORMED),
+            (fitted, _) => fitted,
+        };
+        // A phase refused before it sent much past the burst says more
+        // about the burst than about the rate, and a fit from it can be
+        // far off (another client spent part of the bucket): the pace
+        // drops as AIMD's does.
+        let short = (accepts.len() as f64) < SHORT_PHASE * state.burst.unwrap_or(burst);
+        let fitted = match (fitted, sent_rate) {
+            (Some(rate), Some(sent)) if short => Some(rate.min(sent * BETA)),
+            (fitted, _) => fitted,
+        };
         let rate = match (fitted, sent_rate) {
             (Some(rate), _) => rate,
             (None, Some(rate)) => rate * BETA,
@@ -1006,7 +1027,7 @@ impl Limiter {
         let same = state
             .last_fit
             .is_some_and(|last| (rate - last).abs() <= CONFIRMS * last);
-        state.same_fits = if same { state.same_fits + 1 } else { 0 };
+        state.same_fits = if same && sure { state.same_fits + 1 } else { 0 };
         sure |= same;
         state.last_fit = Some(rate);
         let doubled = f64::from(1u32 << state.same_fits.saturating_sub(1).min(HOLD_DOUBLINGS));
