@@ -13,8 +13,8 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use super::{ClientLimiter, RateLimiter};
-use crate::fake::rate_limit::{Admission, Limiter as Service};
 use crate::fake::RateLimit;
+use crate::fake::rate_limit::{Admission, Limiter as Service};
 
 /// One job: a limit, how the clients share it, and the calls to make.
 #[derive(Clone, Copy, Debug)]
@@ -148,7 +148,6 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                     Arc::clone(&service),
                 );
                 let step = job.clients;
-                let started = started;
                 workers.push((
                     index,
                     tokio::spawn(async move {
@@ -190,7 +189,7 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                                                 // The client's jitter, made
                                                 // repeatable.
                                                 let full = backoff(run);
-                                                full + full / 3 * u32::from(attempt % 2 == 0)
+                                                full + full / 3 * u32::from(attempt.is_multiple_of(2))
                                             },
                                             &in_flight,
                                         );
@@ -233,7 +232,11 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
     let stats = service.lock().await.stats();
     let times: Vec<f64> = ends
         .iter()
-        .map(|end| end.saturating_duration_since(started).saturating_sub(idle).as_secs_f64())
+        .map(|end| {
+            end.saturating_duration_since(started)
+                .saturating_sub(idle)
+                .as_secs_f64()
+        })
         .collect();
     let first = times.iter().copied().fold(f64::INFINITY, f64::min);
     let last = times.iter().copied().fold(0.0, f64::max);
