@@ -237,11 +237,6 @@ const HOLD_UNSURE: f64 = 2.0;
 /// Seconds' worth of accepted requests a fit is held for, per second of the
 /// wait a refusal costs: probing costs at most about a tenth of the time.
 const HOLD_PER_WAIT: f64 = 5.0;
-/// A fit at least this share of the pace it was refused at says nothing
-/// about the rate.
-const UNINFORMED: f64 = 0.9;
-/// A phase with fewer accepted requests than this many bursts is short.
-const SHORT_PHASE: f64 = 3.0;
 /// How many times the hold doubles, at most.
 const HOLD_DOUBLINGS: u32 = 3;
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
@@ -988,21 +983,15 @@ impl Limiter {
         let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
-        // A fit at the pace it was refused at explains nothing (the bucket
-        // is smaller than thought, or another client shares it): the pace
-        // drops by a step, as AIMD's does.
-        let fitted = match (fitted, sent_rate) {
-            (Some(rate), Some(sent)) if rate >= sent * UNINFORMED => Some(sent * UNINFORMED),
-            (fitted, _) => fitted,
-        };
-        // A phase refused before it sent much past the burst says more
-        // about the burst than about the rate, and a fit from it can be
-        // far off (another client spent part of the bucket): the pace
-        // drops as AIMD's does.
-        let short = (accepts.len() as f64) < SHORT_PHASE * state.burst.unwrap_or(burst);
+        // A phase shorter than the wait before it was refused soon after
+        // the service's bucket was full again: the pace was far too high,
+        // and a fit from so little can be far off (another client spends
+        // the same bucket). The pace drops by AIMD's step at least.
+        let short = sent.saturating_duration_since(state.phase_start) < state.last_wait;
         let fitted = match (fitted, sent_rate) {
             (Some(rate), Some(sent)) if short => Some(rate.min(sent * BETA)),
-            (fitted, _) => fitted,
+            (fitted, Some(sent)) => fitted.map(|rate| rate.min(sent)),
+            (fitted, None) => fitted,
         };
         let rate = match (fitted, sent_rate) {
             (Some(rate), _) => rate,
@@ -1306,15 +1295,23 @@ fn joint_fit(phases: &[Phase], known: Option<f64>) -> Option<Joint> {
             }
         }
         if feasible && lowest > 0.0 && lowest <= highest * (1.0 + FEASIBLE) {
-            fits.push((burst, lean(lowest, highest.max(lowest))));
+            fits.push((burst, lowest, highest.max(lowest)));
         }
     }
-    let &(burst, rate) = fits.first()?;
-    let fastest = fits.iter().map(|(_, rate)| *rate).fold(rate, f64::max);
+    let &(burst, lowest, highest) = fits.first()?;
+    let rate = lean(lowest, highest);
+    // Sure when every size allowed gives about one rate, and the phases
+    // bound that rate closely from both sides.
+    let fastest = fits
+        .iter()
+        .map(|(_, lowest, highest)| lean(*lowest, *highest))
+        .fold(rate, f64::max);
     Some(Joint {
         burst,
         rate,
-        sure: phases.len() >= 2 && fastest <= rate * (1.0 + CONFIRMS),
+        sure: phases.len() >= 2
+            && fastest <= rate * (1.0 + CONFIRMS)
+            && highest <= lowest * (1.0 + CONFIRMS),
     })
 }
 
