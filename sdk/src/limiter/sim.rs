@@ -132,6 +132,36 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
         vec![(0, job.calls)]
     };
     let mut ends = vec![started; job.clients];
+    let done: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..job.clients).map(|_| AtomicUsize::new(0)).collect());
+    let monitor = trace.then(|| {
+        let limiters: Vec<_> = clients
+            .iter()
+            .map(|(client, _)| Arc::clone(client))
+            .collect();
+        let done = Arc::clone(&done);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let line: Vec<String> = limiters
+                    .iter()
+                    .zip(done.iter())
+                    .map(|(limiter, done)| {
+                        format!(
+                            "{:6.1}/s {:4}",
+                            limiter.rate().unwrap_or(0.0),
+                            done.load(Ordering::Relaxed)
+                        )
+                    })
+                    .collect();
+                eprintln!(
+                    "{:7.3}s {}",
+                    (Instant::now() - started).as_secs_f64(),
+                    line.join(" | ")
+                );
+            }
+        })
+    });
     for (stage, (start, end)) in stages.into_iter().enumerate() {
         if stage > 0 {
             tokio::time::sleep(idle).await;
@@ -140,6 +170,7 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
         for (index, (client, in_flight)) in clients.iter().enumerate() {
             let next = Arc::new(AtomicUsize::new(start + index));
             for _ in 0..job.concurrency {
+                let done = Arc::clone(&done);
                 let (client, in_flight, next, finished, service) = (
                     Arc::clone(client),
                     Arc::clone(in_flight),
@@ -210,6 +241,7 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                                 }
                             }
                             ended = Some(Instant::now());
+                            done[index].fetch_add(1, Ordering::Relaxed);
                             let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
                             if let Some((after, to)) = job.change
                                 && done == after
@@ -227,6 +259,9 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                 ends[index] = ends[index].max(ended);
             }
         }
+    }
+    if let Some(monitor) = monitor {
+        monitor.abort();
     }
     let elapsed = started.elapsed().saturating_sub(idle).as_secs_f64();
     let stats = service.lock().await.stats();
