@@ -749,7 +749,9 @@ async fn run_side(side: Side, scenario: Scenario) -> Result<Outcome, String> {
                 let paces: Vec<String> = callers
                     .iter()
                     .map(|caller| match &**caller {
-                        Caller::Sdk(client) => format!("{:6.1}/s", client.paced_rate().unwrap_or(0.0)),
+                        Caller::Sdk(client) => {
+                            format!("{:6.1}/s", client.paced_rate().unwrap_or(0.0))
+                        }
                         Caller::Plain(_) => "-".to_string(),
                     })
                     .collect();
