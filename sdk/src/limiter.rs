@@ -252,6 +252,7 @@ const BETA: f64 = 0.7;
 const MEASURED_CAP: f64 = 2.0;
 const MEASURED_OVER: usize = 16;
 const MEASURE_SPAN: Duration = Duration::from_millis(500);
+const MEASURE_WINDOW: Duration = Duration::from_secs(1);
 /// Above this rate pacing costs more than it saves: the limiter stops
 /// pacing until the next refusal.
 const MAX_PACED_RATE: f64 = 10_000.0;
@@ -1015,18 +1016,28 @@ impl Limiter {
     }
 }
 
-/// The rate the service accepted requests at lately: over the last
-/// [`MEASURED_OVER`] accepted requests of the phase, once there are that
-/// many and they span at least [`MEASURE_SPAN`].
+/// The rate the service accepted requests at lately: over the accepted
+/// requests of the phase in the last [`MEASURE_WINDOW`], or the last
+/// [`MEASURED_OVER`] of them when those span longer, once they span at
+/// least [`MEASURE_SPAN`].
 fn measured(state: &State) -> Option<f64> {
-    let count = state.accepts.len();
-    if count < MEASURED_OVER {
-        return None;
-    }
-    let first = state.accepts[count - MEASURED_OVER];
-    let last = state.accepts[count - 1];
-    let span = last.saturating_duration_since(first);
-    (span >= MEASURE_SPAN).then(|| (MEASURED_OVER - 1) as f64 / span.as_secs_f64())
+    let last = *state.accepts.back()?;
+    // The last requests over at most a second, or the last few if they
+    // took longer: a slow pace is measured as soon as a fast one.
+    let (intervals, first) = state
+        .accepts
+        .iter()
+        .rev()
+        .take(MEASURED_OVER)
+        .enumerate()
+        .find(|(_, at)| last.saturating_duration_since(**at) >= MEASURE_WINDOW)
+        .or_else(|| {
+            let count = state.accepts.len();
+            (count >= MEASURED_OVER)
+                .then(|| (MEASURED_OVER - 1, &state.accepts[count - MEASURED_OVER]))
+        })?;
+    let span = last.saturating_duration_since(*first);
+    (span >= MEASURE_SPAN && intervals >= 2).then(|| intervals as f64 / span.as_secs_f64())
 }
 
 /// A call's place in the queue: leaving it, even by being dropped, lets
