@@ -247,8 +247,7 @@ const PROBE: f64 = 0.02;
 /// AWS SDKs' adaptive mode).
 const BETA: f64 = 0.7;
 /// Rates are never grown past this many times the rate requests were
-/// lately accepted at: over the last [`MEASURED_OVER`] accepted requests,
-/// when they span at least [`MEASURE_SPAN`].
+/// lately accepted at (see [`measured`]).
 const MEASURED_CAP: f64 = 2.0;
 const MEASURED_OVER: usize = 16;
 const MEASURE_SPAN: Duration = Duration::from_millis(500);
