@@ -36,7 +36,8 @@
 //!    once, then at the rate. The fitted rate is held, then rises along a
 //!    cubic curve (slowly, then faster, as in CUBIC), so that a limit that
 //!    went up is found again. A probe that finds the limit costs a block,
-//!    so the hold is at least five times what the last block cost. Idle time earns
+//!    so the hold is at least five times what the last block cost, twice
+//!    that for the first fit that ends the search. Idle time earns
 //!    nothing: the curve moves with accepted requests only.
 //! 5. A refusal with no usable `Retry-After` (absent, `0`, unreadable) holds
 //!    the whole client back by the retry policy's backoff, which doubles
@@ -237,6 +238,8 @@ const HOLD_UNSURE: f64 = 2.0;
 /// wait a refusal costs: probing costs at most about a tenth of the time.
 const HOLD_PER_WAIT: f64 = 5.0;
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
+/// How many times longer the first sure fit is held.
+const FIRST_HOLD: f64 = 2.0;
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
 
@@ -317,6 +320,8 @@ struct State {
     last_fit: Option<f64>,
     /// The last phases that ended with a refusal, oldest first.
     phases: VecDeque<Phase>,
+    /// Whether a fit was sure yet.
+    settled: bool,
     /// Whether two phases agreed on the size of the bucket: from then on it
     /// is kept, and only the rate is fitted.
     burst_known: bool,
@@ -402,6 +407,7 @@ impl Limiter {
                 last_fit: None,
                 phases: VecDeque::new(),
                 burst_known: false,
+                settled: false,
                 blocked_at: None,
                 block_cost: Duration::ZERO,
                 backoff_run: 0,
@@ -627,6 +633,7 @@ impl Limiter {
                 last_fit: (phase.kind == 2).then_some(phase.fitted),
                 phases: VecDeque::new(),
                 burst_known: false,
+                settled: false,
                 blocked_at: None,
                 block_cost: Duration::ZERO,
                 backoff_run: 0,
@@ -1007,7 +1014,11 @@ impl Limiter {
             fitted: rate,
             credit: 0.0,
             hold: if sure {
-                HOLD.max(HOLD_PER_WAIT * cost)
+                // The first sure fit ends the search: it is held twice as
+                // long, since a limit is most likely what it was a moment
+                // ago.
+                let first = !std::mem::replace(&mut state.settled, true);
+                HOLD.max(HOLD_PER_WAIT * cost) * if first { FIRST_HOLD } else { 1.0 }
             } else {
                 HOLD_UNSURE.max(HOLD_UNSURE_PER_WAIT * cost)
             },
