@@ -767,12 +767,14 @@ impl Limiter {
         if let Some(at) = state.blocked_at.take() {
             state.block_cost = sent.saturating_duration_since(at);
         }
-        let cap = measured(&state).map(|rate| rate * MEASURED_CAP);
+        // Measured only where it caps a rate: unpaced, an answer costs no
+        // more than a push.
+        let cap = || measured(&state).map(|rate| rate * MEASURED_CAP);
         let before = state.rate;
         state.rate = match state.rate {
             Rate::Ramp(rate) => {
                 let grown = rate * (1.0 / (rate * RAMP_DOUBLING).max(1.0)).exp2();
-                Rate::Ramp(match cap {
+                Rate::Ramp(match cap() {
                     Some(cap) if grown > cap => rate.max(cap),
                     _ => grown,
                 })
@@ -787,7 +789,7 @@ impl Limiter {
                     credit: credit + 1.0 / fitted,
                     hold,
                 };
-                match (next.per_second(), cap) {
+                match (next.per_second(), cap()) {
                     (Some(rate), Some(cap)) if rate > cap && credit > hold => before,
                     _ => next,
                 }
