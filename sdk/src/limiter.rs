@@ -240,6 +240,9 @@ const HOLD_PER_WAIT: f64 = 5.0;
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
 /// How many times longer the first sure fit is held.
 const FIRST_HOLD: f64 = 2.0;
+/// The share of the last block's length that the first refusal without a
+/// usable `Retry-After` waits at least.
+const BLOCK_SHARE: f64 = 0.95;
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
 
@@ -865,6 +868,7 @@ impl Limiter {
         let wait = match retry_after {
             Some(wait) => wait,
             None => {
+                let first = fresh && state.backoff_run == 0;
                 if fresh {
                     state.backoff_run = if state.backoff_run == 0 {
                         state.backoff_learned.saturating_sub(1).max(1)
@@ -872,7 +876,15 @@ impl Limiter {
                         state.backoff_run.saturating_add(1)
                     };
                 }
-                backoff(state.backoff_run.max(1))
+                let wait = backoff(state.backoff_run.max(1));
+                // The first refusal of a run waits about as long as the last
+                // block turned out to last, when that is longer: blocks of
+                // one service tend to last alike.
+                if first {
+                    wait.max(state.block_cost.mul_f64(BLOCK_SHARE))
+                } else {
+                    wait
+                }
             }
         };
         let until = received.checked_add(wait).unwrap_or(received);
