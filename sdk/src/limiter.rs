@@ -988,7 +988,14 @@ impl Limiter {
                     let last = state.phases.len() - 1;
                     state.phases.drain(..last);
                 }
-                fit_rate(state.phase_start, &accepts, sent, burst).filter(|rate| *rate > 0.0)
+                // With the bucket's size known, one phase that bounds the
+                // rate closely from both sides is sure by itself.
+                let bounds = rate_bounds(state.phase_start, &accepts, sent, burst)
+                    .filter(|(lowest, _)| *lowest > 0.0);
+                if let Some((lowest, highest)) = bounds {
+                    sure = state.burst_known && highest <= lowest * (1.0 + CONFIRMS);
+                }
+                bounds.map(|(lowest, highest)| lean(lowest, highest.max(lowest)))
             }
         };
         // What the service did accept over the last wait and this phase:
@@ -1262,6 +1269,7 @@ fn lean(lowest: f64, highest: f64) -> f64 {
 
 /// The refill rate of a token bucket holding `burst` tokens that explains
 /// one phase (see [`rate_bounds`]), leaned (see [`lean`]).
+#[cfg(test)]
 fn fit_rate(start: Instant, accepts: &[Instant], refused: Instant, burst: f64) -> Option<f64> {
     rate_bounds(start, accepts, refused, burst)
         .filter(|(lowest, _)| *lowest > 0.0)
