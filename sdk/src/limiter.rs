@@ -27,10 +27,11 @@
 //!    rate, to the last phases together, leaving out the oldest while they
 //!    disagree (the limit changed); once they agree on the size it is kept
 //!    and only the rate is fitted. It paces just under that rate, never
-//!    under the rate it was actually accepted at. A fit at the very pace
-//!    that was refused explains nothing (another client spends the same
-//!    bucket): the pace then drops by a step, as AIMD's does; with nothing
-//!    to fit it is multiplied by 0.7, as the AWS SDKs do.
+//!    under the rate it was actually accepted at. A refusal that came
+//!    sooner after a wait than the wait lasted says the pace was far too
+//!    high, and a fit from so little can be far off (another client spends
+//!    the same bucket): the pace then drops by 0.7 at least, as AIMD's
+//!    does; with nothing to fit it is multiplied by 0.7, as the AWS SDKs do.
 //! 4. The pace is itself a token bucket inside the service's: after a wait
 //!    or an idle gap it sends up to four fifths of the service's burst at
 //!    once, then at the rate. The fitted rate is held, then rises along a
@@ -41,7 +42,8 @@
 //!    nothing: the curve moves with accepted requests only.
 //! 5. A refusal with no usable `Retry-After` (absent, `0`, unreadable) holds
 //!    the whole client back by the retry policy's backoff, which doubles
-//!    with each refusal in a row and is jittered. A refusal of a request
+//!    with each refusal in a row and is jittered; the first of a row waits
+//!    at least about as long as the last block lasted. A refusal of a request
 //!    sent after the last wait ended and before anything was accepted only
 //!    says that the wait was too short: it lengthens the wait, and leaves
 //!    the pace as it was.
@@ -237,6 +239,7 @@ const HOLD_UNSURE: f64 = 2.0;
 /// Seconds' worth of accepted requests a fit is held for, per second of the
 /// wait a refusal costs: probing costs at most about a tenth of the time.
 const HOLD_PER_WAIT: f64 = 5.0;
+/// The same for a fit that is not sure.
 const HOLD_UNSURE_PER_WAIT: f64 = 2.0;
 /// How many times longer the first sure fit is held.
 const FIRST_HOLD: f64 = 2.0;
