@@ -203,7 +203,7 @@ mod fault;
 pub mod fixtures;
 mod ids;
 mod log;
-mod rate_limit;
+pub(crate) mod rate_limit;
 mod server;
 mod spec;
 mod state;

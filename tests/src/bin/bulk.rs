@@ -739,6 +739,35 @@ async fn run_side(side: Side, scenario: Scenario) -> Result<Outcome, String> {
     let finished = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + bound;
+    // `BULK_TRACE=1`: every client's pace and the calls done, twice a
+    // second, on stderr.
+    let trace = std::env::var_os("BULK_TRACE").map(|_| {
+        let (callers, finished, fake) = (callers.clone(), Arc::clone(&finished), Arc::clone(&fake));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let paces: Vec<String> = callers
+                    .iter()
+                    .map(|caller| match &**caller {
+                        Caller::Sdk(client) => {
+                            format!("{:6.1}/s", client.paced_rate().unwrap_or(0.0))
+                        }
+                        Caller::Plain(_) => "-".to_string(),
+                    })
+                    .collect();
+                let stats = fake.rate_limit_stats();
+                eprintln!(
+                    "    {:7.3}s {} done {} accepted {} refused {} blocks {}",
+                    started.elapsed().as_secs_f64(),
+                    paces.join(" "),
+                    finished.load(Ordering::Relaxed),
+                    stats.accepted,
+                    stats.throttled,
+                    stats.blocks,
+                );
+            }
+        })
+    });
     let mut outcome = Outcome::default();
     let mut ends = vec![None::<Instant>; callers.len()];
     for (stage, (start, end)) in stages.into_iter().enumerate() {
@@ -803,6 +832,9 @@ async fn run_side(side: Side, scenario: Scenario) -> Result<Outcome, String> {
             }
             ends[client] = ends[client].max(tally.ended);
         }
+    }
+    if let Some(trace) = trace {
+        trace.abort();
     }
     // The job's time leaves the idle gap out.
     let job = |end: Option<Instant>| {
