@@ -947,11 +947,8 @@ impl Limiter {
         }
         let Some(burst) = state.burst else {
             // The first refusal: the requests accepted just before it are
-            // the service's burst. With none accepted (another client
-            // spent it), the burst is still unknown.
-            if accepts.is_empty() {
-                return Rate::Ramp((RAMP_START / wait_secs).max(MIN_RATE));
-            }
+            // the service's burst (at least one: another client may have
+            // spent it; the phases correct it later).
             let window_start = sent.checked_sub(BURST_WINDOW).unwrap_or(sent);
             let burst = accepts
                 .iter()
