@@ -607,9 +607,11 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, (String, &'static str)> {
 /// time; refuse any it could not compile, so the generated code never meets
 /// a broken one.
 pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
-    regress::Regex::new(pattern)
-        .map(|_| ())
-        .map_err(|e| format!("pattern {pattern:?} is not an ECMA-262 regular expression regress can compile: {e}"))
+    regress::Regex::new(pattern).map(|_| ()).map_err(|e| {
+        format!(
+            "pattern {pattern:?} is not an ECMA-262 regular expression regress can compile: {e}"
+        )
+    })
 }
 
 fn format_items(

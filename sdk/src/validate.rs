@@ -504,7 +504,10 @@ mod tests {
                 "{source} compiles, so it tests nothing here"
             );
             let pattern = Pattern::new(source, Some("must be a code"));
-            assert_eq!(broken(&pattern, "abc"), ["code: must be a code, got \"abc\""]);
+            assert_eq!(
+                broken(&pattern, "abc"),
+                ["code: must be a code, got \"abc\""]
+            );
             assert_eq!(broken(&pattern, "").len(), 1);
         }
     }
@@ -517,7 +520,9 @@ mod tests {
         for good in ["0", "7", "42", "99", "100"] {
             assert!(weight(good).is_ok(), "weight {good:?} was refused");
         }
-        for bad in ["", "00", "07", "101", "1000", "-1", "5.0", " 5", "5\n", "١٢"] {
+        for bad in [
+            "", "00", "07", "101", "1000", "-1", "5.0", " 5", "5\n", "١٢",
+        ] {
             let error = weight(bad).expect_err(bad);
             assert_eq!(
                 error.to_string(),
@@ -527,10 +532,23 @@ mod tests {
             );
         }
         let dial = |name: &str| UpdateHuntGroupRequest::new().dial_by_name(name).validate();
-        for good in ["", "Sales Team", "A-Z (main) #1 & co.", "~!'*,;<=>?@[]^_`{|}"] {
+        for good in [
+            "",
+            "Sales Team",
+            "A-Z (main) #1 & co.",
+            "~!'*,;<=>?@[]^_`{|}",
+        ] {
             assert!(dial(good).is_ok(), "dialByName {good:?} was refused");
         }
-        for bad in ["50%", "a+b", "back\\slash", "say \"hi\"", "tab\there", "café", "line\n"] {
+        for bad in [
+            "50%",
+            "a+b",
+            "back\\slash",
+            "say \"hi\"",
+            "tab\there",
+            "café",
+            "line\n",
+        ] {
             let error = dial(bad).expect_err(bad);
             assert!(
                 error.to_string().contains(&format!(
