@@ -96,7 +96,10 @@ impl<T: Rules> Validate for T {}
 /// compiled by `regress`, an ECMA-262 engine (the one progenitor's types
 /// use): look-around and back-references mean what they mean in
 /// JavaScript, and a value matches when the pattern matches anywhere in it
-/// (anchors are the pattern's own).
+/// (anchors are the pattern's own). Like JavaScript's engines, `regress`
+/// backtracks: a pattern with nested repetition (`(a+)+$`) takes time
+/// exponential in the length of a value it refuses, so a spec's patterns
+/// should not nest repetition.
 pub struct Pattern {
     source: &'static str,
     rule: Option<&'static str>,
