@@ -158,7 +158,7 @@
 //! | `allOf cycle` | An `allOf` that includes itself through references. |
 //! | `exclusive bound or multipleOf` | `multipleOf`, or an exclusive bound on a number: no check states it. |
 //! | `not schema` | A `not` (anything but a schema): no Rust type states it, and typify panics on it, as progenitor does. |
-//! | `unsupported pattern` | A `pattern` that `regex-lite` cannot compile. |
+//! | `unsupported pattern` | A `pattern` that `regress`, the SDK's ECMA-262 engine, cannot compile (progenitor refuses it too). |
 //! | `invalid x-idempotent` | See the extensions below. |
 //! | `invalid x-update-schema` | See the extensions below. |
 //! | `invalid x-list` | See the extensions below. |
@@ -198,7 +198,9 @@
 //! the model moves into a component of its own
 //! ([`model::Model::property_as_written`]). Bounds on a component that is a
 //! number or an integer (a newtype of `i64` or `f64`) are checked wherever
-//! a property uses it, on the value inside. A `pattern` `regex-lite` cannot
+//! a property uses it, on the value inside. A `pattern` is an ECMA-262
+//! regular expression, as OpenAPI says, checked at run time by `regress`
+//! (look-around and back-references included); one `regress` cannot
 //! compile, and a `not`, refuse the operations that reach them, not the
 //! whole document.
 
@@ -601,12 +603,15 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, (String, &'static str)> {
     })
 }
 
-/// Patterns are checked by `regex-lite` at run time; refuse any it could not
-/// compile, so the generated code never meets a broken one.
+/// Patterns are ECMA-262 regular expressions, checked by `regress` at run
+/// time; refuse any it could not compile, so the generated code never meets
+/// a broken one.
 pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
-    regex_lite::Regex::new(pattern)
-        .map(|_| ())
-        .map_err(|e| format!("pattern {pattern:?}: {e}"))
+    regress::Regex::new(pattern).map(|_| ()).map_err(|e| {
+        format!(
+            "pattern {pattern:?} is not an ECMA-262 regular expression regress can compile: {e}"
+        )
+    })
 }
 
 fn format_items(

@@ -72,7 +72,7 @@ pub mod construct {
     pub const EXCLUSIVE_BOUND: &str = "exclusive bound or multipleOf";
     /// A `not` schema: "anything but" has no Rust type.
     pub const NOT_SCHEMA: &str = "not schema";
-    /// A `pattern` that `regex-lite` cannot compile.
+    /// A `pattern` that `regress` (ECMA-262) cannot compile.
     pub const PATTERN: &str = "unsupported pattern";
     /// An `x-idempotent` extension that is not well formed.
     pub const X_IDEMPOTENT: &str = "invalid x-idempotent";
@@ -656,7 +656,7 @@ fn visit(schema: &Schema, at: &str, f: &mut dyn FnMut(&Schema, &str)) {
 }
 
 /// The problems of `schema` no check can state: where a `not` sits, and
-/// each `pattern` `regex-lite` cannot compile.
+/// each `pattern` `regress` cannot compile.
 fn schema_problems(schema: &Schema, at: &str) -> Vec<(String, String, String)> {
     let mut found = Vec::new();
     visit(schema, at, &mut |schema, at| {

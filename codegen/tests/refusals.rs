@@ -205,9 +205,10 @@ fn an_operation_named_like_a_method_of_the_client_is_renamed_and_the_list_is_com
     }
 }
 
-#[test]
-fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
-    let more = r##"  /y:
+/// `putY`, whose query parameter `code` has `pattern`, as YAML paths.
+fn put_y_with_a_query_pattern(pattern: &str) -> String {
+    format!(
+        r##"  /y:
     put:
       operationId: putY
       parameters:
@@ -215,10 +216,17 @@ fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
           in: query
           schema:
             type: string
-            pattern: "^(?!x)"
+            pattern: "{pattern}"
       responses:
-        "204": {description: Done.}
-  /z:
+        "204": {{description: Done.}}
+"##
+    )
+}
+
+#[test]
+fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
+    let more = put_y_with_a_query_pattern("(?i)^x")
+        + r##"  /z:
     put:
       operationId: putZ
       requestBody:
@@ -229,8 +237,8 @@ fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
       responses:
         "204": {description: Done.}
 "##;
-    let x = "      type: object\n      properties:\n        a:\n          type: string\n          pattern: \"^[a-z]+$\"\n    Y:\n      type: object\n      properties:\n        b:\n          type: string\n          pattern: \"(?<=a)b\"\n";
-    let error = generate(&document(x, more)).unwrap_err();
+    let x = "      type: object\n      properties:\n        a:\n          type: string\n          pattern: \"^[a-z]+$\"\n    Y:\n      type: object\n      properties:\n        b:\n          type: string\n          pattern: \"[a-z\"\n";
+    let error = generate(&document(x, &more)).unwrap_err();
     let refusals: Vec<(&str, &str, &str)> = error
         .refusals()
         .iter()
@@ -250,7 +258,31 @@ fn a_pattern_that_cannot_be_compiled_refuses_only_the_operations_that_use_it() {
         ],
         "{error}"
     );
-    assert!(error.refusals()[1].detail.contains("(?<=a)b"), "{error}");
+    assert!(error.refusals()[1].detail.contains("[a-z"), "{error}");
+    assert!(
+        error.refusals()[0]
+            .detail
+            .contains("not an ECMA-262 regular expression regress can compile"),
+        "{error}"
+    );
+}
+
+#[test]
+fn ecma_262_look_around_and_back_references_are_patterns_taken_as_written() {
+    let more = put_y_with_a_query_pattern(r"^(?!x)(?<q>['a])\\k<q>$");
+    let x = "      type: object\n      properties:\n        b:\n          type: string\n          pattern: \"(?<=a)b\"\n";
+    let files = generate(&document(x, &more)).unwrap_or_else(|e| panic!("{e}"));
+    let validate = files
+        .iter()
+        .find(|f| f.name == "validate.rs")
+        .expect("a validate.rs");
+    for pattern in [r#""(?<=a)b""#, r#""^(?!x)(?<q>['a])\\k<q>$""#] {
+        assert!(
+            validate.contents.contains(pattern),
+            "{pattern} is not checked:\n{}",
+            validate.contents
+        );
+    }
 }
 
 #[test]

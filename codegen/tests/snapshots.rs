@@ -89,7 +89,7 @@ fn check_snapshots(fixtures: &Path, snapshots: &Path, update: bool) -> Result<us
 fn the_generator_output_for_each_fixture_matches_its_snapshot() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     match check_snapshots(&here().join("fixtures"), &here().join("snapshots"), update) {
-        Ok(count) => assert_eq!(count, 12),
+        Ok(count) => assert_eq!(count, 13),
         Err(message) => panic!("{message}"),
     }
 }

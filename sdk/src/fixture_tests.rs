@@ -70,6 +70,11 @@ mod form_body_number_components_moved_properties;
 #[path = "../../codegen/tests/snapshots/property-names-that-collide-nullable-object/mod.rs"]
 mod property_names_that_collide_nullable_object;
 
+// Formatted by the generator, as the SDK's own generated code is.
+#[rustfmt::skip]
+#[path = "../../codegen/tests/snapshots/put-204-ecma-262-patterns/mod.rs"]
+mod put_204_ecma_262_patterns;
+
 use scripted::{Reply, Script, ScriptedServer};
 use serde_json::json;
 
@@ -250,6 +255,44 @@ async fn a_put_answered_200_returns_its_body() {
         .unwrap();
     assert_eq!(renamed.id, "t2");
     assert_eq!(server.requests()[0].method, "PUT");
+}
+
+#[tokio::test]
+async fn values_that_pass_ecma_262_look_around_and_back_references_are_sent() {
+    use put_204_ecma_262_patterns::types::SetCode;
+    let (server, client) = serve(Reply::status(204)).await;
+    client
+        .set_code()
+        .code_id("front-door")
+        .body(SetCode::new().code("A12").quoted("\"x\""))
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/codes/front-door");
+    assert_eq!(request.body_text(), r#"{"code":"A12","quoted":"\"x\""}"#);
+}
+
+#[tokio::test]
+async fn values_that_fail_look_ahead_look_behind_or_a_back_reference_are_refused_before_sending() {
+    use put_204_ecma_262_patterns::types::SetCode;
+    let (server, client) = serve(Reply::status(500)).await;
+    let error = client
+        .set_code()
+        .code_id("front-")
+        .body(SetCode::new().code("1AB").quoted("'x\""))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&error),
+        [
+            "codeId: must match `^[a-z0-9-]+(?<!-)$`, got \"front-\"",
+            "code: must start with a capital letter, then capitals and digits, got \"1AB\"",
+            "quoted: must match `^(['\"]).*\\1$`, got \"'x\\\"\"",
+        ]
+    );
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The rule checks that generated `Validate` impls call.
 //!
 //! Paths are built lazily as a chain of borrowed frames, so a valid request
-//! allocates nothing here; text is only made for a broken rule.
+//! allocates nothing here but the matcher's state of a `pattern` check;
+//! text is only made for a broken rule.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -90,10 +91,19 @@ pub trait Validate: Rules {
 impl<T: Rules> Validate for T {}
 
 /// A pattern from the spec, compiled on first use.
+///
+/// OpenAPI takes a `pattern` to be an ECMA-262 regular expression, so it is
+/// compiled by `regress`, an ECMA-262 engine (the one progenitor's types
+/// use): look-around and back-references mean what they mean in
+/// JavaScript, and a value matches when the pattern matches anywhere in it
+/// (anchors are the pattern's own). Like JavaScript's engines, `regress`
+/// backtracks: a pattern with nested repetition (`(a+)+$`) takes time
+/// exponential in the length of a value it refuses, so a spec's patterns
+/// should not nest repetition.
 pub struct Pattern {
     source: &'static str,
     rule: Option<&'static str>,
-    compiled: OnceLock<Option<regex_lite::Regex>>,
+    compiled: OnceLock<Option<regress::Regex>>,
 }
 
 impl Pattern {
@@ -109,13 +119,13 @@ impl Pattern {
     }
 
     fn is_match(&self, value: &str) -> bool {
-        // The generator refuses patterns outside the supported syntax, so a
+        // The generator refuses patterns `regress` cannot compile, so a
         // failure to compile cannot happen; if it did, the value is refused
         // rather than sent unchecked.
         self.compiled
-            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
+            .get_or_init(|| regress::Regex::new(self.source).ok())
             .as_ref()
-            .is_some_and(|re| re.is_match(value))
+            .is_some_and(|re| re.find(value).is_some())
     }
 }
 
@@ -442,5 +452,113 @@ mod tests {
             rule_item.field("weigth").to_string(),
             IgnoredPath(&weigth).to_string()
         );
+    }
+
+    fn broken(pattern: &Pattern, value: &str) -> Vec<String> {
+        let mut out = Violations::default();
+        out.pattern(&Path::Root.field("code"), value, pattern);
+        out.list.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn patterns_follow_ecma_262_look_around_and_back_references_included() {
+        // Look-ahead: must start with a letter, then letters and digits.
+        let ahead = Pattern::new("^(?=[A-Z])[A-Z0-9]+$", None);
+        assert!(broken(&ahead, "A1").is_empty());
+        assert_eq!(
+            broken(&ahead, "1A"),
+            ["code: must match `^(?=[A-Z])[A-Z0-9]+$`, got \"1A\""]
+        );
+        // Negative look-ahead.
+        let not_admin = Pattern::new("^(?!admin$)[a-z]+$", None);
+        assert!(broken(&not_admin, "administrator").is_empty());
+        assert_eq!(broken(&not_admin, "admin").len(), 1);
+        // Look-behind, positive and negative.
+        let after_plus = Pattern::new("(?<=\\+)1\\d{3}$", None);
+        assert!(broken(&after_plus, "+1555").is_empty());
+        assert_eq!(broken(&after_plus, "01555").len(), 1);
+        let no_dollar = Pattern::new("^(?<!\\$)\\d+$", None);
+        assert!(broken(&no_dollar, "42").is_empty());
+        // A back-reference: the same quote on both sides.
+        let quoted = Pattern::new("^(['\"]).*\\1$", None);
+        assert!(broken(&quoted, "'a'").is_empty());
+        assert!(broken(&quoted, "\"a\"").is_empty());
+        assert_eq!(broken(&quoted, "'a\"").len(), 1);
+        // A named group and its back-reference.
+        let twice = Pattern::new("^(?<w>[a-z]+)-\\k<w>$", None);
+        assert!(broken(&twice, "ab-ab").is_empty());
+        assert_eq!(broken(&twice, "ab-ba").len(), 1);
+    }
+
+    #[test]
+    fn a_pattern_matches_anywhere_in_the_value_unless_it_is_anchored() {
+        let digit = Pattern::new("[0-9]", None);
+        assert!(broken(&digit, "room 7").is_empty());
+        assert_eq!(broken(&digit, "room").len(), 1);
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_refuses_every_value() {
+        // An inline flag group is not ECMA-262; the generator refuses such a
+        // pattern, and were one to reach the runtime, nothing passes it.
+        for source in ["(?i)abc", "^[a-z", "a{2,1}"] {
+            assert!(
+                regress::Regex::new(source).is_err(),
+                "{source} compiles, so it tests nothing here"
+            );
+            let pattern = Pattern::new(source, Some("must be a code"));
+            assert_eq!(
+                broken(&pattern, "abc"),
+                ["code: must be a code, got \"abc\""]
+            );
+            assert_eq!(broken(&pattern, "").len(), 1);
+        }
+    }
+
+    #[test]
+    fn the_specs_own_patterns_accept_and_refuse_what_they_did() {
+        use crate::Validate;
+        use crate::types::{HuntGroupAgent, UpdateHuntGroupRequest};
+        let weight = |w: &str| HuntGroupAgent::new("a1").weight(w).validate();
+        for good in ["0", "7", "42", "99", "100"] {
+            assert!(weight(good).is_ok(), "weight {good:?} was refused");
+        }
+        for bad in [
+            "", "00", "07", "101", "1000", "-1", "5.0", " 5", "5\n", "١٢",
+        ] {
+            let error = weight(bad).expect_err(bad);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid request, nothing was sent: weight: must be a whole number from \"0\" to \"100\", without leading zeros, got {bad:?}"
+                )
+            );
+        }
+        let dial = |name: &str| UpdateHuntGroupRequest::new().dial_by_name(name).validate();
+        for good in [
+            "",
+            "Sales Team",
+            "A-Z (main) #1 & co.",
+            "~!'*,;<=>?@[]^_`{|}",
+        ] {
+            assert!(dial(good).is_ok(), "dialByName {good:?} was refused");
+        }
+        for bad in [
+            "50%",
+            "a+b",
+            "back\\slash",
+            "say \"hi\"",
+            "tab\there",
+            "café",
+            "line\n",
+        ] {
+            let error = dial(bad).expect_err(bad);
+            assert!(
+                error.to_string().contains(&format!(
+                    "dialByName: may contain only printable ASCII characters, and none of `%`, `+`, `\\` and `\"`, got {bad:?}"
+                )),
+                "{error}"
+            );
+        }
     }
 }

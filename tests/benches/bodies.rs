@@ -1,7 +1,9 @@
 //! What a request body costs before it is sent: building the docs' example
 //! in Rust, checking it against the spec's rules and serializing it, with
 //! `serde_json::to_vec` of the same example held as a `serde_json::Value`
-//! beside it as the baseline.
+//! beside it as the baseline. And what one `pattern` check costs: the
+//! spec's patterns matched by `regress`, the SDK's ECMA-262 engine, beside
+//! `regex-lite`, the engine it replaced, as the baseline.
 //!
 //! `cargo bench -p webex-calling-tests --bench bodies`
 
@@ -193,5 +195,92 @@ mod call_pickup {
         let json = example("updateCallPickup").to_string();
         bencher
             .bench_local(|| webex_calling::parse_body::<UpdateCallPickupRequest>(black_box(&json)));
+    }
+}
+
+/// The spec's `pattern`s, each with a value it accepts: the longest string
+/// of the spec's examples that matches it, so a check reads a real value.
+fn patterns() -> Vec<(String, String)> {
+    let spec = webex_calling_tests::spec();
+    let mut patterns = Vec::new();
+    collect_patterns(&spec, &mut patterns);
+    patterns.sort();
+    patterns.dedup();
+    assert!(!patterns.is_empty(), "the spec has no pattern to measure");
+    patterns
+        .into_iter()
+        .map(|pattern| {
+            let re = regex_lite::Regex::new(&pattern).expect("the spec's pattern compiles");
+            let mut values = Vec::new();
+            collect_example_strings(&spec, false, &mut values);
+            let value = values
+                .into_iter()
+                .filter(|v| re.is_match(v))
+                .max_by_key(String::len)
+                .unwrap_or_else(|| panic!("no example of the spec matches {pattern}"));
+            (pattern, value)
+        })
+        .collect()
+}
+
+fn collect_patterns(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(pattern)) = map.get("pattern") {
+                out.push(pattern.clone());
+            }
+            map.values().for_each(|v| collect_patterns(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_patterns(v, out)),
+        _ => {}
+    }
+}
+
+fn collect_example_strings(value: &Value, in_example: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) if in_example => out.push(text.clone()),
+        Value::Object(map) => {
+            for (key, child) in map {
+                let in_example = in_example || key == "example" || key == "examples";
+                collect_example_strings(child, in_example, out);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_example_strings(v, in_example, out)),
+        _ => {}
+    }
+}
+
+#[divan::bench_group]
+mod patterns {
+    use super::*;
+
+    /// The baseline: every pattern of the spec matched by `regex-lite`.
+    #[divan::bench]
+    fn baseline_regex_lite(bencher: Bencher) {
+        let compiled: Vec<(regex_lite::Regex, String)> = patterns()
+            .into_iter()
+            .map(|(p, v)| (regex_lite::Regex::new(&p).expect("compiles"), v))
+            .collect();
+        bencher.bench_local(|| {
+            compiled
+                .iter()
+                .all(|(re, value)| re.is_match(black_box(value)))
+        });
+    }
+
+    /// The same with `regress`, as `Validate` does.
+    #[divan::bench]
+    fn regress(bencher: Bencher) {
+        let compiled: Vec<(regress::Regex, String)> = patterns()
+            .into_iter()
+            .map(|(p, v)| (regress::Regex::new(&p).expect("compiles"), v))
+            .collect();
+        bencher.bench_local(|| {
+            compiled
+                .iter()
+                .all(|(re, value)| re.find(black_box(value)).is_some())
+        });
     }
 }
