@@ -405,23 +405,33 @@ pub(crate) fn form<B: serde::Serialize>(body: &B) -> Result<Bytes, Error> {
 
 /// A `Sec-WebSocket-Key`: 16 random bytes in base64, as RFC 6455 asks.
 pub(crate) fn websocket_key(salt: u32) -> reqwest::header::HeaderValue {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bytes = [0u8; 18];
+    let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&random_u64(u64::from(salt)).to_le_bytes());
-    bytes[8..16].copy_from_slice(&random_u64(u64::from(salt) ^ u64::MAX).to_le_bytes());
-    // 16 bytes are five groups of three and one byte, written as two
-    // characters and `==`.
-    let mut key = String::with_capacity(24);
-    for group in bytes.chunks(3) {
-        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
-        for shift in [18, 12, 6, 0] {
-            key.push(char::from(ALPHABET[(n >> shift & 63) as usize]));
+    bytes[8..].copy_from_slice(&random_u64(u64::from(salt) ^ u64::MAX).to_le_bytes());
+    reqwest::header::HeaderValue::from_str(&base64(&bytes, true))
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="))
+}
+
+/// Standard base64, with or without `=` padding.
+pub(crate) fn base64(bytes: &[u8], pad: bool) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b0 = chunk.first().copied().unwrap_or(0);
+        let b1 = chunk.get(1).copied().unwrap_or(0);
+        let b2 = chunk.get(2).copied().unwrap_or(0);
+        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        // A chunk of k bytes carries k + 1 significant characters.
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = (n >> (18 - 6 * i)) & 63;
+                out.push(char::from(ALPHABET[index as usize]));
+            } else if pad {
+                out.push('=');
+            }
         }
     }
-    key.truncate(22);
-    key.push_str("==");
-    reqwest::header::HeaderValue::from_str(&key)
-        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="))
+    out
 }
 
 /// A cheap source of jitter and ID randomness: std's randomly keyed hasher.

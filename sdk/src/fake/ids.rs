@@ -1,27 +1,6 @@
 //! Webex-style IDs, and the percent-encoding they travel in.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64, with or without `=` padding.
-pub(crate) fn base64(bytes: &[u8], pad: bool) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        // A chunk of k bytes carries k + 1 significant characters.
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let index = (n >> (18 - 6 * i)) & 63;
-                out.push(char::from(ALPHABET[index as usize]));
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+pub(crate) use crate::runtime::base64;
 
 /// The ID Webex gives a call pickup named `name`.
 ///
