@@ -343,6 +343,33 @@ struct State {
     backoff_learned: u32,
 }
 
+impl State {
+    /// A limiter's state before anything was sent: pacing at `rate`, the
+    /// phase begun at `phase_start`.
+    fn new(rate: Rate, phase_start: Instant) -> Self {
+        Self {
+            rate,
+            last_release: None,
+            tokens: 0.0,
+            waiting: BTreeSet::new(),
+            probe: Probe::Off,
+            phase_start,
+            last_wait: Duration::ZERO,
+            accepts: VecDeque::new(),
+            burst: None,
+            burst_window: None,
+            last_fit: None,
+            phases: VecDeque::new(),
+            burst_known: false,
+            settled: false,
+            blocked_at: None,
+            block_cost: Duration::ZERO,
+            backoff_run: 0,
+            backoff_learned: 0,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Probe {
     Off,
@@ -399,26 +426,7 @@ impl Limiter {
             started: now,
             floor: AtomicU64::new(0),
             paced: AtomicBool::new(matches!(rate, Rate::Fixed(_))),
-            state: Mutex::new(State {
-                rate,
-                last_release: None,
-                tokens: 0.0,
-                waiting: BTreeSet::new(),
-                probe: Probe::Off,
-                phase_start: now,
-                last_wait: Duration::ZERO,
-                accepts: VecDeque::new(),
-                burst: None,
-                burst_window: None,
-                last_fit: None,
-                phases: VecDeque::new(),
-                burst_known: false,
-                settled: false,
-                blocked_at: None,
-                block_cost: Duration::ZERO,
-                backoff_run: 0,
-                backoff_learned: 0,
-            }),
+            state: Mutex::new(State::new(rate, now)),
             changed: Notify::new(),
             tickets: AtomicU64::new(0),
             #[cfg(feature = "redis")]
@@ -617,33 +625,21 @@ impl Limiter {
                 }
             };
             let at = |micros: u64| store.instant(micros).unwrap_or(received);
-            let mut state = State {
-                rate: match phase.kind {
-                    1 => Rate::Ramp(phase.rate),
-                    2 => Rate::Held {
-                        fitted: phase.fitted,
-                        credit: phase.credit,
-                        hold: HOLD,
-                    },
-                    _ => Rate::Unpaced,
+            let rate = match phase.kind {
+                1 => Rate::Ramp(phase.rate),
+                2 => Rate::Held {
+                    fitted: phase.fitted,
+                    credit: phase.credit,
+                    hold: HOLD,
                 },
-                last_release: None,
-                tokens: 0.0,
-                waiting: BTreeSet::new(),
-                probe: Probe::Off,
-                phase_start: at(phase.start),
+                _ => Rate::Unpaced,
+            };
+            let mut state = State {
                 last_wait: Duration::from_micros(phase.last_wait),
                 accepts: phase.accepts.iter().map(|micros| at(*micros)).collect(),
                 burst: (phase.burst > 0.0).then_some(phase.burst),
-                burst_window: None,
                 last_fit: (phase.kind == 2).then_some(phase.fitted),
-                phases: VecDeque::new(),
-                burst_known: false,
-                settled: false,
-                blocked_at: None,
-                block_cost: Duration::ZERO,
-                backoff_run: 0,
-                backoff_learned: 0,
+                ..State::new(rate, at(phase.start))
             };
             let next = limiter.learn(&mut state, sent, at(phase.now), wait);
             let (kind, rate, fitted, hold) = match next {
