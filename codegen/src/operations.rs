@@ -99,10 +99,11 @@ fn body_type(op: &Operation) -> Option<TokenStream> {
 }
 
 /// The builder's fields: the client, each parameter, the body. A text
-/// parameter and the body are `Cow`s: one update sent to many groups is
-/// borrowed by every call instead of copied into each, and an ID the caller
-/// already holds is not copied either; owned values move in, and then the
-/// builder borrows nothing.
+/// parameter is a `Cow`, and the body a `Body`: one update sent to many
+/// groups is borrowed by every call instead of copied into each, and an ID
+/// the caller already holds is not copied either; owned values move in, and
+/// then the builder borrows nothing. An owned body is boxed, so the builder
+/// stays small when it is moved.
 fn builder_struct(op: &Operation) -> Item {
     let builder = format_ident!("{}", op.builder_ident);
     let lifetime = borrows(op).then(|| quote!(<'a>));
@@ -112,7 +113,7 @@ fn builder_struct(op: &Operation) -> Item {
         quote!(#ident: ::std::option::Option<#ty>)
     });
     let body = match body_type(op) {
-        Some(ty) => quote!(body: ::std::option::Option<::std::borrow::Cow<'a, #ty>>,),
+        Some(ty) => quote!(body: ::std::option::Option<crate::runtime::Body<'a, #ty>>,),
         None if op.raw_body.is_some() => quote!(body: ::std::option::Option<::bytes::Bytes>,),
         None => quote!(),
     };
@@ -262,7 +263,7 @@ fn body_fn(op: &Operation, schema: &TokenStream) -> TokenStream {
         where
             V: ::std::convert::Into<::std::borrow::Cow<'a, #schema>>,
         {
-            self.body = ::std::option::Option::Some(value.into());
+            self.body = ::std::option::Option::Some(crate::runtime::Body::from(value.into()));
             self
         }
     }
@@ -272,7 +273,7 @@ fn body_fn(op: &Operation, schema: &TokenStream) -> TokenStream {
 /// runtime: every fact about the operation the runtime needs, in one place.
 fn operation_literal(op: &Operation) -> TokenStream {
     let id = &op.id;
-    let method = method_tokens(&op.method);
+    let (method, constant) = method_tokens(&op.method);
     let success = op.success.first().copied().unwrap_or(200);
     let resend = match &op.resend.unless_body_sets {
         None => quote!(crate::runtime::Resend::Always),
@@ -282,7 +283,7 @@ fn operation_literal(op: &Operation) -> TokenStream {
     let check = &op.resend.check;
     let accept = &op.accept;
     let content_type = content_type(op);
-    quote! {
+    let literal = quote! {
         crate::runtime::Operation {
             id: #id,
             method: #method,
@@ -292,22 +293,36 @@ fn operation_literal(op: &Operation) -> TokenStream {
             resend: #resend,
             if_unknown: #check,
         }
+    };
+    // A static, so that the started call borrows it for as long as it
+    // runs; a method reqwest has no constant for is made on first use.
+    if constant {
+        quote!(static OPERATION: crate::runtime::Operation = #literal;)
+    } else {
+        quote! {
+            static OPERATION: ::std::sync::LazyLock<crate::runtime::Operation> =
+                ::std::sync::LazyLock::new(|| #literal);
+        }
     }
 }
 
-/// A method reqwest names, or one made from its text.
-fn method_tokens(method: &str) -> TokenStream {
+/// A method reqwest names, or one made from its text; and whether it is a
+/// constant.
+fn method_tokens(method: &str) -> (TokenStream, bool) {
     match method {
         "GET" | "PUT" | "POST" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH" | "TRACE" => {
             let ident = format_ident!("{}", method);
-            quote!(::reqwest::Method::#ident)
+            (quote!(::reqwest::Method::#ident), true)
         }
         other => {
             let bytes = proc_macro2::Literal::byte_string(other.as_bytes());
-            quote!(match ::reqwest::Method::from_bytes(#bytes) {
-                ::std::result::Result::Ok(method) => method,
-                ::std::result::Result::Err(_) => ::reqwest::Method::GET,
-            })
+            (
+                quote!(match ::reqwest::Method::from_bytes(#bytes) {
+                    ::std::result::Result::Ok(method) => method,
+                    ::std::result::Result::Err(_) => ::reqwest::Method::GET,
+                }),
+                false,
+            )
         }
     }
 }
@@ -612,14 +627,36 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
             violations.into_result()?;
         }
     };
+    // `send` and `send_with_meta` are not `async fn`s: an `async fn` keeps
+    // its arguments, here the whole builder with its body, in its future
+    // until the end. `call` checks the rules and starts the call at once,
+    // and the future returned holds only the started call.
     quote! {
         #[doc = #send_doc]
-        pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
-            self.send_with_meta().await.map(crate::Response::into_value)
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = ::std::result::Result<#output, crate::Error>>
+               + ::std::marker::Send {
+            let call = self.send_with_meta();
+            async move { call.await.map(crate::Response::into_value) }
         }
 
         #[doc = #meta_doc]
-        pub async fn send_with_meta(self) -> ::std::result::Result<crate::Response<#output>, crate::Error> {
+        pub fn send_with_meta(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<crate::Response<#output>, crate::Error>,
+        > + ::std::marker::Send {
+            let call = self.call();
+            async move {
+                let response = call?.await?;
+                #decode
+            }
+        }
+
+        /// Checks every rule of the spec, then starts the call: nothing is
+        /// sent until its future is polled.
+        fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
             let Self { client, #(#idents,)* #body_field options } = self;
             #checks
             #(#to_text)*
@@ -628,9 +665,8 @@ fn send_fns(op: &Operation, checks: &mut Checks) -> TokenStream {
             crate::runtime::push_query(&mut url, &[#(#query),*]);
             #(#lists)*
             #headers
-            let operation = #operation;
-            let response = client.#execute(&operation, url, headers, #body_arg, &options).await?;
-            #decode
+            #operation
+            client.#execute(&OPERATION, url, headers, #body_arg, options)
         }
     }
 }

@@ -21,6 +21,14 @@ use crate::limiter::{ClientLimiter, RateLimiter};
 use crate::observe::{EventKind, Events, Observer};
 use crate::runtime::{self, CallOptions, Operation, Response};
 
+/// One call on its way, from [`Client::execute`]: every attempt, wait and
+/// retry until the call's outcome.
+pub(crate) type Call = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send>>;
+
+/// The header that carries a call's tracking ID, both ways. Named once, so
+/// that no call parses the name.
+const TRACKING_ID: header::HeaderName = header::HeaderName::from_static("trackingid");
+
 /// Bodies larger than this do not grow the buffer every later body starts
 /// with.
 const MAX_BODY_SIZE_HINT: usize = 64 * 1024;
@@ -912,6 +920,14 @@ impl Client {
         Some(permit)
     }
 
+    /// A slot under the in-flight cap, when one is free and the rate
+    /// limiter has nothing to hold the request back for: the turn
+    /// [`Self::slot`] would give at once, without its future.
+    fn free_slot(&self) -> Option<SemaphorePermit<'_>> {
+        let permit = self.inner.in_flight.try_acquire().ok()?;
+        self.inner.limiter.free().then_some(permit)
+    }
+
     /// An empty URL buffer holding the base URL, with room for `rest` more
     /// bytes (and a query).
     pub(crate) fn url_buffer(&self, rest: usize) -> String {
@@ -920,19 +936,21 @@ impl Client {
         url
     }
 
-    /// Sends one call with every policy of the client, and returns the
-    /// answer when it has the operation's success status. `headers` are the
-    /// operation's header parameters that are set; `body` is `None` for an
-    /// operation that takes none (a read, a delete): nothing is sent.
-    pub(crate) async fn execute<B: Serialize>(
-        &self,
-        operation: &Operation,
+    /// Starts one call with every policy of the client: the future ends
+    /// with the answer when it has the operation's success status.
+    /// `headers` are the operation's header parameters that are set; `body`
+    /// is `None` for an operation that takes none (a read, a delete):
+    /// nothing is sent. The body is serialized here, so the call holds only
+    /// its bytes; an error here is one nothing was sent for.
+    pub(crate) fn execute<B: Serialize>(
+        self,
+        operation: &'static Operation,
         url: String,
         headers: header::HeaderMap,
         body: Option<&B>,
-        options: &CallOptions,
-    ) -> Result<Response, Error> {
-        check_call_options(options)?;
+        options: CallOptions,
+    ) -> Result<Call, Error> {
+        check_call_options(&options)?;
         // Sized from the largest body so far, so serializing seldom regrows.
         let hint = self.inner.body_size_hint.load(Ordering::Relaxed);
         let mut buffer = Vec::with_capacity(if body.is_some() { hint } else { 0 });
@@ -946,8 +964,7 @@ impl Client {
                 .body_size_hint
                 .fetch_max(buffer.len(), Ordering::Relaxed);
         }
-        self.run(operation, url, headers, Bytes::from(buffer), options)
-            .await
+        Ok(self.run(operation, url, headers, Bytes::from(buffer), options))
     }
 
     /// A new tracking ID, and the span of the call that sends `body`.
@@ -972,65 +989,432 @@ impl Client {
         (tracking_id, span)
     }
 
-    /// Sends one call whose body is a URL-encoded form of `body`'s fields,
+    /// Starts one call whose body is a URL-encoded form of `body`'s fields,
     /// as [`Self::execute`] does.
     #[allow(
         dead_code,
         reason = "called by the generated code of operations whose body is a form"
     )]
-    pub(crate) async fn execute_form<B: Serialize>(
-        &self,
-        operation: &Operation,
+    pub(crate) fn execute_form<B: Serialize>(
+        self,
+        operation: &'static Operation,
         url: String,
         headers: header::HeaderMap,
         body: Option<&B>,
-        options: &CallOptions,
-    ) -> Result<Response, Error> {
+        options: CallOptions,
+    ) -> Result<Call, Error> {
         let form = body.map(runtime::form).transpose()?;
         self.execute_bytes(operation, url, headers, form, options)
-            .await
     }
 
-    /// Sends one call whose body is given as bytes (none for `None`), as
+    /// Starts one call whose body is given as bytes (none for `None`), as
     /// [`Self::execute`] does.
     #[allow(
         dead_code,
         reason = "called by the generated code of operations whose body is not JSON"
     )]
-    pub(crate) async fn execute_bytes(
-        &self,
-        operation: &Operation,
+    pub(crate) fn execute_bytes(
+        self,
+        operation: &'static Operation,
         url: String,
         headers: header::HeaderMap,
         body: Option<Bytes>,
-        options: &CallOptions,
-    ) -> Result<Response, Error> {
-        check_call_options(options)?;
-        self.run(operation, url, headers, body.unwrap_or_default(), options)
-            .await
+        options: CallOptions,
+    ) -> Result<Call, Error> {
+        check_call_options(&options)?;
+        Ok(self.run(operation, url, headers, body.unwrap_or_default(), options))
     }
 
-    /// Runs the attempts of one call inside its span, and tells the
-    /// observer how the call finished.
-    async fn run(
-        &self,
-        operation: &Operation,
+    /// The attempts of one call inside its span, telling the observer how
+    /// the call finished. The future owns everything it uses and is boxed
+    /// once here: the futures around it (the builder's `send()`, a caller's
+    /// own) stay a few words long, so moving them copies next to nothing.
+    fn run(
+        self,
+        operation: &'static Operation,
         url: String,
         headers: header::HeaderMap,
         body: Bytes,
-        options: &CallOptions,
-    ) -> Result<Response, Error> {
+        options: CallOptions,
+    ) -> Call {
         let (tracking_id, span) = self.call_span(operation, &url, &body);
+        let record = span.clone();
+        Box::pin(
+            self.attempts(operation, url, headers, body, tracking_id, options, record)
+                .instrument(span),
+        )
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the call's parts and its settings, each used by every attempt"
+    )]
+    async fn attempts(
+        self,
+        operation: &'static Operation,
+        url: String,
+        parameters: header::HeaderMap,
+        body: Bytes,
+        tracking_id: String,
+        options: CallOptions,
+        span: tracing::Span,
+    ) -> Result<Response, Error> {
         let events = Events {
             observer: self.inner.observer.as_deref(),
             operation: operation.id,
         };
         let started = Instant::now();
-        let outcome = self
-            .attempts(operation, url, headers, body, tracking_id, options, events)
-            .instrument(span.clone())
-            .await;
+        // One block rather than a function of its own: the call's future
+        // then holds the attempts' state once, with nothing nested to move.
+        let outcome = 'call: {
+            let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+            let attempt_timeout = options.timeout.unwrap_or(self.inner.timeout);
+            // `None` when the budget is too large to be a point in time: no bound.
+            let deadline = started.checked_add(options.budget.unwrap_or(policy.budget));
+            let Ok(tracking_header) = HeaderValue::from_str(&tracking_id) else {
+                break 'call Err(Error::Config(
+                    "the tracking ID prefix is not valid in a header".into(),
+                ));
+            };
+            let mut call = Tally::default();
+            let mut last_error: Option<Error> = None;
+            // The end of this call's last `Retry-After`, which it waits out in
+            // full even where the client-wide floor is capped.
+            let mut own_floor: Option<Instant> = None;
+            // The call's place in the rate limiter's queue, once it has one.
+            let mut ticket = None;
+            // The first attempt starts when the call does.
+            let mut before = Some(started);
+            loop {
+                let before = before.take().unwrap_or_else(Instant::now);
+                if let Some(until) = own_floor.take() {
+                    tokio::time::sleep_until(until).await;
+                }
+                // Most of the time a slot is free and nothing is limited: that
+                // is checked without a future, and without reading the clock
+                // again. Waiting runs in a future of its own, boxed, so the
+                // call's future does not carry its room on every call.
+                let (permit, waited) = match ticket.is_none().then(|| self.free_slot()).flatten() {
+                    Some(permit) => (Some(permit), Duration::ZERO),
+                    None => {
+                        let permit = Box::pin(self.slot(&mut ticket, deadline)).await;
+                        (permit, before.elapsed())
+                    }
+                };
+                call.waited += waited;
+                let Some(permit) = permit else {
+                    tracing::debug!("the time budget ran out before the request could be sent");
+                    break 'call Err(call.out_of_time(last_error, started, tracking_id));
+                };
+                let auth = match &self.inner.auth {
+                    Auth::Static(auth) => auth.clone(),
+                    Auth::Provider(provider) => {
+                        let refused = call.refused.take();
+                        match Box::pin(self.provider_token(provider.as_ref(), refused, deadline))
+                            .await
+                        {
+                            Ok((auth, sent)) => {
+                                call.sent_token = Some(sent);
+                                auth
+                            }
+                            Err(source) => {
+                                tracing::debug!("the token provider gave no token");
+                                break 'call Err(Error::TokenProvider {
+                                    attempts: call.sent,
+                                    tracking_id,
+                                    source,
+                                });
+                            }
+                        }
+                    }
+                };
+                // Read once: the attempt's timeout is counted from it, and the
+                // limiter takes it as the moment the request left.
+                let sent_at = Instant::now();
+                let timeout = match deadline {
+                    Some(deadline) => {
+                        attempt_timeout.min(deadline.saturating_duration_since(sent_at))
+                    }
+                    None => attempt_timeout,
+                };
+                call.sent += 1;
+                if call.sent > 1 {
+                    span.record("http.request.resend_count", call.sent - 1);
+                }
+                events.emit(
+                    &tracking_id,
+                    EventKind::Attempt {
+                        attempt: call.sent,
+                        waited,
+                    },
+                );
+                let mut request = self
+                    .inner
+                    .http
+                    .request(operation.method.clone(), url.as_str())
+                    .header(header::AUTHORIZATION, auth)
+                    .header(header::USER_AGENT, self.inner.user_agent.clone());
+                // A read sends no body, and so names no content type.
+                if !body.is_empty() {
+                    request = request.header(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(operation.content_type),
+                    );
+                }
+                // The header parameters are cloned per attempt only when the
+                // operation has any.
+                if !parameters.is_empty() {
+                    request = request.headers(parameters.clone());
+                }
+                // An operation answered `101` asks for a WebSocket, with the
+                // headers a WebSocket server needs to switch protocols.
+                if operation.switches_protocols() {
+                    request = request
+                        .header(header::CONNECTION, HeaderValue::from_static("Upgrade"))
+                        .header(header::UPGRADE, HeaderValue::from_static("websocket"))
+                        .header(
+                            header::SEC_WEBSOCKET_VERSION,
+                            HeaderValue::from_static("13"),
+                        )
+                        .header(header::SEC_WEBSOCKET_KEY, runtime::websocket_key(call.sent));
+                }
+                let request = request
+                    .header(header::ACCEPT, HeaderValue::from_static(operation.accept))
+                    .header(TRACKING_ID, tracking_header.clone())
+                    .timeout(timeout)
+                    .body(body.clone());
+                let outcome = match request.send().await {
+                    Ok(mut response) => {
+                        let status = response.status().as_u16();
+                        // The headers are moved out of the answer, not copied:
+                        // a success keeps them for the caller, a failure for the
+                        // error.
+                        let headers = std::mem::take(response.headers_mut());
+                        if status == 101 && operation.switches_protocols() {
+                            // The connection is the caller's from here on: no
+                            // body is read, and it never returns to the pool.
+                            Box::pin(response.upgrade()).await.map(|connection| {
+                                (status, Answer::Switched(headers, connection), Bytes::new())
+                            })
+                        } else {
+                            let headers = if (200..300).contains(&status) {
+                                Answer::Success(headers)
+                            } else {
+                                Answer::Failure(headers)
+                            };
+                            runtime::read_body(response, runtime::MAX_BODY_BYTES)
+                                .await
+                                .map(|bytes| (status, headers, bytes))
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                drop(permit);
+                let received = Instant::now();
+                if !span.is_disabled() {
+                    span.record("elapsed_ms", millis(started.elapsed()));
+                }
+                let limiter = &self.inner.limiter;
+                let in_flight = &self.inner.in_flight;
+                let (error, retryable, ambiguous, retry_after) = match outcome {
+                    Ok((status, Answer::Switched(headers, connection), _)) => {
+                        span.record("http.response.status_code", status);
+                        limiter.accepted(sent_at, in_flight);
+                        tracing::debug!("switched protocols");
+                        break 'call Ok(Response {
+                            status,
+                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            headers,
+                            body: Bytes::new(),
+                            attempts: call.sent,
+                            connection: Some(connection),
+                        });
+                    }
+                    Ok((status, Answer::Success(headers), _)) if operation.switches_protocols() => {
+                        // A success that hands over no connection is no success
+                        // for an operation that switches protocols, and sending
+                        // it again would be answered the same.
+                        span.record("http.response.status_code", status);
+                        limiter.accepted(sent_at, in_flight);
+                        break 'call Err(Error::NotUpgraded {
+                            status,
+                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            attempts: call.sent,
+                        });
+                    }
+                    Ok((status, Answer::Success(headers), bytes)) => {
+                        span.record("http.response.status_code", status);
+                        if status != operation.success {
+                            tracing::debug!(
+                                declared = operation.success,
+                                "answered with another success status than the spec declares"
+                            );
+                        }
+                        limiter.accepted(sent_at, in_flight);
+                        tracing::debug!("call succeeded");
+                        break 'call Ok(Response {
+                            status,
+                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            headers,
+                            body: bytes,
+                            attempts: call.sent,
+                            connection: None,
+                        });
+                    }
+                    Ok((status, Answer::Failure(headers), bytes)) => {
+                        span.record("http.response.status_code", status);
+                        if (300..400).contains(&status) {
+                            limiter.accepted(sent_at, in_flight);
+                            break 'call Err(Error::Redirect {
+                                status,
+                                location: headers
+                                    .get(header::LOCATION)
+                                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                                tracking_id: header_tracking_id(&headers)
+                                    .unwrap_or_else(|| tracking_id.clone()),
+                                attempts: call.sent,
+                            });
+                        }
+                        let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
+                        if status == 429 {
+                            call.throttled += 1;
+                            events.emit(&tracking_id, EventKind::Throttled { retry_after });
+                        }
+                        let error = call.fill(error_from_answer(
+                            status,
+                            &headers,
+                            &bytes,
+                            &tracking_id,
+                            call.sent,
+                            retry_after,
+                        ));
+                        if status == 401
+                            && !call.refreshed
+                            && matches!(self.inner.auth, Auth::Provider(_))
+                        {
+                            // The token expired or was revoked: the provider
+                            // gets one chance to replace it, which is not a
+                            // retry and uses up no attempt.
+                            limiter.accepted(sent_at, in_flight);
+                            call.refreshed = true;
+                            call.refused = call.sent_token.take();
+                            last_error = Some(error);
+                            tracing::debug!(
+                                "the token was refused, asking the token provider for another"
+                            );
+                            continue;
+                        }
+                        if status == 429 {
+                            // The whole client is over its rate, not only this
+                            // call: no clone sends before the wait is over.
+                            // Without a usable `Retry-After` the limiter says
+                            // how long, from the backoff schedule.
+                            let usable = retry_after.filter(|wait| !wait.is_zero());
+                            let salt = self.inner.seed ^ u64::from(call.sent);
+                            let client_wait = limiter.throttled(
+                                sent_at,
+                                received,
+                                usable.map(|wait| wait.min(policy.max_retry_after)),
+                                |run| policy.backoff_for(run, salt),
+                                in_flight,
+                            );
+                            let wait = usable.unwrap_or(client_wait);
+                            // Waiting is not failing: a refusal for rate uses
+                            // up no attempt, only time.
+                            if !policy.waits_when_throttled {
+                                tracing::debug!(error = %error, "rate limited, and the policy does not wait");
+                                break 'call Err(error.gave_up(GaveUp::DoesNotWait));
+                            }
+                            if ends_after(wait, deadline) {
+                                tracing::debug!(error = %error, "asked to wait past the time budget");
+                                break 'call Err(error.gave_up(GaveUp::WaitPastBudget));
+                            }
+                            tracing::debug!(wait_ms = millis(wait), "rate limited, waiting");
+                            events.emit(
+                                &tracking_id,
+                                EventKind::Retry {
+                                    attempt: call.sent,
+                                    wait,
+                                    status: Some(status),
+                                },
+                            );
+                            own_floor = received.checked_add(wait);
+                            last_error = Some(error);
+                            continue;
+                        }
+                        limiter.accepted(sent_at, in_flight);
+                        (
+                            error,
+                            is_retryable_status(status),
+                            matches!(status, 502 | 504),
+                            retry_after,
+                        )
+                    }
+                    Err(e) => {
+                        limiter.unanswered(sent_at);
+                        // A request that could not be built or a redirect loop
+                        // fails the same way every time.
+                        let retryable = !(e.is_builder() || e.is_redirect());
+                        // Only a failed connection proves nothing was sent.
+                        let ambiguous = retryable && !e.is_connect();
+                        let cut_short = timeout < attempt_timeout;
+                        let error = if e.is_timeout()
+                            && cut_short
+                            && let Some(mut previous) = last_error.take()
+                        {
+                            // The budget, not the attempt's own timeout, ended
+                            // this attempt: what the service said last is why
+                            // the call failed.
+                            previous.set_attempts(call.sent);
+                            previous.gave_up(GaveUp::BudgetSpent)
+                        } else if e.is_timeout() {
+                            Error::Timeout {
+                                attempts: call.sent,
+                                elapsed: started.elapsed(),
+                                tracking_id: tracking_id.clone(),
+                            }
+                        } else {
+                            Error::Transport {
+                                attempts: call.sent,
+                                tracking_id: tracking_id.clone(),
+                                source: Box::new(e),
+                            }
+                        };
+                        (error, retryable, ambiguous, None)
+                    }
+                };
+                if ambiguous && !operation.resend.allows(&body) {
+                    tracing::debug!(error = %error, "outcome unknown, not sent again");
+                    break 'call Err(Error::OutcomeUnknown {
+                        source: Box::new(error),
+                        check: operation.if_unknown,
+                    });
+                }
+                call.failures += 1;
+                let wait = retry_after.unwrap_or_else(|| {
+                    policy.backoff_for(call.failures, self.inner.seed ^ u64::from(call.sent))
+                });
+                if !retryable || call.failures >= policy.max_attempts || ends_after(wait, deadline)
+                {
+                    tracing::debug!(error = %error, "call failed");
+                    break 'call Err(error);
+                }
+                tracing::debug!(error = %error, wait_ms = millis(wait), "attempt failed, retrying");
+                events.emit(
+                    &tracking_id,
+                    EventKind::Retry {
+                        attempt: call.sent,
+                        wait,
+                        status: error.status(),
+                    },
+                );
+                last_error = Some(error);
+                own_floor = Instant::now().checked_add(wait);
+            }
+        };
         match &outcome {
+            // Nothing to tell, and no clock to read, without an observer.
+            Ok(_) if events.observer.is_none() => {}
             Ok(response) => events.emit(
                 &response.tracking_id,
                 EventKind::Finished {
@@ -1052,350 +1436,6 @@ impl Client {
             }
         }
         outcome
-    }
-
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the call's parts, its settings and its observer, each used by every attempt"
-    )]
-    async fn attempts(
-        &self,
-        operation: &Operation,
-        url: String,
-        parameters: header::HeaderMap,
-        body: Bytes,
-        tracking_id: String,
-        options: &CallOptions,
-        events: Events<'_>,
-    ) -> Result<Response, Error> {
-        let started = Instant::now();
-        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
-        let attempt_timeout = options.timeout.unwrap_or(self.inner.timeout);
-        // `None` when the budget is too large to be a point in time: no bound.
-        let deadline = started.checked_add(options.budget.unwrap_or(policy.budget));
-        let tracking_header = HeaderValue::from_str(&tracking_id)
-            .map_err(|_| Error::Config("the tracking ID prefix is not valid in a header".into()))?;
-        let span = tracing::Span::current();
-        let mut call = Tally::default();
-        let mut last_error: Option<Error> = None;
-        // The end of this call's last `Retry-After`, which it waits out in
-        // full even where the client-wide floor is capped.
-        let mut own_floor: Option<Instant> = None;
-        // The call's place in the rate limiter's queue, once it has one.
-        let mut ticket = None;
-        loop {
-            let before = Instant::now();
-            if let Some(until) = own_floor.take() {
-                tokio::time::sleep_until(until).await;
-            }
-            let permit = self.slot(&mut ticket, deadline).await;
-            let waited = before.elapsed();
-            call.waited += waited;
-            let Some(permit) = permit else {
-                tracing::debug!("the time budget ran out before the request could be sent");
-                return Err(call.out_of_time(last_error, started, tracking_id));
-            };
-            let auth = match &self.inner.auth {
-                Auth::Static(auth) => auth.clone(),
-                Auth::Provider(provider) => {
-                    let refused = call.refused.take();
-                    match self
-                        .provider_token(provider.as_ref(), refused, deadline)
-                        .await
-                    {
-                        Ok((auth, sent)) => {
-                            call.sent_token = Some(sent);
-                            auth
-                        }
-                        Err(source) => {
-                            tracing::debug!("the token provider gave no token");
-                            return Err(Error::TokenProvider {
-                                attempts: call.sent,
-                                tracking_id,
-                                source,
-                            });
-                        }
-                    }
-                }
-            };
-            let timeout = match deadline {
-                Some(deadline) => {
-                    attempt_timeout.min(deadline.saturating_duration_since(Instant::now()))
-                }
-                None => attempt_timeout,
-            };
-            call.sent += 1;
-            if call.sent > 1 {
-                span.record("http.request.resend_count", call.sent - 1);
-            }
-            events.emit(
-                &tracking_id,
-                EventKind::Attempt {
-                    attempt: call.sent,
-                    waited,
-                },
-            );
-            let mut request = self
-                .inner
-                .http
-                .request(operation.method.clone(), url.as_str())
-                .header(header::AUTHORIZATION, auth)
-                .header(header::USER_AGENT, self.inner.user_agent.clone());
-            // A read sends no body, and so names no content type.
-            if !body.is_empty() {
-                request = request.header(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(operation.content_type),
-                );
-            }
-            // The header parameters are cloned per attempt only when the
-            // operation has any.
-            if !parameters.is_empty() {
-                request = request.headers(parameters.clone());
-            }
-            // An operation answered `101` asks for a WebSocket, with the
-            // headers a WebSocket server needs to switch protocols.
-            if operation.switches_protocols() {
-                request = request
-                    .header(header::CONNECTION, HeaderValue::from_static("Upgrade"))
-                    .header(header::UPGRADE, HeaderValue::from_static("websocket"))
-                    .header(
-                        header::SEC_WEBSOCKET_VERSION,
-                        HeaderValue::from_static("13"),
-                    )
-                    .header(header::SEC_WEBSOCKET_KEY, runtime::websocket_key(call.sent));
-            }
-            let request = request
-                .header(header::ACCEPT, HeaderValue::from_static(operation.accept))
-                .header("TrackingID", tracking_header.clone())
-                .timeout(timeout)
-                .body(body.clone());
-            let sent_at = Instant::now();
-            let outcome = match request.send().await {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    // The headers are moved out of the answer, not copied:
-                    // a success keeps them for the caller, a failure for the
-                    // error.
-                    let headers = std::mem::take(response.headers_mut());
-                    if status == 101 && operation.switches_protocols() {
-                        // The connection is the caller's from here on: no
-                        // body is read, and it never returns to the pool.
-                        response.upgrade().await.map(|connection| {
-                            (status, Answer::Switched(headers, connection), Bytes::new())
-                        })
-                    } else {
-                        let headers = if (200..300).contains(&status) {
-                            Answer::Success(headers)
-                        } else {
-                            Answer::Failure(headers)
-                        };
-                        runtime::read_body(response, runtime::MAX_BODY_BYTES)
-                            .await
-                            .map(|bytes| (status, headers, bytes))
-                    }
-                }
-                Err(e) => Err(e),
-            };
-            drop(permit);
-            let received = Instant::now();
-            span.record("elapsed_ms", millis(started.elapsed()));
-            let limiter = &self.inner.limiter;
-            let in_flight = &self.inner.in_flight;
-            let (error, retryable, ambiguous, retry_after) = match outcome {
-                Ok((status, Answer::Switched(headers, connection), _)) => {
-                    span.record("http.response.status_code", status);
-                    limiter.accepted(sent_at, in_flight);
-                    tracing::debug!("switched protocols");
-                    return Ok(Response {
-                        status,
-                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
-                        headers,
-                        body: Bytes::new(),
-                        attempts: call.sent,
-                        connection: Some(connection),
-                    });
-                }
-                Ok((status, Answer::Success(headers), _)) if operation.switches_protocols() => {
-                    // A success that hands over no connection is no success
-                    // for an operation that switches protocols, and sending
-                    // it again would be answered the same.
-                    span.record("http.response.status_code", status);
-                    limiter.accepted(sent_at, in_flight);
-                    return Err(Error::NotUpgraded {
-                        status,
-                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
-                        attempts: call.sent,
-                    });
-                }
-                Ok((status, Answer::Success(headers), bytes)) => {
-                    span.record("http.response.status_code", status);
-                    if status != operation.success {
-                        tracing::debug!(
-                            declared = operation.success,
-                            "answered with another success status than the spec declares"
-                        );
-                    }
-                    limiter.accepted(sent_at, in_flight);
-                    tracing::debug!("call succeeded");
-                    return Ok(Response {
-                        status,
-                        tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
-                        headers,
-                        body: bytes,
-                        attempts: call.sent,
-                        connection: None,
-                    });
-                }
-                Ok((status, Answer::Failure(headers), bytes)) => {
-                    span.record("http.response.status_code", status);
-                    if (300..400).contains(&status) {
-                        limiter.accepted(sent_at, in_flight);
-                        return Err(Error::Redirect {
-                            status,
-                            location: headers
-                                .get(header::LOCATION)
-                                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                            tracking_id: header_tracking_id(&headers)
-                                .unwrap_or_else(|| tracking_id.clone()),
-                            attempts: call.sent,
-                        });
-                    }
-                    let retry_after = runtime::parse_retry_after(&headers, SystemTime::now());
-                    if status == 429 {
-                        call.throttled += 1;
-                        events.emit(&tracking_id, EventKind::Throttled { retry_after });
-                    }
-                    let error = call.fill(error_from_answer(
-                        status,
-                        &headers,
-                        &bytes,
-                        &tracking_id,
-                        call.sent,
-                        retry_after,
-                    ));
-                    if status == 401
-                        && !call.refreshed
-                        && matches!(self.inner.auth, Auth::Provider(_))
-                    {
-                        // The token expired or was revoked: the provider
-                        // gets one chance to replace it, which is not a
-                        // retry and uses up no attempt.
-                        limiter.accepted(sent_at, in_flight);
-                        call.refreshed = true;
-                        call.refused = call.sent_token.take();
-                        last_error = Some(error);
-                        tracing::debug!(
-                            "the token was refused, asking the token provider for another"
-                        );
-                        continue;
-                    }
-                    if status == 429 {
-                        // The whole client is over its rate, not only this
-                        // call: no clone sends before the wait is over.
-                        // Without a usable `Retry-After` the limiter says
-                        // how long, from the backoff schedule.
-                        let usable = retry_after.filter(|wait| !wait.is_zero());
-                        let salt = self.inner.seed ^ u64::from(call.sent);
-                        let client_wait = limiter.throttled(
-                            sent_at,
-                            received,
-                            usable.map(|wait| wait.min(policy.max_retry_after)),
-                            |run| policy.backoff_for(run, salt),
-                            in_flight,
-                        );
-                        let wait = usable.unwrap_or(client_wait);
-                        // Waiting is not failing: a refusal for rate uses
-                        // up no attempt, only time.
-                        if !policy.waits_when_throttled {
-                            tracing::debug!(error = %error, "rate limited, and the policy does not wait");
-                            return Err(error.gave_up(GaveUp::DoesNotWait));
-                        }
-                        if ends_after(wait, deadline) {
-                            tracing::debug!(error = %error, "asked to wait past the time budget");
-                            return Err(error.gave_up(GaveUp::WaitPastBudget));
-                        }
-                        tracing::debug!(wait_ms = millis(wait), "rate limited, waiting");
-                        events.emit(
-                            &tracking_id,
-                            EventKind::Retry {
-                                attempt: call.sent,
-                                wait,
-                                status: Some(status),
-                            },
-                        );
-                        own_floor = received.checked_add(wait);
-                        last_error = Some(error);
-                        continue;
-                    }
-                    limiter.accepted(sent_at, in_flight);
-                    (
-                        error,
-                        is_retryable_status(status),
-                        matches!(status, 502 | 504),
-                        retry_after,
-                    )
-                }
-                Err(e) => {
-                    limiter.unanswered(sent_at);
-                    // A request that could not be built or a redirect loop
-                    // fails the same way every time.
-                    let retryable = !(e.is_builder() || e.is_redirect());
-                    // Only a failed connection proves nothing was sent.
-                    let ambiguous = retryable && !e.is_connect();
-                    let cut_short = timeout < attempt_timeout;
-                    let error = if e.is_timeout()
-                        && cut_short
-                        && let Some(mut previous) = last_error.take()
-                    {
-                        // The budget, not the attempt's own timeout, ended
-                        // this attempt: what the service said last is why
-                        // the call failed.
-                        previous.set_attempts(call.sent);
-                        previous.gave_up(GaveUp::BudgetSpent)
-                    } else if e.is_timeout() {
-                        Error::Timeout {
-                            attempts: call.sent,
-                            elapsed: started.elapsed(),
-                            tracking_id: tracking_id.clone(),
-                        }
-                    } else {
-                        Error::Transport {
-                            attempts: call.sent,
-                            tracking_id: tracking_id.clone(),
-                            source: Box::new(e),
-                        }
-                    };
-                    (error, retryable, ambiguous, None)
-                }
-            };
-            if ambiguous && !operation.resend.allows(&body) {
-                tracing::debug!(error = %error, "outcome unknown, not sent again");
-                return Err(Error::OutcomeUnknown {
-                    source: Box::new(error),
-                    check: operation.if_unknown,
-                });
-            }
-            call.failures += 1;
-            let wait = retry_after.unwrap_or_else(|| {
-                policy.backoff_for(call.failures, self.inner.seed ^ u64::from(call.sent))
-            });
-            if !retryable || call.failures >= policy.max_attempts || ends_after(wait, deadline) {
-                tracing::debug!(error = %error, "call failed");
-                return Err(error);
-            }
-            tracing::debug!(error = %error, wait_ms = millis(wait), "attempt failed, retrying");
-            events.emit(
-                &tracking_id,
-                EventKind::Retry {
-                    attempt: call.sent,
-                    wait,
-                    status: error.status(),
-                },
-            );
-            last_error = Some(error);
-            own_floor = Instant::now().checked_add(wait);
-        }
     }
 }
 
@@ -1512,6 +1552,9 @@ async fn provided_token(
 /// Refuses per-call settings that would fail the call before it is sent,
 /// naming the setting and the rule.
 fn check_call_options(options: &CallOptions) -> Result<(), Error> {
+    if options.retry.is_none() && options.budget.is_none() && options.timeout.is_none() {
+        return Ok(());
+    }
     let mut violations = Vec::new();
     let zero = |path: &str, what: &str| {
         Violation::new(
@@ -1571,7 +1614,7 @@ fn millis(duration: Duration) -> u64 {
 /// The service's tracking ID from the response headers, if it sent one.
 fn header_tracking_id(headers: &header::HeaderMap) -> Option<String> {
     headers
-        .get("trackingid")
+        .get(TRACKING_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())

@@ -469,6 +469,21 @@ impl Limiter {
         self.state().rate.per_second()
     }
 
+    /// Whether a request may leave now without a turn: nothing paces the
+    /// requests and no `Retry-After` floor is ahead. The clock is read only
+    /// once a floor has been set.
+    fn free(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if self.store.is_some() {
+            return false;
+        }
+        if self.paced.load(Ordering::Acquire) {
+            return false;
+        }
+        let floor = self.floor.load(Ordering::Acquire);
+        floor == 0 || floor <= self.nanos(Instant::now())
+    }
+
     /// Waits for the turn of the call with queue number `ticket` (taken on
     /// its first wait, kept for its retries). `Err` when the turn would
     /// come after `deadline`.
@@ -1129,6 +1144,12 @@ impl ClientLimiter {
         deadline: Option<Instant>,
     ) -> Result<(), OutOfTime> {
         self.shared.turn(ticket, deadline).await
+    }
+
+    /// Whether a request may leave now without waiting for a turn, as
+    /// [`Self::turn`] would let it at once.
+    pub(crate) fn free(&self) -> bool {
+        self.shared.free()
     }
 
     /// The service answered a request sent at `sent` with anything but a

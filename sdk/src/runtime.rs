@@ -43,6 +43,37 @@ impl Operation {
     }
 }
 
+/// A request body a builder holds: borrowed, or owned and boxed. Either
+/// way it is a pointer, so the builder stays a few words long however large
+/// the body is: a builder is moved by every setter and by `send()`.
+#[derive(Clone, Debug)]
+pub enum Body<'a, T> {
+    /// The caller's, sent as many times as it likes without a copy.
+    Borrowed(&'a T),
+    /// Moved in by the caller.
+    Owned(Box<T>),
+}
+
+impl<T> std::ops::Deref for Body<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Body::Borrowed(value) => value,
+            Body::Owned(value) => value,
+        }
+    }
+}
+
+impl<'a, T: Clone> From<std::borrow::Cow<'a, T>> for Body<'a, T> {
+    fn from(value: std::borrow::Cow<'a, T>) -> Self {
+        match value {
+            std::borrow::Cow::Borrowed(value) => Body::Borrowed(value),
+            std::borrow::Cow::Owned(value) => Body::Owned(Box::new(value)),
+        }
+    }
+}
+
 /// What one call overrides of its client's settings: set by the builders'
 /// `retry`, `budget` and `timeout`. The call still shares the client's
 /// connection pool, rate limiter and cap on requests in flight.
@@ -107,14 +138,10 @@ impl Resend {
 /// Every byte but the unreserved characters of RFC 3986 is encoded, so `/`,
 /// `?`, `#` and `%` in an ID can never change which URL is called.
 pub fn push_segment(url: &mut String, value: &str) {
-    // Webex IDs are base64 and need encoding only for `/`, `+` and `=`;
-    // anything else is usually copied as it is.
-    if value.bytes().all(is_unreserved) {
-        url.push_str(value);
-    } else {
-        // Infallible: writing to a String.
-        let _ = encode(value, url);
-    }
+    // One pass: runs of unreserved bytes are copied as they are, so a value
+    // that needs no encoding is one copy.
+    // Infallible: writing to a String.
+    let _ = encode(value, url);
 }
 
 /// Appends the query parameters that are set, each name and value
@@ -166,8 +193,20 @@ pub fn push_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
 }
 
 fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(byte)]
 }
+
+/// `A-Z a-z 0-9 - . _ ~`, by byte: one load per byte of a URL's values.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        byte += 1;
+    }
+    table
+};
 
 /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~`.
 pub(crate) fn encode(value: &str, out: &mut impl fmt::Write) -> fmt::Result {

@@ -10,7 +10,9 @@ pub struct CreateCallPickup<'a> {
     client: crate::Client,
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::CreateCallPickupRequest>>,
+    body: ::std::option::Option<
+        crate::runtime::Body<'a, types::CreateCallPickupRequest>,
+    >,
     options: crate::runtime::CallOptions,
 }
 impl<'a> CreateCallPickup<'a> {
@@ -47,7 +49,9 @@ impl<'a> CreateCallPickup<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::CreateCallPickupRequest>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -81,17 +85,33 @@ impl<'a> CreateCallPickup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `201`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::CreatedId, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::CreatedId>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -132,7 +152,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callPickups");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "createCallPickup",
             method: ::reqwest::Method::POST,
             success: 201u16,
@@ -141,16 +161,14 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the call pickup; find it before creating it again with `client.list_call_pickups().location_id(location_id).name(name).send().await?.call_pickups`.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::CreateCallPickupRequest>
@@ -173,7 +191,7 @@ pub struct CreateHuntGroup<'a> {
     client: crate::Client,
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::CreateHuntGroupRequest>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::CreateHuntGroupRequest>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> CreateHuntGroup<'a> {
@@ -210,7 +228,9 @@ impl<'a> CreateHuntGroup<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::CreateHuntGroupRequest>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -244,17 +264,33 @@ impl<'a> CreateHuntGroup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::CreatedId, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::CreatedId>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -295,7 +331,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/huntGroups");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "createHuntGroup",
             method: ::reqwest::Method::POST,
             success: 200u16,
@@ -304,16 +340,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the hunt group; find it before creating it again with `client.list_hunt_groups().location_id(location_id).name(name).send().await?.hunt_groups`.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::CreateHuntGroupRequest>
@@ -338,7 +372,7 @@ pub struct CreateHuntGroupSelectiveCallForwardingRule<'a> {
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<
-        ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest>,
+        crate::runtime::Body<'a, types::CreateSelectiveForwardingRuleRequest>,
     >,
     options: crate::runtime::CallOptions,
 }
@@ -388,7 +422,9 @@ impl<'a> CreateHuntGroupSelectiveCallForwardingRule<'a> {
             ::std::borrow::Cow<'a, types::CreateSelectiveForwardingRuleRequest>,
         >,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -422,17 +458,33 @@ impl<'a> CreateHuntGroupSelectiveCallForwardingRule<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `201`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::CreatedId, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::CreatedId>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -488,7 +540,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callForwarding/selectiveRules");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "createHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::POST,
             success: 201u16,
@@ -497,16 +549,14 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Never,
             if_unknown: "A create that was applied made the rule; find it in the hunt group's rules before creating it again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::CreateSelectiveForwardingRuleRequest>
@@ -600,17 +650,33 @@ impl<'a> DeleteCallPickup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, call_pickup_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -660,7 +726,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "deleteCallPickup",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
@@ -669,16 +735,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::delete_hunt_group`]
@@ -760,17 +824,33 @@ impl<'a> DeleteHuntGroup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -820,7 +900,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &hunt_group_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "deleteHuntGroup",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
@@ -829,16 +909,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::delete_hunt_group_selective_call_forwarding_rule`]
@@ -931,17 +1009,33 @@ impl<'a> DeleteHuntGroupSelectiveCallForwardingRule<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, rule_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -1007,7 +1101,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &rule_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "deleteHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
@@ -1016,16 +1110,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::get_call_pickup`]
@@ -1107,19 +1199,36 @@ impl<'a> GetCallPickup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::CallPickupDetails, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::CallPickupDetails, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CallPickupDetails>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::CallPickupDetails>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, call_pickup_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -1169,7 +1278,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getCallPickup",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -1178,16 +1287,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 /**Builder for [`Client::get_hunt_group`]
@@ -1269,19 +1376,36 @@ impl<'a> GetHuntGroup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::HuntGroupDetails, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::HuntGroupDetails, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::HuntGroupDetails>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::HuntGroupDetails>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -1331,7 +1455,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &hunt_group_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroup",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -1340,16 +1464,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 /**Builder for [`Client::get_hunt_group_alternate_available_phone_numbers`]
@@ -1447,22 +1569,36 @@ impl<'a> GetHuntGroupAlternateAvailablePhoneNumbers<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::AvailableNumbersResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::AvailableNumbersResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::AvailableNumbersResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::AvailableNumbersResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, org_id, max, start, phone_number, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -1524,7 +1660,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroupAlternateAvailablePhoneNumbers",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -1533,16 +1669,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
 
@@ -1693,25 +1827,39 @@ impl<'a> GetHuntGroupCallForwardAvailablePhoneNumbers<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<
-        types::CallForwardAvailableNumbersResponse,
-        crate::Error,
-    > {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            types::CallForwardAvailableNumbersResponse,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::CallForwardAvailableNumbersResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::CallForwardAvailableNumbersResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self {
             client,
             location_id,
@@ -1794,7 +1942,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroupCallForwardAvailablePhoneNumbers",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -1803,16 +1951,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallForwardAvailableNumber`] (see [`crate::Items`]).
 
@@ -1939,22 +2085,39 @@ impl<'a> GetHuntGroupCallForwardingSettings<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::HuntGroupCallForwardingSettings, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            types::HuntGroupCallForwardingSettings,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::HuntGroupCallForwardingSettings>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::HuntGroupCallForwardingSettings>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -2005,7 +2168,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callForwarding");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroupCallForwardingSettings",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -2014,16 +2177,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 /**Builder for [`Client::get_hunt_group_primary_available_phone_numbers`]
@@ -2121,22 +2282,36 @@ impl<'a> GetHuntGroupPrimaryAvailablePhoneNumbers<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::AvailableNumbersResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::AvailableNumbersResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::AvailableNumbersResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::AvailableNumbersResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, org_id, max, start, phone_number, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -2198,7 +2373,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroupPrimaryAvailablePhoneNumbers",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -2207,16 +2382,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::AvailableNumber`] (see [`crate::Items`]).
 
@@ -2340,22 +2513,36 @@ impl<'a> GetHuntGroupSelectiveCallForwardingRule<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::SelectiveForwardingRule, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::SelectiveForwardingRule, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::SelectiveForwardingRule>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::SelectiveForwardingRule>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, rule_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -2421,7 +2608,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &rule_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -2430,16 +2617,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 /**Builder for [`Client::list_call_pickup_available_agents`]
@@ -2570,25 +2755,39 @@ impl<'a> ListCallPickupAvailableAgents<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<
-        types::ListCallPickupAvailableAgentsResponse,
-        crate::Error,
-    > {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            types::ListCallPickupAvailableAgentsResponse,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListCallPickupAvailableAgentsResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::ListCallPickupAvailableAgentsResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self {
             client,
             location_id,
@@ -2664,7 +2863,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "listCallPickupAvailableAgents",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -2673,16 +2872,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupAgent`] (see [`crate::Items`]).
 
@@ -2839,22 +3036,36 @@ impl<'a> ListCallPickups<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::ListCallPickupsResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::ListCallPickupsResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListCallPickupsResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::ListCallPickupsResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, org_id, max, start, order, name, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -2926,7 +3137,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "listCallPickups",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -2935,16 +3146,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::CallPickupListItem`] (see [`crate::Items`]).
 
@@ -3086,22 +3295,36 @@ impl<'a> ListHuntGroups<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::ListHuntGroupsResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::ListHuntGroupsResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]). The answer's headers, `link` among them, are in [`crate::Response::headers`].
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::ListHuntGroupsResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::ListHuntGroupsResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self {
             client,
             org_id,
@@ -3158,7 +3381,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             ],
         );
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "listHuntGroups",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -3167,16 +3390,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
     /**Every item of the list, page after page, as a [`Stream`](futures_core::Stream) of [`types::HuntGroupListItem`] (see [`crate::Items`]).
 
@@ -3300,17 +3521,33 @@ impl<'a> SwitchHuntGroupCallForwardingMode<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -3361,7 +3598,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callForwarding/actions/switchMode/invoke");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "switchHuntGroupCallForwardingMode",
             method: ::reqwest::Method::POST,
             success: 204u16,
@@ -3370,16 +3607,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::update_call_pickup`]
@@ -3391,7 +3626,9 @@ pub struct UpdateCallPickup<'a> {
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     call_pickup_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
+    body: ::std::option::Option<
+        crate::runtime::Body<'a, types::UpdateCallPickupRequest>,
+    >,
     options: crate::runtime::CallOptions,
 }
 impl<'a> UpdateCallPickup<'a> {
@@ -3438,7 +3675,9 @@ impl<'a> UpdateCallPickup<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateCallPickupRequest>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -3472,22 +3711,36 @@ impl<'a> UpdateCallPickup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::UpdateCallPickupResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::UpdateCallPickupResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<
-        crate::Response<types::UpdateCallPickupResponse>,
-        crate::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::UpdateCallPickupResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, call_pickup_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -3542,7 +3795,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &call_pickup_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "updateCallPickup",
             method: ::reqwest::Method::PUT,
             success: 200u16,
@@ -3551,16 +3804,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
             if_unknown: "A rename that was applied changes the call pickup's ID, and the old ID answers 404 from then on; before sending the rename again, see whether a call pickup has the new name with `client.list_call_pickups().location_id(location_id).name(new_name).send().await?.call_pickups`.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::UpdateCallPickupRequest>
@@ -3584,7 +3835,7 @@ pub struct UpdateHuntGroup<'a> {
     location_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::UpdateHuntGroupRequest>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> UpdateHuntGroup<'a> {
@@ -3631,7 +3882,9 @@ impl<'a> UpdateHuntGroup<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::UpdateHuntGroupRequest>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -3665,17 +3918,33 @@ impl<'a> UpdateHuntGroup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -3730,7 +3999,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &hunt_group_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "updateHuntGroup",
             method: ::reqwest::Method::PUT,
             success: 204u16,
@@ -3739,16 +4008,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 impl<'a> ::std::convert::From<types::UpdateHuntGroupRequest>
@@ -3773,7 +4040,7 @@ pub struct UpdateHuntGroupCallForwardingSettings<'a> {
     hunt_group_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<
-        ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
+        crate::runtime::Body<'a, types::UpdateHuntGroupCallForwardingRequest>,
     >,
     options: crate::runtime::CallOptions,
 }
@@ -3823,7 +4090,9 @@ impl<'a> UpdateHuntGroupCallForwardingSettings<'a> {
             ::std::borrow::Cow<'a, types::UpdateHuntGroupCallForwardingRequest>,
         >,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -3857,17 +4126,33 @@ impl<'a> UpdateHuntGroupCallForwardingSettings<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, location_id, hunt_group_id, org_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -3923,7 +4208,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/callForwarding");
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "updateHuntGroupCallForwardingSettings",
             method: ::reqwest::Method::PUT,
             success: 204u16,
@@ -3932,16 +4217,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 impl<'a> ::std::convert::From<types::UpdateHuntGroupCallForwardingRequest>
@@ -3967,7 +4250,7 @@ pub struct UpdateHuntGroupSelectiveCallForwardingRule<'a> {
     rule_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     org_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
     body: ::std::option::Option<
-        ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
+        crate::runtime::Body<'a, types::UpdateSelectiveForwardingRuleRequest>,
     >,
     options: crate::runtime::CallOptions,
 }
@@ -4027,7 +4310,9 @@ impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
             ::std::borrow::Cow<'a, types::UpdateSelectiveForwardingRuleRequest>,
         >,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -4061,17 +4346,33 @@ impl<'a> UpdateHuntGroupSelectiveCallForwardingRule<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `201`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::CreatedId, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::CreatedId, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::CreatedId>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::CreatedId>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self {
             client,
             location_id,
@@ -4150,7 +4451,7 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &rule_id);
         crate::runtime::push_query(&mut url, &[("orgId", org_id.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "updateHuntGroupSelectiveCallForwardingRule",
             method: ::reqwest::Method::PUT,
             success: 201u16,
@@ -4159,16 +4460,14 @@ On success the service answers `201`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::UnlessBodySets(&["name"]),
             if_unknown: "A rename that was applied changes the rule's ID, and the old ID answers 404 from then on; find the rule by its new name before sending the rename again with `client.get_hunt_group_call_forwarding_settings().location_id(location_id).hunt_group_id(hunt_group_id).send().await?.call_forwarding.rules`.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::UpdateSelectiveForwardingRuleRequest>

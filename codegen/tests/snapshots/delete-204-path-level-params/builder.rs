@@ -67,17 +67,33 @@ impl<'a> DeleteSprocket<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, sprocket_id, force, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -103,7 +119,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &sprocket_id);
         crate::runtime::push_query(&mut url, &[("force", force.as_deref())]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "deleteSprocket",
             method: ::reqwest::Method::DELETE,
             success: 204u16,
@@ -112,16 +128,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 /**Builder for [`Client::get_sprocket`]
@@ -181,17 +195,33 @@ impl<'a> GetSprocket<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::Sprocket, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::Sprocket, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::Sprocket>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::Sprocket>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, sprocket_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -216,7 +246,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &sprocket_id);
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getSprocket",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -225,15 +255,13 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }

@@ -8,7 +8,7 @@ use super::types;
 #[derive(Debug, Clone)]
 pub struct CreateSignup<'a> {
     client: crate::Client,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::CreateSignupBody>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::CreateSignupBody>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> CreateSignup<'a> {
@@ -25,7 +25,9 @@ impl<'a> CreateSignup<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::CreateSignupBody>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -59,17 +61,33 @@ impl<'a> CreateSignup<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -86,7 +104,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/signups");
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "createSignup",
             method: ::reqwest::Method::POST,
             success: 204u16,
@@ -95,16 +113,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Never,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute_form(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 impl<'a> ::std::convert::From<types::CreateSignupBody>
@@ -176,17 +192,33 @@ impl<'a> GetPanel<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::Panel, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::Panel, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::Panel>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::Panel>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, panel_id, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -205,7 +237,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &panel_id);
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "getPanel",
             method: ::reqwest::Method::GET,
             success: 200u16,
@@ -214,16 +246,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::None::<&()>,
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 /**Builder for [`Client::set_dial`]
@@ -232,7 +262,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
 #[derive(Debug, Clone)]
 pub struct SetDial<'a> {
     client: crate::Client,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::Dial>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::Dial>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> SetDial<'a> {
@@ -249,7 +279,9 @@ impl<'a> SetDial<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::Dial>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -283,17 +315,33 @@ impl<'a> SetDial<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -306,7 +354,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/dials");
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "setDial",
             method: ::reqwest::Method::PUT,
             success: 204u16,
@@ -315,10 +363,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
-            .execute(&operation, url, headers, body.as_deref(), &options)
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
+        client.execute(&OPERATION, url, headers, body.as_deref(), options)
     }
 }
 impl<'a> ::std::convert::From<types::Dial> for ::std::borrow::Cow<'a, types::Dial> {

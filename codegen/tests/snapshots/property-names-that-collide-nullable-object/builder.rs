@@ -8,7 +8,7 @@ use super::types;
 #[derive(Debug, Clone)]
 pub struct PutLabel<'a> {
     client: crate::Client,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::PutLabelBody>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::PutLabelBody>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> PutLabel<'a> {
@@ -25,7 +25,9 @@ impl<'a> PutLabel<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::PutLabelBody>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -59,19 +61,36 @@ impl<'a> PutLabel<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::std::result::Result<types::PutLabelResponse, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::PutLabelResponse, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::PutLabelResponse>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::Response<types::PutLabelResponse>,
+            crate::Error,
+        >,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -84,7 +103,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         url.push_str("/labels");
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "putLabel",
             method: ::reqwest::Method::PUT,
             success: 200u16,
@@ -93,10 +112,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
-            .execute(&operation, url, headers, body.as_deref(), &options)
-            .await?;
-        response.json_with_meta()
+        client.execute(&OPERATION, url, headers, body.as_deref(), options)
     }
 }
 impl<'a> ::std::convert::From<types::PutLabelBody>

@@ -9,7 +9,7 @@ use super::types;
 pub struct RenameThing<'a> {
     client: crate::Client,
     thing_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::RenameThing>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::RenameThing>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> RenameThing<'a> {
@@ -36,7 +36,9 @@ impl<'a> RenameThing<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::RenameThing>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -70,17 +72,33 @@ impl<'a> RenameThing<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `200`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<types::ThingId, crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<types::ThingId, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<types::ThingId>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<types::ThingId>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            response.json_with_meta()
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, thing_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -112,7 +130,7 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &thing_id);
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "renameThing",
             method: ::reqwest::Method::PUT,
             success: 200u16,
@@ -121,16 +139,14 @@ On success the service answers `200`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        response.json_with_meta()
     }
 }
 impl<'a> ::std::convert::From<types::RenameThing>

@@ -9,7 +9,7 @@ use super::types;
 pub struct SetCode<'a> {
     client: crate::Client,
     code_id: ::std::option::Option<::std::borrow::Cow<'a, str>>,
-    body: ::std::option::Option<::std::borrow::Cow<'a, types::SetCode>>,
+    body: ::std::option::Option<crate::runtime::Body<'a, types::SetCode>>,
     options: crate::runtime::CallOptions,
 }
 impl<'a> SetCode<'a> {
@@ -36,7 +36,9 @@ impl<'a> SetCode<'a> {
     where
         V: ::std::convert::Into<::std::borrow::Cow<'a, types::SetCode>>,
     {
-        self.body = ::std::option::Option::Some(value.into());
+        self.body = ::std::option::Option::Some(
+            crate::runtime::Body::from(value.into()),
+        );
         self
     }
     /// This call's retry policy in place of the client's (see
@@ -70,17 +72,33 @@ impl<'a> SetCode<'a> {
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].
 
 On success the service answers `204`. [`Self::send_with_meta`] also tells the call's tracking ID and attempts.*/
-    pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
-        self.send_with_meta().await.map(crate::Response::into_value)
+    pub fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<(), crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.send_with_meta();
+        async move { call.await.map(crate::Response::into_value) }
     }
     /**Like [`Self::send`], and the answer comes with what support asks about a call: its tracking ID, the status and how many attempts it took (see [`crate::Response`]).
 
 # Errors
 
 [`crate::Error::InvalidInput`] when a parameter or the body breaks a rule of the spec or a required one is not set (nothing is sent), otherwise whatever the call ends with: see [`crate::Error`].*/
-    pub async fn send_with_meta(
+    pub fn send_with_meta(
         self,
-    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<crate::Response<()>, crate::Error>,
+    > + ::std::marker::Send {
+        let call = self.call();
+        async move {
+            let response = call?.await?;
+            ::std::result::Result::Ok(response.with_value(()))
+        }
+    }
+    /// Checks every rule of the spec, then starts the call: nothing is
+    /// sent until its future is polled.
+    fn call(self) -> ::std::result::Result<crate::client::Call, crate::Error> {
         let Self { client, code_id, body, options } = self;
         let root = crate::validate::Path::Root;
         let mut violations = crate::validate::Violations::default();
@@ -107,7 +125,7 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
         crate::runtime::push_segment(&mut url, &code_id);
         crate::runtime::push_query(&mut url, &[]);
         let headers = ::reqwest::header::HeaderMap::new();
-        let operation = crate::runtime::Operation {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: "setCode",
             method: ::reqwest::Method::PUT,
             success: 204u16,
@@ -116,16 +134,14 @@ On success the service answers `204`. [`Self::send_with_meta`] also tells the ca
             resend: crate::runtime::Resend::Always,
             if_unknown: "Read the resource to see whether the change was applied before sending it again.",
         };
-        let response = client
+        client
             .execute(
-                &operation,
+                &OPERATION,
                 url,
                 headers,
                 ::std::option::Option::Some(&*body),
-                &options,
+                options,
             )
-            .await?;
-        ::std::result::Result::Ok(response.with_value(()))
     }
 }
 impl<'a> ::std::convert::From<types::SetCode>
