@@ -133,6 +133,26 @@ impl Resend {
     }
 }
 
+/// Appends `value` in lowercase hexadecimal without leading zeros, as
+/// `{:x}` writes it.
+pub(crate) fn push_hex(out: &mut String, value: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let mut start = digits.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        digits[start] = HEX[(rest & 15) as usize];
+        rest >>= 4;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// Appends `value` to `url` as one percent-encoded path segment.
 ///
 /// Every byte but the unreserved characters of RFC 3986 is encoded, so `/`,
@@ -212,28 +232,29 @@ const UNRESERVED: [bool; 256] = {
 pub(crate) fn encode(value: &str, out: &mut impl fmt::Write) -> fmt::Result {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = value.as_bytes();
-    // Runs are sliced from the bytes, not the `str`: an encoded byte may sit
-    // inside a multi-byte character, where a `str` index would panic. Every
-    // run is unreserved ASCII, so it is valid UTF-8.
+    // A run that is not empty is unreserved ASCII: it starts at an ASCII
+    // byte and ends after one, so both ends are character boundaries and
+    // `get` finds it. An empty run may sit inside a multi-byte character,
+    // so it is not sliced at all.
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
         if is_unreserved(byte) {
             continue;
         }
-        out.write_str(ascii(&bytes[start..i])?)?;
+        if start < i {
+            out.write_str(value.get(start..i).ok_or(fmt::Error)?)?;
+        }
         let encoded = [
-            b'%',
-            HEX[usize::from(byte >> 4)],
-            HEX[usize::from(byte & 15)],
+            '%',
+            char::from(HEX[usize::from(byte >> 4)]),
+            char::from(HEX[usize::from(byte & 15)]),
         ];
-        out.write_str(ascii(&encoded)?)?;
+        for c in encoded {
+            out.write_char(c)?;
+        }
         start = i + 1;
     }
-    out.write_str(ascii(&bytes[start..])?)
-}
-
-fn ascii(run: &[u8]) -> Result<&str, fmt::Error> {
-    std::str::from_utf8(run).map_err(|_| fmt::Error)
+    out.write_str(value.get(start..).ok_or(fmt::Error)?)
 }
 
 /// A finished answer with the success status, body read in full.
@@ -576,6 +597,32 @@ mod tests {
         assert_eq!(segment("a/b?c#d%e f..+="), "a%2Fb%3Fc%23d%25e%20f..%2B%3D");
         assert_eq!(segment("Y2lz_-~.9"), "Y2lz_-~.9");
         assert_eq!(segment("é"), "%C3%A9");
+        // Runs of ASCII between multi-byte characters of every length.
+        assert_eq!(segment("aéb/ü"), "a%C3%A9b%2F%C3%BC");
+        assert_eq!(segment("日x本"), "%E6%97%A5x%E6%9C%AC");
+        assert_eq!(segment("🦀.🦀"), "%F0%9F%A6%80.%F0%9F%A6%80");
+        assert_eq!(segment(""), "");
+    }
+
+    #[test]
+    fn hex_is_written_as_the_formatter_writes_it() {
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            4096,
+            0xdead_beef,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut out = String::from("id-");
+            push_hex(&mut out, value);
+            assert_eq!(out, format!("id-{value:x}"));
+        }
     }
 
     #[test]
