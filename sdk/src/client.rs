@@ -1228,7 +1228,7 @@ impl Client {
                         tracing::debug!("switched protocols");
                         break 'call Ok(Response {
                             status,
-                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            tracking_id: answer_tracking_id(&headers, tracking_id),
                             headers,
                             body: Bytes::new(),
                             attempts: call.sent,
@@ -1243,7 +1243,7 @@ impl Client {
                         limiter.accepted(sent_at, in_flight);
                         break 'call Err(Error::NotUpgraded {
                             status,
-                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            tracking_id: answer_tracking_id(&headers, tracking_id),
                             attempts: call.sent,
                         });
                     }
@@ -1259,7 +1259,7 @@ impl Client {
                         tracing::debug!("call succeeded");
                         break 'call Ok(Response {
                             status,
-                            tracking_id: header_tracking_id(&headers).unwrap_or(tracking_id),
+                            tracking_id: answer_tracking_id(&headers, tracking_id),
                             headers,
                             body: bytes,
                             attempts: call.sent,
@@ -1617,13 +1617,27 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// The service's tracking ID from the response headers, if it sent one.
-fn header_tracking_id(headers: &header::HeaderMap) -> Option<String> {
+/// The tracking ID of a call's answer: the one the service echoed, else the
+/// one sent. The echo is almost always the ID sent, which is then kept
+/// rather than copied.
+fn answer_tracking_id(headers: &header::HeaderMap, sent: String) -> String {
+    match echoed_tracking_id(headers) {
+        Some(echoed) if echoed != sent => echoed.to_string(),
+        _ => sent,
+    }
+}
+
+/// The tracking ID an answer carries, if it carries one.
+fn echoed_tracking_id(headers: &header::HeaderMap) -> Option<&str> {
     headers
         .get(TRACKING_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_string)
+}
+
+fn header_tracking_id(headers: &header::HeaderMap) -> Option<String> {
+    echoed_tracking_id(headers).map(str::to_string)
 }
 
 /// The error for an answer that is not the success status.

@@ -728,6 +728,35 @@ async fn display_names_the_clients_own_tracking_id_when_the_server_sends_none() 
 }
 
 #[tokio::test]
+async fn a_success_carries_the_tracking_id_the_service_echoed_else_the_one_sent() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .then(ok().header("TrackingID", "ROUTER_ECHOED"))
+            .then(ok()),
+    )
+    .await;
+    let client = client(&server);
+    let call = || {
+        client
+            .update_call_pickup()
+            .location_id(LOCATION)
+            .call_pickup_id(PICKUP)
+            .body(UpdateCallPickupRequest::new().notification_delay_timer_seconds(20))
+            .send_with_meta()
+    };
+
+    let echoed = call().await.unwrap();
+    let silent = call().await.unwrap();
+
+    assert_eq!(echoed.tracking_id(), "ROUTER_ECHOED");
+    let sent = server.requests()[1]
+        .header("trackingid")
+        .unwrap()
+        .to_string();
+    assert_eq!(silent.tracking_id(), sent);
+}
+
+#[tokio::test]
 async fn every_error_after_sending_names_a_tracking_id_in_display() {
     let cases = [
         ("rate limited", Reply::status(429)),
