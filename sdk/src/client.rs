@@ -1092,14 +1092,20 @@ impl Client {
             let mut before = Some(started);
             loop {
                 let before = before.take().unwrap_or_else(Instant::now);
-                if let Some(until) = own_floor.take() {
-                    tokio::time::sleep_until(until).await;
-                }
+                let slept = match own_floor.take() {
+                    Some(until) => {
+                        tokio::time::sleep_until(until).await;
+                        true
+                    }
+                    None => false,
+                };
                 // Most of the time a slot is free and nothing is limited: that
                 // is checked without a future, and without reading the clock
-                // again. Waiting runs in a future of its own, boxed, so the
-                // call's future does not carry its room on every call.
+                // again unless a `Retry-After` or a backoff was waited out.
+                // Waiting runs in a future of its own, boxed, so the call's
+                // future does not carry its room on every call.
                 let (permit, waited) = match ticket.is_none().then(|| self.free_slot()).flatten() {
+                    Some(permit) if slept => (Some(permit), before.elapsed()),
                     Some(permit) => (Some(permit), Duration::ZERO),
                     None => {
                         let permit = Box::pin(self.slot(&mut ticket, deadline)).await;

@@ -304,6 +304,31 @@ async fn errors_other_than_429_still_use_up_the_attempts() {
 }
 
 #[tokio::test]
+async fn a_backoff_waited_out_counts_as_waiting_however_the_slot_is_taken() {
+    let server = ScriptedServer::start(Script::new().otherwise(Reply::status(503))).await;
+    // Nothing paces this client, so the retry takes its slot at once: the
+    // backoff before it is still time the call waited.
+    let client = builder(&server)
+        .rate_limiter(webex_calling::RateLimiter::none())
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .backoff(Duration::from_millis(400), Duration::from_millis(400)),
+        )
+        .build()
+        .unwrap();
+
+    let error = update_pickup(&client).await.unwrap_err();
+
+    assert_eq!(error.attempts(), 2);
+    let Error::Api(api) = &error else {
+        panic!("{error:?}")
+    };
+    // The backoff is jittered down by at most half.
+    assert!(api.waited >= Duration::from_millis(200), "{:?}", api.waited);
+}
+
+#[tokio::test]
 async fn a_retry_after_longer_than_the_budget_fails_at_once_and_keeps_the_value() {
     let server = ScriptedServer::start(
         Script::new()
