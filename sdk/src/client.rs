@@ -1139,15 +1139,6 @@ impl Client {
                         }
                     }
                 };
-                // Read once: the attempt's timeout is counted from it, and the
-                // limiter takes it as the moment the request left.
-                let sent_at = Instant::now();
-                let timeout = match deadline {
-                    Some(deadline) => {
-                        attempt_timeout.min(deadline.saturating_duration_since(sent_at))
-                    }
-                    None => attempt_timeout,
-                };
                 call.sent += 1;
                 if call.sent > 1 {
                     span.record("http.request.resend_count", call.sent - 1);
@@ -1159,6 +1150,16 @@ impl Client {
                         waited,
                     },
                 );
+                // Read once, after the observer has been told: the attempt's
+                // timeout is counted from it, and the limiter takes it as the
+                // moment the request left.
+                let sent_at = Instant::now();
+                let timeout = match deadline {
+                    Some(deadline) => {
+                        attempt_timeout.min(deadline.saturating_duration_since(sent_at))
+                    }
+                    None => attempt_timeout,
+                };
                 let mut request = self
                     .inner
                     .http
