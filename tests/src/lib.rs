@@ -53,6 +53,56 @@ pub fn unreachable_client() -> webex_calling::Client {
         .expect("client")
 }
 
+/// Updates the fake's hunt group (`fixtures`), enabling it: the call most
+/// tests make when what they check is not the call itself.
+pub async fn update_hunt_group(client: &webex_calling::Client) -> Result<(), webex_calling::Error> {
+    use webex_calling::fake::fixtures;
+    client
+        .update_hunt_group()
+        .location_id(fixtures::LOCATION_ID)
+        .hunt_group_id(fixtures::HUNT_GROUP_ID)
+        .body(webex_calling::types::UpdateHuntGroupRequest::new().enabled(true))
+        .send()
+        .await
+}
+
+/// A bulk job: `calls` calls of `call` (given the client and the call's
+/// number), `concurrency` at a time through clones of `client`; the errors
+/// of those that failed.
+pub async fn bulk<F, Fut>(
+    client: &webex_calling::Client,
+    calls: usize,
+    concurrency: usize,
+    call: F,
+) -> Vec<webex_calling::Error>
+where
+    F: Fn(webex_calling::Client, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), webex_calling::Error>> + Send,
+{
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, next, call) = (client.clone(), std::sync::Arc::clone(&next), call.clone());
+        workers.spawn(async move {
+            let mut failures = Vec::new();
+            loop {
+                let number = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if number >= calls {
+                    return failures;
+                }
+                if let Err(error) = call(client.clone(), number).await {
+                    failures.push(error);
+                }
+            }
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(worker) = workers.join_next().await {
+        failures.extend(worker.expect("a worker of the bulk job"));
+    }
+    failures
+}
+
 /// The machine a benchmark ran on, for its report: the number of cores and
 /// the CPU's model name.
 pub fn machine() -> String {

@@ -1,9 +1,6 @@
 //! Bulk jobs against the fake's rate limit: every call lands, and nothing is
 //! sent with the token while a `Retry-After` is in force.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use webex_calling::fake::{FakeWebex, RateLimit, fixtures};
 use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
 use webex_calling::{Error, RateLimiter};
@@ -14,51 +11,28 @@ const CONCURRENCY: usize = 64;
 /// Runs `calls` updates, alternating hunt group and call pickup updates that
 /// keep the IDs, through one client at `CONCURRENCY`; the failures.
 async fn bulk_job(client: webex_calling::Client, calls: usize) -> Vec<Error> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..CONCURRENCY {
-        let client = client.clone();
-        let next = Arc::clone(&next);
-        workers.spawn(async move {
-            let mut failures = Vec::new();
-            loop {
-                let call = next.fetch_add(1, Ordering::Relaxed);
-                if call >= calls {
-                    return failures;
-                }
-                let outcome = if call.is_multiple_of(2) {
-                    client
-                        .update_hunt_group()
-                        .location_id(fixtures::LOCATION_ID)
-                        .hunt_group_id(fixtures::HUNT_GROUP_ID)
-                        .body(UpdateHuntGroupRequest::new().enabled(call.is_multiple_of(4)))
-                        .send()
-                        .await
-                } else {
-                    let seconds = i32::try_from(call % 60).unwrap_or(0);
-                    client
-                        .update_call_pickup()
-                        .location_id(fixtures::LOCATION_ID)
-                        .call_pickup_id(fixtures::CALL_PICKUP_ID)
-                        .body(
-                            UpdateCallPickupRequest::new()
-                                .notification_delay_timer_seconds(seconds),
-                        )
-                        .send()
-                        .await
-                        .map(drop)
-                };
-                if let Err(error) = outcome {
-                    failures.push(error);
-                }
-            }
-        });
-    }
-    let mut failures = Vec::new();
-    while let Some(worker) = workers.join_next().await {
-        failures.extend(worker.expect("a worker of the bulk job"));
-    }
-    failures
+    webex_calling_tests::bulk(&client, calls, CONCURRENCY, |client, call| async move {
+        if call.is_multiple_of(2) {
+            client
+                .update_hunt_group()
+                .location_id(fixtures::LOCATION_ID)
+                .hunt_group_id(fixtures::HUNT_GROUP_ID)
+                .body(UpdateHuntGroupRequest::new().enabled(call.is_multiple_of(4)))
+                .send()
+                .await
+        } else {
+            let seconds = i32::try_from(call % 60).unwrap_or(0);
+            client
+                .update_call_pickup()
+                .location_id(fixtures::LOCATION_ID)
+                .call_pickup_id(fixtures::CALL_PICKUP_ID)
+                .body(UpdateCallPickupRequest::new().notification_delay_timer_seconds(seconds))
+                .send()
+                .await
+                .map(drop)
+        }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,13 +140,7 @@ async fn clients_built_with_one_limiter_hold_back_together_and_others_do_not() {
     let second = build(shared);
     let apart = build(RateLimiter::adaptive());
     let update = |client: webex_calling::Client| async move {
-        client
-            .update_hunt_group()
-            .location_id(fixtures::LOCATION_ID)
-            .hunt_group_id(fixtures::HUNT_GROUP_ID)
-            .body(UpdateHuntGroupRequest::new().enabled(true))
-            .send()
-            .await
+        webex_calling_tests::update_hunt_group(&client).await
     };
 
     // The burst, then a refusal: the first client waits a second.

@@ -5,18 +5,10 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use webex_calling::fake::{FakeWebex, Fault, fixtures};
-use webex_calling::types::{UpdateCallPickupRequest, UpdateHuntGroupRequest};
-use webex_calling::{Client, Error, RetryPolicy};
+use webex_calling::types::UpdateCallPickupRequest;
+use webex_calling::{Error, RetryPolicy};
 
-async fn update_hunt_group(client: &Client) -> Result<(), Error> {
-    client
-        .update_hunt_group()
-        .location_id(fixtures::LOCATION_ID)
-        .hunt_group_id(fixtures::HUNT_GROUP_ID)
-        .body(UpdateHuntGroupRequest::new().enabled(true))
-        .send()
-        .await
-}
+use webex_calling_tests::update_hunt_group;
 
 /// Every message of an error and its sources, in order, as `anyhow` and
 /// `eyre` print them.

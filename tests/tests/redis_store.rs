@@ -1,43 +1,17 @@
 //! The rate limiter's shared store in Redis, against a real `redis-server`:
 //! limiters that share a key pace as one, across what would be processes.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use webex_calling::fake::{FakeWebex, RateLimit, fixtures};
-use webex_calling::types::UpdateHuntGroupRequest;
+use webex_calling::fake::{FakeWebex, RateLimit};
 use webex_calling::{Client, Error, RateLimiter};
 use webex_calling_tests::redis::RedisServer;
 
 /// `calls` hunt group updates through `client`, `concurrency` at a time;
 /// the failures.
 async fn job(client: Client, calls: usize, concurrency: usize) -> Vec<Error> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
-        let (client, next) = (client.clone(), Arc::clone(&next));
-        workers.spawn(async move {
-            let mut failures = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < calls {
-                if let Err(error) = client
-                    .update_hunt_group()
-                    .location_id(fixtures::LOCATION_ID)
-                    .hunt_group_id(fixtures::HUNT_GROUP_ID)
-                    .body(UpdateHuntGroupRequest::new().enabled(true))
-                    .send()
-                    .await
-                {
-                    failures.push(error);
-                }
-            }
-            failures
-        });
-    }
-    let mut failures = Vec::new();
-    while let Some(worker) = workers.join_next().await {
-        failures.extend(worker.expect("a worker"));
-    }
-    failures
+    webex_calling_tests::bulk(&client, calls, concurrency, |client, _| async move {
+        webex_calling_tests::update_hunt_group(&client).await
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
