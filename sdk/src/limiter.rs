@@ -319,9 +319,9 @@ struct State {
     /// The estimated size of the service's bucket.
     burst: Option<f64>,
     /// After the first refusal: the send times between which an accepted
-    /// request answered late still counts towards the burst, and the wait
-    /// the search spreads the burst over.
-    burst_window: Option<(Instant, Instant, f64)>,
+    /// request answered late still counts towards the burst, the wait the
+    /// search spreads the burst over, and the accepted requests counted.
+    burst_window: Option<(Instant, Instant, f64, f64)>,
     /// The last fitted rate.
     last_fit: Option<f64>,
     /// The last phases that ended with a refusal, oldest first.
@@ -837,13 +837,18 @@ impl Limiter {
             let at = phase.accepts.partition_point(|accepted| *accepted <= sent);
             phase.accepts.insert(at, sent);
         }
-        let Some((from, to, wait)) = state.burst_window else {
+        let Some((from, to, wait, counted)) = state.burst_window else {
             return;
         };
         if sent < from || sent > to {
             return;
         }
-        let burst = state.burst.unwrap_or(0.0) + 1.0;
+        // Counted apart from the estimate, which is at least one: when the
+        // refusals were answered before the accepted request, its answer
+        // is the first of the burst, not one more.
+        let counted = counted + 1.0;
+        state.burst_window = Some((from, to, wait, counted));
+        let burst = counted.max(state.burst.unwrap_or(1.0));
         state.burst = Some(burst);
         if let Rate::Ramp(rate) = state.rate {
             state.rate = Rate::Ramp(rate.max(RAMP_START * burst / wait));
@@ -946,13 +951,10 @@ impl Limiter {
             // the service's burst (at least one: another client may have
             // spent it; the phases correct it later).
             let window_start = sent.checked_sub(BURST_WINDOW).unwrap_or(sent);
-            let burst = accepts
-                .iter()
-                .filter(|a| **a >= window_start)
-                .count()
-                .max(1) as f64;
+            let counted = accepts.iter().filter(|a| **a >= window_start).count() as f64;
+            let burst = counted.max(1.0);
             state.burst = Some(burst);
-            state.burst_window = Some((window_start, received, wait_secs));
+            state.burst_window = Some((window_start, received, wait_secs, counted));
             return Rate::Ramp((RAMP_START * burst / wait_secs).max(MIN_RATE));
         };
         state.burst_window = None;
