@@ -249,6 +249,14 @@ const BLOCK_SHARE: f64 = 0.95;
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
 
+/// How many mean deviations of the round trip the pace leaves as slack
+/// where the service's bucket cannot absorb it.
+const SPREAD_DEVIATIONS: f64 = 3.0;
+
+/// How many of the last requests sent before a refusal tell the rate the
+/// refused one was sent at.
+const RECENT: usize = 4;
+
 /// The cubic probe: the pace is the fitted one times `1 + PROBE x³`, `x`
 /// the seconds' worth of requests accepted since the hold ended.
 const PROBE: f64 = 0.02;
@@ -341,6 +349,8 @@ struct State {
     /// last such run took: the next run starts one step lower.
     backoff_run: u32,
     backoff_learned: u32,
+    /// How the round trips of paced requests spread in time.
+    round_trips: RoundTrips,
 }
 
 impl State {
@@ -366,7 +376,44 @@ impl State {
             block_cost: Duration::ZERO,
             backoff_run: 0,
             backoff_learned: 0,
+            round_trips: RoundTrips::default(),
         }
+    }
+}
+
+/// The smoothed round trip and its mean deviation, as TCP keeps them
+/// (RFC 6298): two numbers, no history.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct RoundTrips {
+    /// Seconds; zero before the first round trip.
+    smoothed: f64,
+    deviation: f64,
+    seen: bool,
+}
+
+impl RoundTrips {
+    fn record(&mut self, sent: Instant, received: Instant) {
+        // A clock that went back, or an answer recorded for a request sent
+        // later than now, says nothing about the way there and back.
+        if received < sent {
+            return;
+        }
+        let round_trip = received.duration_since(sent).as_secs_f64();
+        if self.seen {
+            self.deviation += ((round_trip - self.smoothed).abs() - self.deviation) / 4.0;
+            self.smoothed += (round_trip - self.smoothed) / 8.0;
+        } else {
+            self.smoothed = round_trip;
+            self.seen = true;
+        }
+    }
+
+    /// How much earlier than the one before it a request may reach the
+    /// service, in seconds. The difference of two requests' ways there
+    /// spreads about as much as one way there and back (each the sum of
+    /// two such ways), so the round trips measure it.
+    fn spread(&self) -> f64 {
+        self.deviation * SPREAD_DEVIATIONS
     }
 }
 
@@ -395,6 +442,14 @@ enum Rate {
 }
 
 impl Rate {
+    /// The rate the service is taken to refill at: the fit, or the pace.
+    fn service(self) -> Option<f64> {
+        match self {
+            Rate::Held { fitted, .. } => Some(fitted),
+            other => other.per_second(),
+        }
+    }
+
     fn per_second(self) -> Option<f64> {
         match self {
             Rate::Unpaced => None,
@@ -689,10 +744,23 @@ impl Limiter {
             // empties the service's bucket, and after a wait or an idle gap
             // it uses the burst the service refilled.
             let rate = rate.max(MIN_RATE);
+            let service = state.rate.service().unwrap_or(rate).max(MIN_RATE);
+            // Requests reach the service spread in time: one may arrive up
+            // to `spread` earlier than the one before it. The service's
+            // bucket absorbs that where the pace leaves it the tokens; the
+            // burst is cut to leave them, and what it cannot absorb (a
+            // burst of one) is left as time between requests.
+            let spread = state.round_trips.spread();
             let capacity = match state.burst {
-                Some(burst) if state.burst_known => (burst * PACED_BURST).floor().max(1.0),
+                Some(burst) if state.burst_known => (burst * PACED_BURST)
+                    .min(burst - service * spread)
+                    .floor()
+                    .max(1.0),
                 _ => 1.0,
             };
+            let headroom = (state.burst.unwrap_or(1.0) - capacity).max(0.0);
+            let absorbed = headroom / service + (1.0 / rate - 1.0 / service).max(0.0);
+            let rate = 1.0 / (1.0 / rate + (spread - absorbed).max(0.0));
             let tokens = match state.last_release {
                 Some(at) => (state.tokens + rate * now.saturating_duration_since(at).as_secs_f64())
                     .min(capacity),
@@ -735,7 +803,14 @@ impl Limiter {
     fn accepted(&self, sent: Instant) {
         #[cfg(feature = "redis")]
         self.store_accepted(sent);
+        // The round trip is measured only where it sets the pace: unpaced,
+        // an answer costs no clock read.
+        let received =
+            (self.mode == Mode::Adaptive && self.paced.load(Ordering::Relaxed)).then(Instant::now);
         let mut state = self.state();
+        if let Some(received) = received {
+            state.round_trips.record(sent, received);
+        }
         let mut changed = false;
         if let Probe::InFlight(_) = state.probe
             && sent >= state.phase_start
@@ -868,6 +943,7 @@ impl Limiter {
         backoff: impl FnOnce(u32) -> Duration,
     ) -> Duration {
         let mut state = self.state();
+        state.round_trips.record(sent, received);
         let fresh = sent >= state.phase_start;
         let wait = match retry_after {
             Some(wait) => wait,
@@ -1001,6 +1077,23 @@ impl Limiter {
         let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
+        // The rate a held pace's requests went at when the refused one
+        // left: the last few sent before it, when slower than the pace. A
+        // probe's pace rose on while the refused request was on its way
+        // there and back.
+        let probed = match state.rate {
+            Rate::Held { .. } => sent_rate.map(|pace| {
+                let last = accepts.len().saturating_sub(RECENT);
+                let intervals = (accepts.len() - last) as f64;
+                match accepts.get(last) {
+                    Some(first) if *first < sent => {
+                        pace.min(intervals / (sent - *first).as_secs_f64())
+                    }
+                    _ => pace,
+                }
+            }),
+            _ => sent_rate,
+        };
         // A phase shorter than the wait before it was refused soon after
         // the service's bucket was full again: the pace was far too high,
         // and a fit from so little can be far off (another client spends
@@ -1008,7 +1101,7 @@ impl Limiter {
         let short = sent.saturating_duration_since(state.phase_start) < state.last_wait;
         let fitted = match (fitted, sent_rate) {
             (Some(rate), Some(sent)) if short => Some(rate.min(sent * BETA)),
-            (fitted, Some(sent)) => fitted.map(|rate| rate.min(sent)),
+            (fitted, Some(_)) => fitted.map(|rate| rate.min(probed.unwrap_or(rate))),
             (fitted, None) => fitted,
         };
         let rate = match (fitted, sent_rate) {
