@@ -1735,6 +1735,75 @@ mod tests {
     }
 
     #[test]
+    fn round_trips_that_do_not_vary_leave_no_spread_and_varying_ones_do() {
+        let start = Instant::now();
+        let mut steady = RoundTrips::default();
+        let mut varying = RoundTrips::default();
+        for i in 0..100u64 {
+            let sent = start + Duration::from_secs(i);
+            steady.record(sent, sent + Duration::from_millis(100));
+            let extra = Duration::from_millis(if i % 2 == 0 { 0 } else { 20 });
+            varying.record(sent, sent + Duration::from_millis(100) + extra);
+        }
+        assert_eq!(steady.spread(), 0.0);
+        // Round trips 20 ms apart deviate by about 10 ms from their mean.
+        let spread = varying.spread();
+        assert!((0.02..=0.04).contains(&spread), "{spread}");
+        // An answer recorded before its request was sent is left out.
+        let before = varying;
+        varying.record(start + Duration::from_secs(1), start);
+        assert_eq!(varying, before);
+    }
+
+    /// The time between the first two requests a limiter paced at `fitted`
+    /// with a service's burst of `burst` lets go, with round trips that
+    /// deviate by `deviation` seconds.
+    async fn paced_interval(fitted: f64, burst: f64, deviation: f64) -> f64 {
+        let limiter = Limiter::new(Mode::Adaptive);
+        {
+            let mut state = limiter.state();
+            state.rate = Rate::Held {
+                fitted,
+                credit: 0.0,
+                hold: HOLD,
+            };
+            state.burst = Some(burst);
+            state.burst_known = true;
+            state.round_trips = RoundTrips {
+                smoothed: 0.1,
+                deviation,
+                seen: true,
+            };
+        }
+        limiter.paced.store(true, Ordering::Release);
+        // The pace's bucket starts full: take what it holds at once.
+        let capacity = (burst * PACED_BURST).floor().max(1.0) as usize;
+        for _ in 0..capacity {
+            assert!(limiter.turn(&mut None, None).await.is_ok());
+        }
+        let first = Instant::now();
+        assert!(limiter.turn(&mut None, None).await.is_ok());
+        first.elapsed().as_secs_f64()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_burst_of_one_the_pace_leaves_the_spread_of_arrivals_between_requests() {
+        let interval = 1.0 / (5.0 * MARGIN);
+        // Steady round trips: the margin alone.
+        let steady = paced_interval(5.0, 1.0, 0.0).await;
+        assert!((steady - interval).abs() < 0.002, "{steady}");
+        // 30 ms of spread, of which the margin absorbs 6 ms.
+        let spread = 0.01 * SPREAD_DEVIATIONS;
+        let spread_out = paced_interval(5.0, 1.0, 0.01).await;
+        let expected = 1.0 / 5.0 + spread;
+        assert!((spread_out - expected).abs() < 0.002, "{spread_out}");
+        // A burst of ten keeps two tokens back, 40 ms at 50/s: the same
+        // spread costs no time between requests.
+        let large = paced_interval(50.0, 10.0, 0.01).await;
+        assert!((large - 1.0 / (50.0 * MARGIN)).abs() < 0.002, "{large}");
+    }
+
+    #[test]
     fn clones_of_a_handle_are_one_limiter_and_new_handles_are_not() {
         let shared = RateLimiter::adaptive();
         assert_eq!(shared, shared.clone());
@@ -2001,13 +2070,15 @@ mod sim_tests {
         ]
     }
 
-    /// Every job, each also without jitter: the name says which.
+    /// Every job, each also without jitter (the name says which), and
+    /// whether its refusals are counted: the benchmark's rows and the jobs
+    /// far away.
     fn every_job() -> Vec<(String, Job, bool)> {
         let benchmark = jobs()
             .into_iter()
             .enumerate()
             .map(|(index, job)| (job, index < BENCHMARK_ROWS));
-        let far = far_jobs().into_iter().map(|job| (job, false));
+        let far = far_jobs().into_iter().map(|job| (job, true));
         benchmark
             .chain(far)
             .flat_map(|((name, job), counted)| {
@@ -2021,13 +2092,13 @@ mod sim_tests {
 
     /// Every job completes, with and without jitter; no request is sent
     /// into a block the service announced by a client alone or clients
-    /// sharing a limiter; the benchmark's rows stay within ten `429`s per
-    /// 100 accepted calls (the target, five, is the benchmark's to judge:
-    /// a job of 100 calls at a burst of one spends six), and the jobs far
-    /// away within fifteen.
+    /// sharing a limiter; the benchmark's rows and the jobs far away stay
+    /// within ten `429`s per 100 accepted calls (the target, five, is the
+    /// benchmark's to judge: a job of 100 calls at a burst of one spends
+    /// three on its cold start alone).
     #[tokio::test(start_paused = true)]
     async fn no_request_goes_into_an_announced_block_and_refusals_stay_few() {
-        for (name, job, benchmark) in every_job() {
+        for (name, job, counted) in every_job() {
             let outcome = run(&name, job).await;
             let announced = job.block.is_none()
                 && job
@@ -2036,11 +2107,8 @@ mod sim_tests {
             if announced && (job.clients == 1 || job.shared) {
                 assert_eq!(outcome.early, 0, "{name}: {outcome:?}");
             }
-            if benchmark {
+            if counted {
                 assert!(outcome.throttled_per_100 <= 10.0, "{name}: {outcome:?}");
-            }
-            if job.latency >= MS(100) && job.jitter >= MS(10) {
-                assert!(outcome.throttled_per_100 <= 15.0, "{name}: {outcome:?}");
             }
         }
     }
