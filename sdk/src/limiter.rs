@@ -257,6 +257,10 @@ const SPREAD_DEVIATIONS: f64 = 3.0;
 /// refused one was sent at.
 const RECENT: usize = 4;
 
+/// How much a token's worth of spread in the arrivals widens the bounds
+/// within which a fit is sure, as a share.
+const SPREAD_CONFIRMS: f64 = 1.0;
+
 /// The cubic probe: the pace is the fitted one times `1 + PROBE x³`, `x`
 /// the seconds' worth of requests accepted since the hold ended.
 const PROBE: f64 = 0.02;
@@ -1045,8 +1049,10 @@ impl Limiter {
         // The phases together, the oldest left out while they disagree
         // (the limit changed); one phase alone fits with the burst known.
         let known = state.burst_known.then_some(burst);
+        let spread = state.round_trips.spread();
         let joint = (0..state.phases.len().saturating_sub(1)).find_map(|skip| {
-            joint_fit(&state.phases.make_contiguous()[skip..], known).map(|joint| (skip, joint))
+            joint_fit(&state.phases.make_contiguous()[skip..], known, spread)
+                .map(|joint| (skip, joint))
         });
         let mut sure = false;
         let fitted = match joint {
@@ -1397,8 +1403,9 @@ struct Joint {
 /// small one refilled fast, two phases of different lengths can. Among
 /// the sizes every phase allows, the largest is taken (it gives the
 /// lowest rate). `None` when no size explains every phase (the limit
-/// changed), or when no phase has anything to fit.
-fn joint_fit(phases: &[Phase], known: Option<f64>) -> Option<Joint> {
+/// changed), or when no phase has anything to fit. `spread` is how far
+/// apart in time requests may have arrived from how they were sent.
+fn joint_fit(phases: &[Phase], known: Option<f64>, spread: f64) -> Option<Joint> {
     let most = phases.iter().map(|phase| phase.accepts.len()).min()?;
     let sizes: Vec<f64> = match known {
         Some(burst) => vec![burst],
@@ -1425,7 +1432,10 @@ fn joint_fit(phases: &[Phase], known: Option<f64>) -> Option<Joint> {
     let &(burst, lowest, highest) = fits.first()?;
     let rate = lean(lowest, highest);
     // Sure when every size allowed gives about one rate, and the phases
-    // bound that rate closely from both sides.
+    // bound that rate closely from both sides: as closely as arrivals
+    // spread by `spread` seconds let them, since the bucket refills over
+    // the spread.
+    let confirms = CONFIRMS + lowest * spread * SPREAD_CONFIRMS;
     let fastest = fits
         .iter()
         .map(|(_, lowest, highest)| lean(*lowest, *highest))
@@ -1434,8 +1444,8 @@ fn joint_fit(phases: &[Phase], known: Option<f64>) -> Option<Joint> {
         burst,
         rate,
         sure: phases.len() >= 2
-            && fastest <= rate * (1.0 + CONFIRMS)
-            && highest <= lowest * (1.0 + CONFIRMS),
+            && fastest <= rate * (1.0 + confirms)
+            && highest <= lowest * (1.0 + confirms),
     })
 }
 
@@ -1527,7 +1537,7 @@ mod tests {
                     refused: slow_refused,
                 },
             ];
-            let joint = joint_fit(&phases, None).unwrap();
+            let joint = joint_fit(&phases, None, 0.0).unwrap();
             assert!(
                 (joint.burst - burst).abs() <= 1.0,
                 "rate {rate}, burst {burst}: {joint:?}"
@@ -1537,7 +1547,7 @@ mod tests {
                 "rate {rate}, burst {burst}: {joint:?}"
             );
             // One phase alone cannot tell them apart.
-            assert!(!joint_fit(&phases[1..], None).is_some_and(|joint| joint.sure));
+            assert!(!joint_fit(&phases[1..], None, 0.0).is_some_and(|joint| joint.sure));
         }
     }
 
@@ -1559,8 +1569,8 @@ mod tests {
                 refused: second_refused,
             },
         ];
-        assert_eq!(joint_fit(&phases, Some(10.0)), None);
-        let alone = joint_fit(&phases[1..], Some(10.0)).unwrap();
+        assert_eq!(joint_fit(&phases, Some(10.0), 0.0), None);
+        let alone = joint_fit(&phases[1..], Some(10.0), 0.0).unwrap();
         assert!((19.0..=22.0).contains(&alone.rate), "{alone:?}");
     }
 
