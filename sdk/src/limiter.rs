@@ -32,11 +32,21 @@
 //!    high, and a fit from so little can be far off (another client spends
 //!    the same bucket): the pace then drops by 0.7 at least, as AIMD's
 //!    does; with nothing to fit it is multiplied by 0.7, as the AWS SDKs do.
+//!    A refusal of a probe caps the fit at the rate the last requests
+//!    before it were sent at: the probe's pace rose on while the refused
+//!    request was on its way.
 //! 4. The pace is itself a token bucket inside the service's: after a wait
 //!    or an idle gap it sends up to four fifths of the service's burst at
-//!    once, then at the rate. The fitted rate is held, then rises along a
-//!    cubic curve (slowly, then faster, as in CUBIC), so that a limit that
-//!    went up is found again. A probe that finds the limit costs a block,
+//!    once, then at the rate. Requests reach the service spread in time
+//!    (scheduling, the network), so two sent one interval apart may arrive
+//!    closer together; once paced, the limiter measures how round trips
+//!    spread (their mean deviation, as TCP keeps it), keeps that much of
+//!    the service's burst unspent, and where the burst is too small for
+//!    that (a burst of one) leaves it as time between requests. The same
+//!    spread widens how closely the phases must agree for a fit to be
+//!    sure. The fitted rate is held, then rises along a cubic curve
+//!    (slowly, then faster, as in CUBIC), so that a limit that went up is
+//!    found again. A probe that finds the limit costs a block,
 //!    so the hold is at least five times what the last block cost, twice
 //!    that for the first fit that ends the search. Idle time earns
 //!    nothing: the curve moves with accepted requests only.
