@@ -957,7 +957,11 @@ impl Limiter {
         backoff: impl FnOnce(u32) -> Duration,
     ) -> Duration {
         let mut state = self.state();
-        state.round_trips.record(sent, received);
+        // Only the adaptive pace leaves slack for the spread: a fixed one
+        // keeps the quota it was given.
+        if self.mode == Mode::Adaptive {
+            state.round_trips.record(sent, received);
+        }
         let fresh = sent >= state.phase_start;
         let wait = match retry_after {
             Some(wait) => wait,
@@ -1821,6 +1825,30 @@ mod tests {
         // spread costs no time between requests.
         let large = paced_interval(50.0, 10.0, 0.01).await;
         assert!((large - 1.0 / (50.0 * MARGIN)).abs() < 0.002, "{large}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_pace_keeps_its_quota_however_round_trips_spread() {
+        let limiter = Limiter::new(Mode::Fixed(10.0));
+        let start = Instant::now();
+        for i in 0..20u64 {
+            let sent = start + Duration::from_millis(i * 100);
+            let round_trip = Duration::from_millis(if i % 2 == 0 { 10 } else { 90 });
+            limiter.throttled(
+                sent,
+                sent + round_trip,
+                Some(Duration::from_millis(1)),
+                |_| Duration::ZERO,
+            );
+        }
+        assert_eq!(limiter.state().round_trips, RoundTrips::default());
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(limiter.turn(&mut None, None).await.is_ok());
+        let first = Instant::now();
+        // The first request after a wait goes alone, until it is answered.
+        limiter.accepted(first);
+        assert!(limiter.turn(&mut None, None).await.is_ok());
+        assert_eq!(first.elapsed(), Duration::from_millis(100));
     }
 
     #[test]
