@@ -30,6 +30,10 @@ pub(super) struct Job {
     /// server's own threads, the network), so two requests paced one
     /// interval apart may reach the service's bucket closer than that.
     pub jitter: Duration,
+    /// The most the way back takes beyond that: a service that works
+    /// unevenly after its bucket, which spreads the round trips but not
+    /// the arrivals.
+    pub work: Duration,
     pub calls: usize,
     pub concurrency: usize,
     /// The rate set once this many calls have finished.
@@ -51,6 +55,7 @@ impl Job {
             block: None,
             latency: Duration::ZERO,
             jitter: LOOPBACK_JITTER,
+            work: Duration::ZERO,
             calls: 1000,
             concurrency: 32,
             change: None,
@@ -78,6 +83,7 @@ impl Job {
     pub(super) const fn without_jitter(self) -> Self {
         Self {
             jitter: Duration::ZERO,
+            work: Duration::ZERO,
             ..self
         }
     }
@@ -88,7 +94,7 @@ impl Job {
         let limit = RateLimit::per_second(self.rate)
             .burst(self.burst)
             .latency(self.latency)
-            .grace(Duration::from_millis(100) + self.latency + self.jitter * 2);
+            .grace(Duration::from_millis(100) + self.latency + self.jitter * 2 + self.work);
         let limit = match self.retry_after {
             Some(value) => limit.retry_after(value),
             None => limit.without_retry_after(),
@@ -225,11 +231,9 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
         for (index, (client, in_flight)) in clients.iter().enumerate() {
             let next = Arc::new(AtomicUsize::new(start + index));
             for worker in 0..job.concurrency {
-                let mut spread = Spread::new(
-                    job_name,
-                    (stage * job.clients + index) * job.concurrency + worker,
-                    job.jitter,
-                );
+                let seed = (stage * job.clients + index) * job.concurrency + worker;
+                let mut spread = Spread::new(job_name, seed, job.jitter);
+                let mut work = Spread::new(job_name, seed ^ usize::MAX, job.work);
                 let done = Arc::clone(&done);
                 let (client, in_flight, next, finished, service) = (
                     Arc::clone(client),
@@ -259,7 +263,7 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                                 let sent = Instant::now();
                                 tokio::time::sleep(half + spread.next()).await;
                                 let admission = service.lock().await.admit("t", Instant::now());
-                                tokio::time::sleep(half + spread.next()).await;
+                                tokio::time::sleep(half + spread.next() + work.next()).await;
                                 drop(permit);
                                 let received = Instant::now();
                                 match admission {
