@@ -25,6 +25,15 @@ pub(super) struct Job {
     pub retry_after: Option<&'static str>,
     pub block: Option<Duration>,
     pub latency: Duration,
+    /// The most a request's way to the service, and again its way back,
+    /// takes beyond `latency / 2`: arrivals spread in time (scheduling, the
+    /// server's own threads, the network), so two requests paced one
+    /// interval apart may reach the service's bucket closer than that.
+    pub jitter: Duration,
+    /// The most the way back takes beyond that: a service that works
+    /// unevenly after its bucket, which spreads the round trips but not
+    /// the arrivals.
+    pub work: Duration,
     pub calls: usize,
     pub concurrency: usize,
     /// The rate set once this many calls have finished.
@@ -45,6 +54,8 @@ impl Job {
             retry_after: Some("1"),
             block: None,
             latency: Duration::ZERO,
+            jitter: LOOPBACK_JITTER,
+            work: Duration::ZERO,
             calls: 1000,
             concurrency: 32,
             change: None,
@@ -67,11 +78,23 @@ impl Job {
         }
     }
 
+    /// The same job with every way there and back taking exactly
+    /// `latency / 2`.
+    pub(super) const fn without_jitter(self) -> Self {
+        Self {
+            jitter: Duration::ZERO,
+            work: Duration::ZERO,
+            ..self
+        }
+    }
+
     fn limit(&self) -> RateLimit {
+        // Requests in flight when a block starts may reach it up to the
+        // longest round trip later without having been sent into it.
         let limit = RateLimit::per_second(self.rate)
             .burst(self.burst)
             .latency(self.latency)
-            .grace(Duration::from_millis(100) + self.latency);
+            .grace(Duration::from_millis(100) + self.latency + self.jitter * 2 + self.work);
         let limit = match self.retry_after {
             Some(value) => limit.retry_after(value),
             None => limit.without_retry_after(),
@@ -80,6 +103,44 @@ impl Job {
             Some(length) => limit.block(length),
             None => limit,
         }
+    }
+}
+
+/// The default [`Job::jitter`]: loopback on a busy 2-core machine, where
+/// the client's tasks, the server's thread and other work share two cores.
+pub(super) const LOOPBACK_JITTER: Duration = Duration::from_millis(4);
+
+/// The extra delays of one worker's requests: a small xorshift, seeded per
+/// job and worker, so that a job runs the same way every time.
+struct Spread {
+    state: u64,
+    most: Duration,
+}
+
+impl Spread {
+    fn new(job_name: &str, worker: usize, most: Duration) -> Self {
+        // FNV-1a of the name: the seed is the job's, not the run's.
+        let mut state = 0xcbf2_9ce4_8422_2325_u64;
+        for byte in job_name.bytes().chain(worker.to_le_bytes()) {
+            state = (state ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Self {
+            state: state | 1,
+            most,
+        }
+    }
+
+    /// The next extra delay, between zero and `most`; small ones are more
+    /// likely than large ones, as with a machine that is mostly on time.
+    fn next(&mut self) -> Duration {
+        if self.most.is_zero() {
+            return Duration::ZERO;
+        }
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        let unit = (self.state >> 11) as f64 / (1u64 << 53) as f64;
+        self.most.mul_f64(unit * unit)
     }
 }
 
@@ -169,7 +230,10 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
         let mut workers = Vec::new();
         for (index, (client, in_flight)) in clients.iter().enumerate() {
             let next = Arc::new(AtomicUsize::new(start + index));
-            for _ in 0..job.concurrency {
+            for worker in 0..job.concurrency {
+                let seed = (stage * job.clients + index) * job.concurrency + worker;
+                let mut spread = Spread::new(job_name, seed, job.jitter);
+                let mut work = Spread::new(job_name, seed ^ usize::MAX, job.work);
                 let done = Arc::clone(&done);
                 let (client, in_flight, next, finished, service) = (
                     Arc::clone(client),
@@ -197,9 +261,9 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                                 }
                                 attempt += 1;
                                 let sent = Instant::now();
-                                tokio::time::sleep(half).await;
+                                tokio::time::sleep(half + spread.next()).await;
                                 let admission = service.lock().await.admit("t", Instant::now());
-                                tokio::time::sleep(half).await;
+                                tokio::time::sleep(half + spread.next() + work.next()).await;
                                 drop(permit);
                                 let received = Instant::now();
                                 match admission {
