@@ -273,7 +273,7 @@ fn body_fn(op: &Operation, schema: &TokenStream) -> TokenStream {
 /// runtime: every fact about the operation the runtime needs, in one place.
 fn operation_literal(op: &Operation) -> TokenStream {
     let id = &op.id;
-    let (method, constant) = method_tokens(&op.method);
+    let method = method_tokens(&op.method);
     let success = op.success.first().copied().unwrap_or(200);
     let resend = match &op.resend.unless_body_sets {
         None => quote!(crate::runtime::Resend::Always),
@@ -283,8 +283,9 @@ fn operation_literal(op: &Operation) -> TokenStream {
     let check = &op.resend.check;
     let accept = &op.accept;
     let content_type = content_type(op);
-    let literal = quote! {
-        crate::runtime::Operation {
+    // A static, so that the started call borrows it for as long as it runs.
+    quote! {
+        static OPERATION: crate::runtime::Operation = crate::runtime::Operation {
             id: #id,
             method: #method,
             success: #success,
@@ -292,39 +293,15 @@ fn operation_literal(op: &Operation) -> TokenStream {
             content_type: #content_type,
             resend: #resend,
             if_unknown: #check,
-        }
-    };
-    // A static, so that the started call borrows it for as long as it
-    // runs; a method reqwest has no constant for is made on first use.
-    if constant {
-        quote!(static OPERATION: crate::runtime::Operation = #literal;)
-    } else {
-        quote! {
-            static OPERATION: ::std::sync::LazyLock<crate::runtime::Operation> =
-                ::std::sync::LazyLock::new(|| #literal);
-        }
+        };
     }
 }
 
-/// A method reqwest names, or one made from its text; and whether it is a
-/// constant.
-fn method_tokens(method: &str) -> (TokenStream, bool) {
-    match method {
-        "GET" | "PUT" | "POST" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH" | "TRACE" => {
-            let ident = format_ident!("{}", method);
-            (quote!(::reqwest::Method::#ident), true)
-        }
-        other => {
-            let bytes = proc_macro2::Literal::byte_string(other.as_bytes());
-            (
-                quote!(match ::reqwest::Method::from_bytes(#bytes) {
-                    ::std::result::Result::Ok(method) => method,
-                    ::std::result::Result::Err(_) => ::reqwest::Method::GET,
-                }),
-                false,
-            )
-        }
-    }
+/// The method's constant in reqwest: the model holds only the eight
+/// methods an OpenAPI path item has, and reqwest names each.
+fn method_tokens(method: &str) -> TokenStream {
+    let ident = format_ident!("{}", method);
+    quote!(::reqwest::Method::#ident)
 }
 
 /// The type `send` returns, and how the answer is decoded into it.

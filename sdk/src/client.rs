@@ -929,8 +929,12 @@ impl Client {
     /// limiter has nothing to hold the request back for: the turn
     /// [`Self::slot`] would give at once, without its future.
     fn free_slot(&self) -> Option<SemaphorePermit<'_>> {
-        let permit = self.inner.in_flight.try_acquire().ok()?;
-        self.inner.limiter.free().then_some(permit)
+        // The limiter first: when it holds requests back, no permit is
+        // taken only to be given back.
+        if !self.inner.limiter.free() {
+            return None;
+        }
+        self.inner.in_flight.try_acquire().ok()
     }
 
     /// An empty URL buffer holding the base URL, with room for `rest` more
@@ -1104,13 +1108,16 @@ impl Client {
                 // again unless a `Retry-After` or a backoff was waited out.
                 // Waiting runs in a future of its own, boxed, so the call's
                 // future does not carry its room on every call.
-                let (permit, waited) = match ticket.is_none().then(|| self.free_slot()).flatten() {
-                    Some(permit) if slept => (Some(permit), before.elapsed()),
-                    Some(permit) => (Some(permit), Duration::ZERO),
-                    None => {
-                        let permit = Box::pin(self.slot(&mut ticket, deadline)).await;
-                        (permit, before.elapsed())
-                    }
+                let free = ticket.is_none().then(|| self.free_slot()).flatten();
+                let waits = slept || free.is_none();
+                let permit = match free {
+                    Some(permit) => Some(permit),
+                    None => Box::pin(self.slot(&mut ticket, deadline)).await,
+                };
+                let waited = if waits {
+                    before.elapsed()
+                } else {
+                    Duration::ZERO
                 };
                 call.waited += waited;
                 let Some(permit) = permit else {
@@ -1231,7 +1238,7 @@ impl Client {
                 let (error, retryable, ambiguous, retry_after) = match outcome {
                     Ok((status, Answer::Switched(headers, connection), _)) => {
                         span.record("http.response.status_code", status);
-                        limiter.accepted(sent_at, in_flight);
+                        limiter.accepted(sent_at, received, in_flight);
                         tracing::debug!("switched protocols");
                         break 'call Ok(Response {
                             status,
@@ -1247,7 +1254,7 @@ impl Client {
                         // for an operation that switches protocols, and sending
                         // it again would be answered the same.
                         span.record("http.response.status_code", status);
-                        limiter.accepted(sent_at, in_flight);
+                        limiter.accepted(sent_at, received, in_flight);
                         break 'call Err(Error::NotUpgraded {
                             status,
                             tracking_id: answer_tracking_id(&headers, tracking_id),
@@ -1262,7 +1269,7 @@ impl Client {
                                 "answered with another success status than the spec declares"
                             );
                         }
-                        limiter.accepted(sent_at, in_flight);
+                        limiter.accepted(sent_at, received, in_flight);
                         tracing::debug!("call succeeded");
                         break 'call Ok(Response {
                             status,
@@ -1276,7 +1283,7 @@ impl Client {
                     Ok((status, Answer::Failure(headers), bytes)) => {
                         span.record("http.response.status_code", status);
                         if (300..400).contains(&status) {
-                            limiter.accepted(sent_at, in_flight);
+                            limiter.accepted(sent_at, received, in_flight);
                             break 'call Err(Error::Redirect {
                                 status,
                                 location: headers
@@ -1307,7 +1314,7 @@ impl Client {
                             // The token expired or was revoked: the provider
                             // gets one chance to replace it, which is not a
                             // retry and uses up no attempt.
-                            limiter.accepted(sent_at, in_flight);
+                            limiter.accepted(sent_at, received, in_flight);
                             call.refreshed = true;
                             call.refused = call.sent_token.take();
                             last_error = Some(error);
@@ -1354,7 +1361,7 @@ impl Client {
                             last_error = Some(error);
                             continue;
                         }
-                        limiter.accepted(sent_at, in_flight);
+                        limiter.accepted(sent_at, received, in_flight);
                         (
                             error,
                             is_retryable_status(status),

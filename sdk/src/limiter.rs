@@ -547,9 +547,16 @@ impl Limiter {
     /// once a floor has been set.
     fn free(&self) -> bool {
         #[cfg(feature = "redis")]
-        if self.store.is_some() {
+        if self.store().is_some() {
             return false;
         }
+        self.unlimited()
+    }
+
+    /// Whether nothing paces the requests and no `Retry-After` floor is
+    /// ahead, the store aside. The clock is read only once a floor has been
+    /// set.
+    fn unlimited(&self) -> bool {
         if self.paced.load(Ordering::Acquire) {
             return false;
         }
@@ -565,12 +572,11 @@ impl Limiter {
         ticket: &mut Option<u64>,
         deadline: Option<Instant>,
     ) -> Result<(), OutOfTime> {
-        let now = Instant::now();
         #[cfg(feature = "redis")]
         if let Some(store) = self.store() {
             return self.store_turn(store, ticket, deadline).await;
         }
-        if self.floor_after(now).is_none() && !self.paced.load(Ordering::Acquire) {
+        if self.unlimited() {
             return Ok(());
         }
         if self.mode == Mode::Off {
@@ -835,17 +841,15 @@ impl Limiter {
         Ok(())
     }
 
-    /// The service answered a request sent at `sent` with anything but a
-    /// refusal for rate.
-    fn accepted(&self, sent: Instant) {
+    /// The service answered a request sent at `sent`, at `received`, with
+    /// anything but a refusal for rate.
+    fn accepted(&self, sent: Instant, received: Instant) {
         #[cfg(feature = "redis")]
         self.store_accepted(sent);
-        // The round trip is measured only where it sets the pace: unpaced,
-        // an answer costs no clock read.
-        let received =
-            (self.mode == Mode::Adaptive && self.paced.load(Ordering::Relaxed)).then(Instant::now);
+        // The round trip is measured only where it sets the pace.
+        let paced = self.mode == Mode::Adaptive && self.paced.load(Ordering::Relaxed);
         let mut state = self.state();
-        if let Some(received) = received {
+        if paced {
             state.round_trips.record(sent, received);
         }
         let mut changed = false;
@@ -1275,9 +1279,9 @@ impl ClientLimiter {
         self.shared.free()
     }
 
-    /// The service answered a request sent at `sent` with anything but a
-    /// refusal for rate.
-    pub(crate) fn accepted(&self, sent: Instant, in_flight: &Semaphore) {
+    /// The service answered a request sent at `sent`, at `received`, with
+    /// anything but a refusal for rate.
+    pub(crate) fn accepted(&self, sent: Instant, received: Instant, in_flight: &Semaphore) {
         if self.held_back.load(Ordering::Relaxed) > 0 {
             let taken = self
                 .held_back
@@ -1292,7 +1296,7 @@ impl ClientLimiter {
             return;
         }
         if self.shared.mode == Mode::Adaptive || self.shared.paced.load(Ordering::Acquire) {
-            self.shared.accepted(sent);
+            self.shared.accepted(sent, received);
         }
     }
 
@@ -1659,7 +1663,7 @@ mod tests {
     fn accept_ten(limiter: &Limiter, from: Instant) -> Instant {
         let mut at = from;
         for _ in 0..10 {
-            limiter.accepted(at);
+            limiter.accepted(at, Instant::now());
             at += Duration::from_millis(10);
         }
         at
@@ -1695,7 +1699,7 @@ mod tests {
         let mut at = t1 + Duration::from_secs(3600);
         assert_eq!(limiter.rate(), Some(before));
         for _ in 0..4 {
-            limiter.accepted(at);
+            limiter.accepted(at, Instant::now());
             at += Duration::from_secs_f64(1.0 / limiter.rate().unwrap());
         }
         let after = limiter.rate().unwrap();
@@ -1726,7 +1730,7 @@ mod tests {
         });
         for _ in 0..20 {
             assert!(limiter.turn(&mut None, None).await.is_ok());
-            limiter.accepted(Instant::now());
+            limiter.accepted(Instant::now(), Instant::now());
         }
         let waited = started.elapsed();
         // The ten-minute wait, then 19 intervals of a tenth of a second.
@@ -1882,7 +1886,7 @@ mod tests {
         assert!(limiter.turn(&mut None, None).await.is_ok());
         let first = Instant::now();
         // The first request after a wait goes alone, until it is answered.
-        limiter.accepted(first);
+        limiter.accepted(first, Instant::now());
         assert!(limiter.turn(&mut None, None).await.is_ok());
         assert_eq!(first.elapsed(), Duration::from_millis(100));
     }

@@ -268,7 +268,7 @@ pub(super) async fn run(job_name: &str, job: Job) -> Outcome {
                                 let received = Instant::now();
                                 match admission {
                                     Admission::Pass => {
-                                        client.accepted(sent, &in_flight);
+                                        client.accepted(sent, received, &in_flight);
                                         break;
                                     }
                                     Admission::Refuse { retry_after } => {
