@@ -34,7 +34,9 @@
 //!    does; with nothing to fit it is multiplied by 0.7, as the AWS SDKs do.
 //!    A refusal of a probe caps the fit at the rate the last requests
 //!    before it were sent at: the probe's pace rose on while the refused
-//!    request was on its way.
+//!    request was on its way. The fit waits for the end of the wait, so
+//!    that requests sent before the refused one and answered after it
+//!    count, in the order they were sent.
 //! 4. The pace is itself a token bucket inside the service's: after a wait
 //!    or an idle gap it sends up to four fifths of the service's burst at
 //!    once, then at the rate. Requests reach the service spread in time
@@ -369,6 +371,21 @@ struct State {
     backoff_learned: u32,
     /// How the round trips of paced requests spread in time.
     round_trips: RoundTrips,
+    /// The phase the last refusal ended, until its wait is over.
+    ended: Option<Ended>,
+}
+
+/// A phase a refusal ended, learned from once the wait it began is over:
+/// requests sent before the refused one may be answered after it (round
+/// trips spread), and a fit without them finds too low a rate.
+struct Ended {
+    start: Instant,
+    last_wait: Duration,
+    accepts: VecDeque<Instant>,
+    /// The refused request: when it was sent and answered, and the wait.
+    sent: Instant,
+    received: Instant,
+    wait: Duration,
 }
 
 impl State {
@@ -395,6 +412,7 @@ impl State {
             backoff_run: 0,
             backoff_learned: 0,
             round_trips: RoundTrips::default(),
+            ended: None,
         }
     }
 }
@@ -529,7 +547,9 @@ impl Limiter {
         (floor > self.nanos(now)).then(|| self.started + Duration::from_nanos(floor))
     }
 
-    /// The rate requests are paced at now, if they are.
+    /// The rate requests are paced at now, if they are: during a wait a
+    /// refusal began, the pace before it (the refusal is learned from when
+    /// the wait is over).
     fn rate(&self) -> Option<f64> {
         #[cfg(feature = "redis")]
         if self.store().is_some() {
@@ -539,7 +559,11 @@ impl Limiter {
         if !self.paced.load(Ordering::Acquire) {
             return None;
         }
-        self.state().rate.per_second()
+        let mut state = self.state();
+        if self.floor_after(Instant::now()).is_none() {
+            self.settle(&mut state);
+        }
+        state.rate.per_second()
     }
 
     /// Whether a request may leave now without a turn: nothing paces the
@@ -769,6 +793,7 @@ impl Limiter {
         if let Some(floor) = self.floor_after(now) {
             return Some(floor);
         }
+        self.settle(state);
         if let Probe::InFlight(since) = state.probe {
             let expires = since + PROBE_TIMEOUT;
             if expires > now {
@@ -881,7 +906,14 @@ impl Limiter {
                 state.phase_start = oldest;
             }
         }
-        state.accepts.push_back(sent);
+        // Answers come back in another order than their requests left
+        // when round trips spread; the fit needs the order they left in.
+        if state.accepts.back().is_some_and(|last| *last > sent) {
+            let at = state.accepts.partition_point(|accepted| *accepted <= sent);
+            state.accepts.insert(at, sent);
+        } else {
+            state.accepts.push_back(sent);
+        }
         if let Some(at) = state.blocked_at.take() {
             state.block_cost = sent.saturating_duration_since(at);
         }
@@ -944,6 +976,14 @@ impl Limiter {
     /// Counts towards the burst a request accepted before the first
     /// refusal whose answer came after it, and starts the search from it.
     fn late_burst(&self, state: &mut State, sent: Instant) {
+        if let Some(ended) = state.ended.as_mut()
+            && ended.start <= sent
+            && sent <= ended.sent
+        {
+            let at = ended.accepts.partition_point(|accepted| *accepted <= sent);
+            ended.accepts.insert(at, sent);
+            return;
+        }
         if let Some(phase) = state
             .phases
             .iter_mut()
@@ -1031,13 +1071,17 @@ impl Limiter {
             state.blocked_at = Some(received);
         }
         if self.mode == Mode::Adaptive {
-            let next = self.learn(&mut state, sent, received, wait);
-            state.rate = next;
-            tracing::debug!(
-                rate = next.per_second().unwrap_or(0.0),
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "rate limited: pacing requests"
-            );
+            // What the phase says is learned once the wait is over, when
+            // the requests sent before the refused one have been answered.
+            self.settle(&mut state);
+            state.ended = Some(Ended {
+                start: state.phase_start,
+                last_wait: state.last_wait,
+                accepts: std::mem::take(&mut state.accepts),
+                sent,
+                received,
+                wait,
+            });
         }
         state.accepts.clear();
         state.phase_start = resume;
@@ -1048,6 +1092,27 @@ impl Limiter {
         drop(state);
         self.changed.notify_waiters();
         wait
+    }
+
+    /// Learns from the phase the last refusal ended, if not yet done: the
+    /// pace from then on.
+    fn settle(&self, state: &mut State) {
+        let Some(ended) = state.ended.take() else {
+            return;
+        };
+        let phase_start = std::mem::replace(&mut state.phase_start, ended.start);
+        let last_wait = std::mem::replace(&mut state.last_wait, ended.last_wait);
+        let accepts = std::mem::replace(&mut state.accepts, ended.accepts);
+        let next = self.learn(state, ended.sent, ended.received, ended.wait);
+        state.rate = next;
+        state.phase_start = phase_start;
+        state.last_wait = last_wait;
+        state.accepts = accepts;
+        tracing::debug!(
+            rate = next.per_second().unwrap_or(0.0),
+            wait_ms = u64::try_from(ended.wait.as_millis()).unwrap_or(u64::MAX),
+            "rate limited: pacing requests"
+        );
     }
 
     /// The pace after a refusal of a request sent at `sent`, from what the
@@ -1659,6 +1724,13 @@ mod tests {
         assert!(held(HOLD + 4.0) > 60.0, "{}", held(HOLD + 4.0));
     }
 
+    /// The pace once the last refusal is learned from, as when its wait is
+    /// over.
+    fn learned(limiter: &Limiter) -> Option<f64> {
+        limiter.settle(&mut limiter.state());
+        limiter.rate()
+    }
+
     /// Ten requests accepted at 10 ms intervals from `from`.
     fn accept_ten(limiter: &Limiter, from: Instant) -> Instant {
         let mut at = from;
@@ -1676,7 +1748,7 @@ mod tests {
         let t1 = accept_ten(&limiter, t0);
         let backoff = |run: u32| Duration::from_millis(100) * run;
         limiter.throttled(t1, t1, None, backoff);
-        let first = limiter.rate().unwrap();
+        let first = learned(&limiter).unwrap();
         // Sent after the wait ended, refused with nothing accepted: twice.
         let t2 = t1 + Duration::from_secs(1);
         let wait = limiter.throttled(t2, t2, None, backoff);
@@ -1684,7 +1756,69 @@ mod tests {
         let t3 = t2 + Duration::from_secs(1);
         let wait = limiter.throttled(t3, t3, None, backoff);
         assert_eq!(wait, Duration::from_millis(300));
-        assert_eq!(limiter.rate(), Some(first));
+        assert_eq!(learned(&limiter), Some(first));
+    }
+
+    /// Which answers a test reports before a refusal, and which after it.
+    type Report<'a> = dyn Fn(&[Instant]) -> (Vec<Instant>, Vec<Instant>) + 'a;
+
+    #[test]
+    fn answers_that_come_back_out_of_order_or_after_the_refusal_teach_the_same_pace() {
+        let one_second = Some(Duration::from_secs(1));
+        // A cold start, then a pace a little above a bucket of 50/s and 10
+        // tokens,
+        // full when the wait is over; the pace learned from the second
+        // refusal, with the answers the service sent back reported as
+        // `report` has them before the refusal, and `late` after it.
+        let learn = |report: &Report<'_>| {
+            let limiter = Limiter::new(Mode::Adaptive);
+            let t0 = Instant::now();
+            let (cold, t1) = bucket(t0, 50.0, 10.0, &paced(t0, 1000.0, 10_000));
+            for at in cold {
+                limiter.accepted(at, at);
+            }
+            limiter.throttled(t1, t1, one_second, |_| Duration::ZERO);
+            learned(&limiter);
+            let resume = t1 + Duration::from_secs(1);
+            let (accepts, refused) = bucket(resume, 50.0, 10.0, &paced(resume, 55.0, 10_000));
+            let (before, late) = report(&accepts);
+            for at in before {
+                limiter.accepted(at, at);
+            }
+            limiter.throttled(refused, refused, one_second, |_| Duration::ZERO);
+            for at in late {
+                limiter.accepted(at, at);
+            }
+            learned(&limiter).unwrap()
+        };
+        let late = 4;
+        let in_order = learn(&|accepts| (accepts.to_vec(), Vec::new()));
+        let out_of_order = learn(&|accepts| {
+            let mut shuffled = accepts.to_vec();
+            for pair in shuffled.chunks_mut(2) {
+                pair.reverse();
+            }
+            (shuffled, Vec::new())
+        });
+        let split = |accepts: &[Instant]| accepts.len() - late;
+        let with_late = learn(&|accepts| {
+            let (before, after) = accepts.split_at(split(accepts));
+            (before.to_vec(), after.to_vec())
+        });
+        let without_late = learn(&|accepts| (accepts[..split(accepts)].to_vec(), Vec::new()));
+        assert!(
+            (out_of_order / in_order - 1.0).abs() < 1e-9,
+            "{out_of_order} {in_order}"
+        );
+        assert!(
+            (with_late / in_order - 1.0).abs() < 1e-9,
+            "{with_late} {in_order}"
+        );
+        // Without the late answers the pace would be another.
+        assert!(
+            (without_late / in_order - 1.0).abs() > 0.01,
+            "{without_late} {in_order}"
+        );
     }
 
     #[test]
@@ -1693,7 +1827,7 @@ mod tests {
         let t0 = Instant::now();
         let t1 = accept_ten(&limiter, t0);
         limiter.throttled(t1, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
-        let before = limiter.rate().unwrap();
+        let before = learned(&limiter).unwrap();
         // An hour later, with nothing sent meanwhile, the rate is the same;
         // requests accepted at the pace then make it grow.
         let mut at = t1 + Duration::from_secs(3600);
@@ -1712,12 +1846,12 @@ mod tests {
         let t0 = Instant::now();
         let t1 = accept_ten(&limiter, t0);
         limiter.throttled(t1, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
-        let rate = limiter.rate();
+        let rate = learned(&limiter);
         for ms in [1, 5, 20] {
             let sent = t1 - Duration::from_millis(ms);
             limiter.throttled(sent, t1, Some(Duration::from_secs(1)), |_| Duration::ZERO);
         }
-        assert_eq!(limiter.rate(), rate);
+        assert_eq!(learned(&limiter), rate);
     }
 
     #[tokio::test(start_paused = true)]
@@ -2227,8 +2361,28 @@ mod sim_tests {
     #[ignore = "prints a table for tuning; the counting tests below assert"]
     async fn table() {
         let mut sums = [(0.0, 0.0); 2];
+        // Jitter is drawn from a seed named after the job: `SIM_SEEDS=n`
+        // runs each job with jitter under n seeds and prints the means, so
+        // that a change is judged on more than one draw.
+        let seeds = std::env::var("SIM_SEEDS")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
         for (name, job, _) in every_job() {
-            let outcome = run(&name, job).await;
+            let runs = if job.jitter.is_zero() { 1 } else { seeds };
+            let mut outcome = run(&name, job).await;
+            for seed in 1..runs {
+                let other = run(&format!("{name}#{seed}"), job).await;
+                outcome.ratio += other.ratio;
+                outcome.throttled_per_100 += other.throttled_per_100;
+                outcome.early += other.early;
+                outcome.spread += other.spread;
+            }
+            let n = runs as f64;
+            outcome.ratio /= n;
+            outcome.throttled_per_100 /= n;
+            outcome.spread /= n;
             println!(
                 "{name:36} ratio {:5.2}  429s/100 {:5.1}  early {:3}  spread {:4.2}",
                 outcome.ratio, outcome.throttled_per_100, outcome.early, outcome.spread
