@@ -893,6 +893,8 @@ impl Client {
 
     /// The rate this client paces its requests at right now, in requests
     /// a second; `None` when it does not pace them (see [`RateLimiter`]).
+    /// During the wait a `429` began, the pace from before it: the limiter
+    /// learns from the refusal once the wait is over.
     pub fn paced_rate(&self) -> Option<f64> {
         self.inner.limiter.rate()
     }
