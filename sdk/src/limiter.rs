@@ -28,10 +28,11 @@
 //!    disagree (the limit changed); once they agree on the size it is kept
 //!    and only the rate is fitted. It paces just under that rate, never
 //!    under the rate it was actually accepted at. A refusal that came
-//!    sooner after a wait than the wait lasted says the pace was far too
-//!    high, and a fit from so little can be far off (another client spends
-//!    the same bucket): the pace then drops by 0.7 at least, as AIMD's
-//!    does; with nothing to fit it is multiplied by 0.7, as the AWS SDKs do.
+//!    sooner after a wait than the wait lasted (and than two seconds) says
+//!    the pace was far too high, and a fit from so little can be far off
+//!    (another client spends the same bucket): the pace then drops by 0.7
+//!    at least, as AIMD's does; with nothing to fit it is multiplied by
+//!    0.7, as the AWS SDKs do.
 //!    A refusal of a probe caps the fit at the rate the last requests
 //!    before it were sent at: the probe's pace rose on while the refused
 //!    request was on its way. The fit waits for the end of the wait, so
@@ -258,6 +259,10 @@ const FIRST_HOLD: f64 = 2.0;
 /// The share of the last block's length that the first refusal without a
 /// usable `Retry-After` waits at least.
 const BLOCK_SHARE: f64 = 0.95;
+/// A phase that lasted longer than this did not end because the pace was
+/// far too high: at 1/[`BETA`] of its rate, a bucket that holds up to a
+/// second's worth of requests runs dry in under a second.
+const SHORT_PHASE: Duration = Duration::from_secs(2);
 /// Two fits within this share of each other confirm each other.
 const CONFIRMS: f64 = 0.15;
 
@@ -1206,11 +1211,13 @@ impl Limiter {
             }),
             _ => sent_rate,
         };
-        // A phase shorter than the wait before it was refused soon after
-        // the service's bucket was full again: the pace was far too high,
-        // and a fit from so little can be far off (another client spends
-        // the same bucket). The pace drops by AIMD's step at least.
-        let short = sent.saturating_duration_since(state.phase_start) < state.last_wait;
+        // A phase shorter than the wait before it (and than a couple of
+        // seconds, however long the wait) was refused soon after the
+        // service's bucket was full again: the pace was far too high, and
+        // a fit from so little can be far off (another client spends the
+        // same bucket). The pace drops by AIMD's step at least.
+        let short =
+            sent.saturating_duration_since(state.phase_start) < state.last_wait.min(SHORT_PHASE);
         let fitted = match (fitted, sent_rate) {
             (Some(rate), Some(sent)) if short => Some(rate.min(sent * BETA)),
             (fitted, Some(_)) => fitted.map(|rate| rate.min(probed.unwrap_or(rate))),
@@ -1225,6 +1232,28 @@ impl Limiter {
             }
         };
         let rate = rate.max(accepted / MARGIN).max(MIN_RATE);
+        if std::env::var("LEARN_TRACE").is_ok() {
+            for p in &state.phases {
+                let f: Vec<String> = p
+                    .accepts
+                    .iter()
+                    .map(|a| format!("{:.3}", (*a - p.start).as_secs_f64()))
+                    .collect();
+                let b = state
+                    .burst
+                    .map(|b| rate_bounds(p.start, &p.accepts, p.refused, b));
+                eprintln!(
+                    "  phase len {} refused +{:.3} bounds {b:?} accepts {}",
+                    p.accepts.len(),
+                    (p.refused - p.start).as_secs_f64(),
+                    f.join(",")
+                );
+            }
+            eprintln!(
+                "  learn: joint {joint:?} fitted {fitted:?} sent_rate {sent_rate:?} probed {probed:?} short {short} accepted {accepted:.1} -> {rate:.2} spread {:.4}",
+                state.round_trips.spread()
+            );
+        }
         // A fit the phases agree on, or the one before confirms, is held
         // long; otherwise the search goes on soon. Either hold is longer
         // the longer a refusal's wait: a probe that finds the limit costs
@@ -1819,6 +1848,30 @@ mod tests {
             (without_late / in_order - 1.0).abs() > 0.01,
             "{without_late} {in_order}"
         );
+    }
+
+    #[test]
+    fn a_refusal_after_a_long_phase_keeps_the_fit_however_long_the_wait() {
+        let ten_seconds = Some(Duration::from_secs(10));
+        let limiter = Limiter::new(Mode::Adaptive);
+        // A bucket of 20/s and 5 tokens, a `Retry-After` of 10 s: a cold
+        // start, a search that drains it at once, then a pace just above
+        // it for five seconds, shorter than the wait before it.
+        let mut start = Instant::now();
+        for pace in [1000.0, 40.0, 21.0] {
+            let (accepts, refused) = bucket(start, 20.0, 5.0, &paced(start, pace, 10_000));
+            for at in accepts {
+                limiter.accepted(at, at);
+            }
+            limiter.throttled(refused, refused, ten_seconds, |_| Duration::ZERO);
+            learned(&limiter);
+            start = refused + Duration::from_secs(10);
+        }
+        // Not far too high: the pace stays near the limit, well above 0.7
+        // of 21, and under the limit.
+        let rate = limiter.rate().unwrap();
+        let cut = 21.0 * BETA * MARGIN;
+        assert!(rate > cut + 1.0 && rate < 20.0, "{rate}");
     }
 
     #[test]
