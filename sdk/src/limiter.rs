@@ -911,14 +911,9 @@ impl Limiter {
                 state.phase_start = oldest;
             }
         }
-        // Answers come back in another order than their requests left
-        // when round trips spread; the fit needs the order they left in.
-        if state.accepts.back().is_some_and(|last| *last > sent) {
-            let at = state.accepts.partition_point(|accepted| *accepted <= sent);
-            state.accepts.insert(at, sent);
-        } else {
-            state.accepts.push_back(sent);
-        }
+        // In the order answered: the fit puts them in the order they were
+        // sent, once, when it needs them.
+        state.accepts.push_back(sent);
         if let Some(at) = state.blocked_at.take() {
             state.block_cost = sent.saturating_duration_since(at);
         }
@@ -985,8 +980,7 @@ impl Limiter {
             && ended.start <= sent
             && sent <= ended.sent
         {
-            let at = ended.accepts.partition_point(|accepted| *accepted <= sent);
-            ended.accepts.insert(at, sent);
+            ended.accepts.push_back(sent);
             return;
         }
         if let Some(phase) = state
@@ -1107,7 +1101,11 @@ impl Limiter {
         };
         let phase_start = std::mem::replace(&mut state.phase_start, ended.start);
         let last_wait = std::mem::replace(&mut state.last_wait, ended.last_wait);
-        let accepts = std::mem::replace(&mut state.accepts, ended.accepts);
+        // Answers come back in another order than their requests left
+        // when round trips spread; the fit needs the order they left in.
+        let mut sent_order = ended.accepts;
+        sent_order.make_contiguous().sort_unstable();
+        let accepts = std::mem::replace(&mut state.accepts, sent_order);
         let next = self.learn(state, ended.sent, ended.received, ended.wait);
         state.rate = next;
         state.phase_start = phase_start;
