@@ -384,9 +384,12 @@ struct State {
 /// requests sent before the refused one may be answered after it (round
 /// trips spread), and a fit without them finds too low a rate.
 struct Ended {
+    /// When the phase began, and how long the wait before it lasted.
     start: Instant,
     last_wait: Duration,
-    accepts: VecDeque<Instant>,
+    /// Send times of the requests the service accepted, in the order
+    /// their answers came.
+    accepts: Vec<Instant>,
     /// The refused request: when it was sent and answered, and the wait.
     sent: Instant,
     received: Instant,
@@ -758,13 +761,19 @@ impl Limiter {
                 _ => Rate::Unpaced,
             };
             let mut state = State {
-                last_wait: Duration::from_micros(phase.last_wait),
-                accepts: phase.accepts.iter().map(|micros| at(*micros)).collect(),
                 burst: (phase.burst > 0.0).then_some(phase.burst),
                 last_fit: (phase.kind == 2).then_some(phase.fitted),
                 ..State::new(rate, at(phase.start))
             };
-            let next = limiter.learn(&mut state, sent, at(phase.now), wait);
+            let ended = Ended {
+                start: at(phase.start),
+                last_wait: Duration::from_micros(phase.last_wait),
+                accepts: phase.accepts.iter().map(|micros| at(*micros)).collect(),
+                sent,
+                received: at(phase.now),
+                wait,
+            };
+            let next = limiter.learn(&mut state, ended);
             let (kind, rate, fitted, hold) = match next {
                 Rate::Ramp(rate) => (1, rate, 0.0, 0.0),
                 Rate::Held { fitted, hold, .. } => (2, fitted * MARGIN, fitted, hold),
@@ -980,7 +989,7 @@ impl Limiter {
             && ended.start <= sent
             && sent <= ended.sent
         {
-            ended.accepts.push_back(sent);
+            ended.accepts.push(sent);
             return;
         }
         if let Some(phase) = state
@@ -1076,13 +1085,12 @@ impl Limiter {
             state.ended = Some(Ended {
                 start: state.phase_start,
                 last_wait: state.last_wait,
-                accepts: std::mem::take(&mut state.accepts),
+                accepts: state.accepts.drain(..).collect(),
                 sent,
                 received,
                 wait,
             });
         }
-        state.accepts.clear();
         state.phase_start = resume;
         state.last_wait = resume.saturating_duration_since(received);
         state.last_release = None;
@@ -1099,35 +1107,36 @@ impl Limiter {
         let Some(ended) = state.ended.take() else {
             return;
         };
-        let phase_start = std::mem::replace(&mut state.phase_start, ended.start);
-        let last_wait = std::mem::replace(&mut state.last_wait, ended.last_wait);
-        // Answers come back in another order than their requests left
-        // when round trips spread; the fit needs the order they left in.
-        let mut sent_order = ended.accepts;
-        sent_order.make_contiguous().sort_unstable();
-        let accepts = std::mem::replace(&mut state.accepts, sent_order);
-        let next = self.learn(state, ended.sent, ended.received, ended.wait);
+        let wait = ended.wait;
+        let next = self.learn(state, ended);
         state.rate = next;
-        state.phase_start = phase_start;
-        state.last_wait = last_wait;
-        state.accepts = accepts;
         tracing::debug!(
             rate = next.per_second().unwrap_or(0.0),
-            wait_ms = u64::try_from(ended.wait.as_millis()).unwrap_or(u64::MAX),
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             "rate limited: pacing requests"
         );
     }
 
-    /// The pace after a refusal of a request sent at `sent`, from what the
-    /// service accepted since the last wait.
-    fn learn(&self, state: &mut State, sent: Instant, received: Instant, wait: Duration) -> Rate {
-        let accepts: Vec<Instant> = state.accepts.iter().copied().collect();
+    /// The pace after the refusal that ended `phase`, from what the service
+    /// accepted in it.
+    fn learn(&self, state: &mut State, phase: Ended) -> Rate {
+        let Ended {
+            start: phase_start,
+            last_wait,
+            mut accepts,
+            sent,
+            received,
+            wait,
+        } = phase;
+        // Answers come back in another order than their requests left
+        // when round trips spread; the fit needs the order they left in.
+        accepts.sort_unstable();
         let wait_secs = wait.as_secs_f64().max(0.001);
         // What a probe that finds the limit will cost.
         let cost = wait_secs.max(state.block_cost.as_secs_f64());
         if !accepts.is_empty() {
             state.phases.push_back(Phase {
-                start: state.phase_start,
+                start: phase_start,
                 accepts: accepts.clone(),
                 refused: sent,
             });
@@ -1179,7 +1188,7 @@ impl Limiter {
                 }
                 // With the bucket's size known, one phase that bounds the
                 // rate closely from both sides is sure by itself.
-                let bounds = rate_bounds(state.phase_start, &accepts, sent, burst)
+                let bounds = rate_bounds(phase_start, &accepts, sent, burst)
                     .filter(|(lowest, _)| *lowest > 0.0);
                 if let Some((lowest, highest)) = bounds {
                     sure = state.burst_known && highest <= lowest * (1.0 + CONFIRMS);
@@ -1189,7 +1198,7 @@ impl Limiter {
         };
         // What the service did accept over the last wait and this phase:
         // the pace never drops under it.
-        let span = sent.saturating_duration_since(state.phase_start) + state.last_wait;
+        let span = sent.saturating_duration_since(phase_start) + last_wait;
         let accepted = accepts.len() as f64 / span.as_secs_f64().max(0.001);
         let sent_rate = state.rate.per_second();
         // The rate a held pace's requests went at when the refused one
@@ -1214,8 +1223,7 @@ impl Limiter {
         // service's bucket was full again: the pace was far too high, and
         // a fit from so little can be far off (another client spends the
         // same bucket). The pace drops by AIMD's step at least.
-        let short =
-            sent.saturating_duration_since(state.phase_start) < state.last_wait.min(SHORT_PHASE);
+        let short = sent.saturating_duration_since(phase_start) < last_wait.min(SHORT_PHASE);
         let fitted = match (fitted, sent_rate) {
             (Some(rate), Some(sent)) if short => Some(rate.min(sent * BETA)),
             (fitted, Some(_)) => fitted.map(|rate| rate.min(probed.unwrap_or(rate))),
@@ -1225,7 +1233,7 @@ impl Limiter {
             (Some(rate), _) => rate,
             (None, Some(rate)) => rate * BETA,
             (None, None) => {
-                let span = sent.saturating_duration_since(state.phase_start);
+                let span = sent.saturating_duration_since(phase_start);
                 accepts.len() as f64 / span.as_secs_f64().max(0.001) * BETA
             }
         };
@@ -1785,10 +1793,9 @@ mod tests {
     fn answers_that_come_back_out_of_order_or_after_the_refusal_teach_the_same_pace() {
         let one_second = Some(Duration::from_secs(1));
         // A cold start, then a pace a little above a bucket of 50/s and 10
-        // tokens,
-        // full when the wait is over; the pace learned from the second
-        // refusal, with the answers the service sent back reported as
-        // `report` has them before the refusal, and `late` after it.
+        // tokens, full when the wait is over; the pace learned from the
+        // second refusal, with the answers the service sent back reported
+        // as `report` has them: some before the refusal, some after it.
         let learn = |report: &Report<'_>| {
             let limiter = Limiter::new(Mode::Adaptive);
             let t0 = Instant::now();
